@@ -1,3 +1,8 @@
 module github.com/lsbaws-go/lsbaws-go
 
 go 1.26
+
+require (
+	github.com/google/go-cmp v0.7.0 // indirect
+	github.com/stretchr/testify v1.12.1 // indirect
+)
