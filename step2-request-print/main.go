@@ -149,9 +149,10 @@ func handleRequest(clientConn int, clientAddr syscall.Sockaddr) {
 		return
 	}
 
-	// Print the request exactly as it arrived, line ends and all.
+	// Print the request exactly as it arrived, line ends and all, and a
+	// newline after it, as Python's print does.
 	// Python: print(request.decode())
-	os.Stdout.Write(request[:n])
+	fmt.Printf("%s\n", request[:n])
 }
 
 // parseAddr turns "host:port" into the address structure that bind

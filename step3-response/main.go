@@ -153,9 +153,10 @@ func handleRequest(clientConn int, clientAddr syscall.Sockaddr) {
 		return
 	}
 
-	// Print the request exactly as it arrived, line ends and all.
+	// Print the request exactly as it arrived, line ends and all, and a
+	// newline after it, as Python's print does.
 	// Python: print(request.decode())
-	os.Stdout.Write(request[:n])
+	fmt.Printf("%s\n", request[:n])
 
 	// Python: client_connection.sendall(http_response)
 	if err := sendall(clientConn, makeResponse("200 OK", responseBody)); err != nil {

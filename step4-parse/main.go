@@ -155,9 +155,10 @@ func handleRequest(clientConn int, clientAddr syscall.Sockaddr) {
 		return
 	}
 
-	// Print the request exactly as it arrived, line ends and all.
+	// Print the request exactly as it arrived, line ends and all, and a
+	// newline after it, as Python's print does.
 	// Python: print(request.decode())
-	os.Stdout.Write(request)
+	fmt.Printf("%s\n", request)
 
 	// Take the request apart (see request.go) and choose the answer.
 	req, err := parseRequest(request)

@@ -1,0 +1,229 @@
+package tests
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// steps are the step directories, in the order of the chapters.
+var steps = []string{
+	"step1-socket",
+	"step2-request-print",
+	"step3-response",
+	"step4-parse",
+}
+
+// binDir holds the step binaries that TestMain builds.
+var binDir string
+
+// TestMain builds every step once, with the race detector when the tests
+// themselves run with it, so that each test only starts a process.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	dir, err := os.MkdirTemp("", "lsbaws-steps-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "tests:", err)
+		os.Exit(1)
+	}
+	binDir = dir
+	code := 1
+	if err := buildSteps(dir); err != nil {
+		fmt.Fprintln(os.Stderr, "tests:", err)
+	} else {
+		code = m.Run()
+	}
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func buildSteps(dir string) error {
+	args := []string{"build", "-o", dir + string(os.PathSeparator)}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	for _, step := range steps {
+		args = append(args, "./"+step)
+	}
+	cmd := exec.Command("go", args...)
+	cmd.Dir = ".."
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build the steps: %w\n%s", err, out)
+	}
+	return nil
+}
+
+// server is one step running as a process.
+type server struct {
+	t    *testing.T
+	cmd  *exec.Cmd
+	addr string // host:port it listens on
+
+	mu      sync.Mutex
+	console bytes.Buffer // what it printed, stdout and stderr in order
+	done    chan struct{}
+}
+
+// servingLine is the line every step prints once it listens.
+var servingLine = regexp.MustCompile(`^Serving HTTP on (\S+) \.\.\.$`)
+
+// startStep starts a step on a port of the kernel's choosing and waits
+// until it says where it listens. The process is stopped when the test
+// ends, if the test has not stopped it.
+func startStep(t *testing.T, step string) *server {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(binDir, step), "-addr", "127.0.0.1:0")
+	reader, writer, err := os.Pipe()
+	if err != nil {
+		t.Fatalf("pipe: %v", err)
+	}
+	// One pipe for both streams keeps their lines in the order printed.
+	cmd.Stdout, cmd.Stderr = writer, writer
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", step, err)
+	}
+	writer.Close()
+
+	s := &server{t: t, cmd: cmd, done: make(chan struct{})}
+	firstLine := make(chan string, 1)
+	go func() {
+		defer close(s.done)
+		lines := bufio.NewReader(reader)
+		for {
+			line, err := lines.ReadBytes('\n')
+			s.mu.Lock()
+			s.console.Write(line)
+			s.mu.Unlock()
+			if firstLine != nil {
+				firstLine <- string(line)
+				firstLine = nil
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	})
+
+	select {
+	case line := <-firstLine:
+		m := servingLine.FindStringSubmatch(strings.TrimSuffix(line, "\n"))
+		if m == nil {
+			t.Fatalf("%s printed %q first, want %q", step, line, "Serving HTTP on ADDRESS ...")
+		}
+		s.addr = m[1]
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s did not say where it listens within 10s", step)
+	}
+	return s
+}
+
+// stop interrupts the server as Ctrl-C would, checks that it exits with
+// status 0, and returns all it printed.
+func (s *server) stop() []byte {
+	s.t.Helper()
+	if err := s.cmd.Process.Signal(os.Interrupt); err != nil {
+		s.t.Fatalf("interrupt: %v", err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- s.cmd.Wait() }()
+	select {
+	case err := <-exited:
+		if err != nil {
+			s.t.Errorf("after Ctrl-C the server exited with %v, want status 0", err)
+		}
+	case <-time.After(10 * time.Second):
+		s.cmd.Process.Kill()
+		s.t.Fatalf("the server did not exit within 10s of Ctrl-C")
+	}
+	<-s.done
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return bytes.Clone(s.console.Bytes())
+}
+
+// exchange connects to the server, sends the request in the given
+// pieces, pausing between them (or, given no pieces, closes its sending
+// side at once), and returns every byte that comes back
+// until the server closes the connection. A reset that ends the reply is
+// taken as its end: it is how a server that closes with unread request
+// bytes hangs up, and what the client received before it still counts.
+func exchange(t *testing.T, addr string, pause time.Duration, pieces ...[]byte) []byte {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatalf("connect to %s: %v", addr, err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+
+	for i, piece := range pieces {
+		if i > 0 {
+			time.Sleep(pause)
+		}
+		if _, err := conn.Write(piece); err != nil {
+			// A server that has already answered and hung up may refuse
+			// the rest of the request: that is its behaviour, not ours.
+			if isResetOrClosed(err) {
+				break
+			}
+			t.Fatalf("send: %v", err)
+		}
+	}
+	if len(pieces) == 0 {
+		// A client with nothing to say hangs up its sending side at once:
+		// the server's recv returns 0 bytes, the end of the stream.
+		conn.(*net.TCPConn).CloseWrite()
+	}
+	reply, err := io.ReadAll(conn)
+	if err != nil && !isResetOrClosed(err) {
+		t.Fatalf("receive: %v (after %q)", err, reply)
+	}
+	return reply
+}
+
+func isResetOrClosed(err error) bool {
+	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+}
+
+// readFixture reads a request from testdata/requests/.
+func readFixture(t *testing.T, name string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", "requests", name))
+	if err != nil {
+		t.Fatalf("read fixture: %v", err)
+	}
+	return data
+}
+
+var (
+	addrPattern = regexp.MustCompile(`127\.0\.0\.1:[0-9]+`)
+	fdPattern   = regexp.MustCompile(`\bfd [0-9]+`)
+)
+
+// normalize replaces what changes from run to run, and nothing else:
+// the loopback ports that the kernel chose and the descriptor numbers.
+func normalize(output []byte) []byte {
+	output = addrPattern.ReplaceAll(output, []byte("127.0.0.1:PORT"))
+	return fdPattern.ReplaceAll(output, []byte("fd N"))
+}
