@@ -86,7 +86,7 @@ func checkGolden(t *testing.T, name string, got []byte) {
 		}
 		return
 	}
-	want, err := os.ReadFile(path)
+	want, err := readGolden(filepath.Split(name))
 	if err != nil {
 		t.Fatalf("read golden file (run go test ./tests -update to create it): %v", err)
 	}
@@ -94,4 +94,9 @@ func checkGolden(t *testing.T, name string, got []byte) {
 		t.Errorf("%s differs from what the step printed or sent (-want +got); if the change is meant, run go test ./tests -update:\n%s",
 			path, cmp.Diff(string(want), string(got)))
 	}
+}
+
+// readGolden reads testdata/<step>/<name>.
+func readGolden(step, name string) ([]byte, error) {
+	return os.ReadFile(filepath.Join("testdata", step, name))
 }

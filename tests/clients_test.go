@@ -1,0 +1,133 @@
+package tests
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// curlComplaint matches what curl -v says about a reply it finds wrong:
+// a malformed or weird status line, an HTTP/0.9 reply, a length that
+// does not match, excess data, or any warning.
+var curlComplaint = regexp.MustCompile(`(?i)malformed|weird|http/0\.9|excess|invalid|mismatch|warning|left intact.*error`)
+
+// TestCurlAcceptsTheResponses runs the real curl against the steps that
+// answer, as the chapters tell students to, and checks that curl exits 0
+// and finds nothing to complain about.
+func TestCurlAcceptsTheResponses(t *testing.T) {
+	curl, err := exec.LookPath("curl")
+	if err != nil {
+		t.Skip("curl is not installed (Debian: apt-get install curl); .ci/run installs it")
+	}
+	tests := []struct {
+		step     string
+		args     []string // after curl -sS -v, before the URL
+		path     string
+		wantBody string // what the body must contain; "" for none
+	}{
+		{"step3-response", nil, "/", "Hello, World!"},
+		{"step3-response", nil, "/hello", "Hello, World!"},
+		{"step4-parse", nil, "/hello?name=curl", "query:   name=curl"},
+		{"step4-parse", []string{"--head"}, "/hello", ""},
+		{"step4-parse", []string{"--fail-with-body"}, "/", "method:  GET"},
+	}
+	for _, tt := range tests {
+		command := strings.Join(append(append([]string{"curl"}, tt.args...), tt.path), " ")
+		t.Run(tt.step+" answers "+command+" without a complaint", func(t *testing.T) {
+			t.Parallel()
+			srv := startStep(t, tt.step)
+			_, port, _ := net.SplitHostPort(srv.addr)
+			url := "http://localhost:" + port + tt.path
+
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			args := append(append([]string{"-sS", "-v"}, tt.args...), url)
+			cmd := exec.CommandContext(ctx, curl, args...)
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			err := cmd.Run()
+			srv.stop()
+
+			if err != nil {
+				t.Fatalf("curl %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+			}
+			if m := curlComplaint.FindString(stderr.String()); m != "" {
+				t.Errorf("curl complained (%q):\n%s", m, stderr.String())
+			}
+			if !strings.Contains(stderr.String(), "< HTTP/1.1 ") {
+				t.Errorf("curl did not see an HTTP/1.1 status line:\n%s", stderr.String())
+			}
+			if tt.wantBody != "" && !strings.Contains(stdout.String(), tt.wantBody) {
+				t.Errorf("curl printed %q, want it to contain %q", stdout.String(), tt.wantBody)
+			}
+		})
+	}
+}
+
+// chromiumPaths are where Debian and other systems install Chromium.
+var chromiumPaths = []string{"/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"}
+
+// chromiumFlags make headless Chromium work in a sandboxed machine with
+// no internet: no sandbox (the tests may run as root), no GPU, and none
+// of the background connections it would otherwise try to make.
+var chromiumFlags = []string{
+	"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+	"--no-first-run", "--disable-background-networking",
+	"--disable-component-update", "--disable-sync",
+	"--disable-dev-shm-usage",
+}
+
+// TestBrowserShowsThePage loads the page in a real browser, headless
+// Chromium, as a student opens http://localhost:8888/, and checks the
+// page that the browser rendered.
+func TestBrowserShowsThePage(t *testing.T) {
+	browser := ""
+	for _, path := range chromiumPaths {
+		if _, err := os.Stat(path); err == nil {
+			browser = path
+			break
+		}
+	}
+	if browser == "" {
+		t.Skip("Chromium is not installed (Debian: apt-get install chromium); .ci/run installs it")
+	}
+	tests := []struct {
+		step string
+		path string
+		want []string // what the rendered page must say
+	}{
+		{"step3-response", "/", []string{"Hello, World!"}},
+		{"step4-parse", "/hello?name=chromium", []string{"Hello, World!", "path:    /hello", "query:   name=chromium", "User-Agent: Mozilla/5.0"}},
+	}
+	for _, tt := range tests {
+		t.Run("Chromium shows what "+tt.step+" answers to "+tt.path, func(t *testing.T) {
+			srv := startStep(t, tt.step)
+			_, port, _ := net.SplitHostPort(srv.addr)
+
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			args := append(append([]string{}, chromiumFlags...),
+				"--user-data-dir="+t.TempDir(), "--dump-dom", "http://localhost:"+port+tt.path)
+			cmd := exec.CommandContext(ctx, browser, args...)
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			err := cmd.Run()
+			console := srv.stop()
+
+			if err != nil {
+				t.Fatalf("chromium: %v\n%s", err, stderr.String())
+			}
+			for _, want := range tt.want {
+				if !strings.Contains(stdout.String(), want) {
+					t.Errorf("the page Chromium rendered does not say %q:\n%s\nserver console:\n%s", want, stdout.String(), console)
+				}
+			}
+		})
+	}
+}
