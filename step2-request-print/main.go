@@ -54,7 +54,7 @@ func serveForever(addr string) error {
 	if err != nil {
 		return err
 	}
-	closeOnInterrupt(listenSocket)
+	exitOnInterrupt()
 
 	// With port 0 the kernel picked a free port: ask the socket which.
 	boundAddr, err := syscall.Getsockname(listenSocket)
@@ -182,15 +182,15 @@ func formatAddr(sockaddr syscall.Sockaddr) string {
 	}
 }
 
-// closeOnInterrupt ends the server cleanly on Ctrl-C (SIGINT) or SIGTERM:
-// it closes the listening socket, so the port is free at once, and exits
-// with status 0.
-func closeOnInterrupt(listenSocket int) {
+// exitOnInterrupt ends the server cleanly on Ctrl-C (SIGINT) or
+// SIGTERM: it says so and exits with status 0. The kernel closes every
+// socket of a process that exits, the listening one too, so the port is
+// free again at once.
+func exitOnInterrupt() {
 	interrupted := make(chan os.Signal, 1)
 	signal.Notify(interrupted, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		<-interrupted
-		syscall.Close(listenSocket)
 		fmt.Println("Shutting down.")
 		os.Exit(0)
 	}()

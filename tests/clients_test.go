@@ -21,6 +21,7 @@ var curlComplaint = regexp.MustCompile(`(?i)malformed|weird|http/0\.9|excess|inv
 // answer, as the chapters tell students to, and checks that curl exits 0
 // and finds nothing to complain about.
 func TestCurlAcceptsTheResponses(t *testing.T) {
+	t.Parallel()
 	curl, err := exec.LookPath("curl")
 	if err != nil {
 		t.Skip("curl is not installed (Debian: apt-get install curl); .ci/run installs it")

@@ -40,6 +40,7 @@ const piecePause = 250 * time.Millisecond
 // and compares the bytes the client received and the console output the
 // server printed with testdata/<step>/<case>.response and .console.
 func TestGolden(t *testing.T) {
+	t.Parallel()
 	for _, step := range steps {
 		for _, gc := range goldenCases {
 			t.Run(step+" answers the "+gc.name+" request as its golden files show", func(t *testing.T) {

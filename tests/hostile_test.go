@@ -55,6 +55,7 @@ func dial(t *testing.T, addr string) *net.TCPConn {
 // still gets the step's usual answer to the Firefox request, and the
 // server printed its errors rather than panicking.
 func TestStepsSurviveMisbehavingClients(t *testing.T) {
+	t.Parallel()
 	for _, step := range steps {
 		t.Run(step+" goes on serving after misbehaving clients", func(t *testing.T) {
 			t.Parallel()

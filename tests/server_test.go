@@ -12,6 +12,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -29,13 +31,22 @@ var steps = []string{
 	"step4-parse",
 }
 
-// binDir holds the step binaries that TestMain builds.
+// tools are the programs beside the steps that the tests run too.
+var tools = []string{"checker"}
+
+// binDir holds the step and tool binaries that TestMain builds.
 var binDir string
 
-// TestMain builds every step once, with the race detector when the tests
+// TestMain builds every step and tool once, with the race detector when the tests
 // themselves run with it, so that each test only starts a process.
 func TestMain(m *testing.M) {
 	flag.Parse()
+	// The tests mostly wait on processes and sockets, not the CPU: let
+	// more of them run at once than the default of one per core, unless
+	// -parallel says otherwise.
+	if f := flag.Lookup("test.parallel"); f != nil && f.Value.String() == strconv.Itoa(runtime.GOMAXPROCS(0)) {
+		flag.Set("test.parallel", "8")
+	}
 	dir, err := os.MkdirTemp("", "lsbaws-steps-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "tests:", err)
@@ -57,13 +68,13 @@ func buildSteps(dir string) error {
 	if raceEnabled {
 		args = append(args, "-race")
 	}
-	for _, step := range steps {
-		args = append(args, "./"+step)
+	for _, dir := range append(append([]string{}, steps...), tools...) {
+		args = append(args, "./"+dir)
 	}
 	cmd := exec.Command("go", args...)
 	cmd.Dir = ".."
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build the steps: %w\n%s", err, out)
+		return fmt.Errorf("go build the steps and tools: %w\n%s", err, out)
 	}
 	return nil
 }
@@ -104,14 +115,13 @@ func startStep(t *testing.T, step string) *server {
 	go func() {
 		defer close(s.done)
 		lines := bufio.NewReader(reader)
-		for {
+		for first := true; ; first = false {
 			line, err := lines.ReadBytes('\n')
 			s.mu.Lock()
 			s.console.Write(line)
 			s.mu.Unlock()
-			if firstLine != nil {
+			if first {
 				firstLine <- string(line)
-				firstLine = nil
 			}
 			if err != nil {
 				return

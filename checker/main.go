@@ -1,0 +1,192 @@
+// Command checker grades a web server, anyone's, in any language, stage
+// by stage, as the chapters of lsbaws-go build one: stage 1 accepts
+// connections, stage 2 reads the request, stage 3 answers with valid
+// HTTP/1.1, stage 4 parses the request.
+//
+// Grade a server that is already running:
+//
+//	go run ./checker -addr 127.0.0.1:8888 -stage 3
+//
+// Or let the checker start it, read its output, grade it and stop it:
+//
+//	go run ./checker -stage 2 -- python3 webserver1.py
+//	go run ./checker -stage 4 -- go run ./step4-parse
+//
+// It runs the checks of stages 1 to N in order and stops at the first
+// that fails. Each check prints one line: PASS or FAIL, its name, and
+// for a failure what it wanted, what came back (quoted, so that \r and
+// \n show), why the rule exists and the chapter section that explains
+// it. -json prints the same as one JSON document, for an instructor who
+// collects a class's results.
+//
+// Exit status: 0 when every stage asked for passes, 1 when one fails,
+// 2 when it could not grade (bad flags, nothing listening).
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"time"
+)
+
+// Exit statuses.
+const (
+	exitPassed   = 0
+	exitFailed   = 1
+	exitCannotGo = 2
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// report is the whole outcome, as -json prints it.
+type report struct {
+	Addr          string   `json:"addr"`
+	StagesAsked   int      `json:"stages_asked"`
+	HighestPassed int      `json:"highest_passed"`
+	Passed        bool     `json:"passed"`
+	Results       []result `json:"results"`
+}
+
+// run is the whole command: it parses args, grades, prints to stdout
+// and returns the exit status.
+func run(args []string, stdout, stderr io.Writer) int {
+	flags := flag.NewFlagSet("checker", flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	addr := flags.String("addr", "127.0.0.1:8888", "`host:port` where the server listens")
+	stages := flags.Int("stage", maxStages, fmt.Sprintf("grade stages 1 to `N` (at most %d)", maxStages))
+	asJSON := flags.Bool("json", false, "print the results as one JSON document")
+	timeout := flags.Duration("timeout", 5*time.Second, "bound on each check")
+	startup := flags.Duration("startup", 60*time.Second, "with -- CMD: how long the server may take to start listening")
+	flags.Usage = func() {
+		fmt.Fprintln(stderr, "usage: checker [flags] [-- CMD ARGS...]")
+		flags.PrintDefaults()
+	}
+	if err := flags.Parse(args); err != nil {
+		return exitCannotGo
+	}
+	if *stages < 1 || *stages > maxStages {
+		fmt.Fprintf(stderr, "checker: -stage must be 1 to %d\n", maxStages)
+		return exitCannotGo
+	}
+	if *timeout <= 0 {
+		fmt.Fprintln(stderr, "checker: -timeout must be positive")
+		return exitCannotGo
+	}
+
+	g := &grader{addr: *addr, timeout: *timeout}
+	if command := flags.Args(); len(command) > 0 {
+		server, err := startServer(command, *addr, *startup)
+		if err != nil {
+			fmt.Fprintln(stderr, "checker:", err)
+			return exitCannotGo
+		}
+		defer server.stop()
+		g.server = server
+	} else if conn, err := net.DialTimeout("tcp", *addr, *timeout); err != nil {
+		fmt.Fprintf(stderr, "checker: nothing is listening on %s (%v); start your server first, or give its command after --\n", *addr, errors.Unwrap(err))
+		return exitCannotGo
+	} else {
+		conn.Close()
+	}
+
+	rep := report{Addr: *addr, StagesAsked: *stages, Passed: true}
+	out := newPrinter(stdout, *asJSON)
+	out.start(rep)
+	for n := 1; n <= *stages; n++ {
+		out.stage(n)
+		results, passed := g.runStage(n)
+		for _, r := range results {
+			out.result(r)
+		}
+		rep.Results = append(rep.Results, results...)
+		if !passed {
+			rep.Passed = false
+			break
+		}
+		rep.HighestPassed = n
+	}
+	out.end(rep)
+	if !rep.Passed {
+		return exitFailed
+	}
+	return exitPassed
+}
+
+// printer writes the results as lines of text, or gathers them into
+// one JSON document.
+type printer struct {
+	w      io.Writer
+	asJSON bool
+	color  bool
+}
+
+func newPrinter(w io.Writer, asJSON bool) *printer {
+	return &printer{w: w, asJSON: asJSON, color: isTerminal(w) && os.Getenv("NO_COLOR") == ""}
+}
+
+func (p *printer) start(rep report) {
+	if !p.asJSON {
+		fmt.Fprintf(p.w, "Checking the server on %s, stages 1 to %d.\n", rep.Addr, rep.StagesAsked)
+	}
+}
+
+func (p *printer) stage(n int) {
+	if !p.asJSON {
+		fmt.Fprintf(p.w, "Stage %d: %s\n", n, stageNames[n])
+	}
+}
+
+// result prints one check on one line.
+func (p *printer) result(r result) {
+	if p.asJSON {
+		return
+	}
+	labels := map[string]string{"pass": "PASS", "fail": "FAIL", "skip": "SKIP"}
+	colors := map[string]string{"pass": "\x1b[32m", "fail": "\x1b[31m", "skip": "\x1b[33m"}
+	label := labels[r.Status]
+	if p.color {
+		label = colors[r.Status] + label + "\x1b[0m"
+	}
+	line := fmt.Sprintf("  %s %s %s", label, r.ID, r.Name)
+	switch r.Status {
+	case "fail":
+		line += fmt.Sprintf(": want %s, got %s. Why: %s. See %s", r.Want, r.Got, r.Why, r.See)
+	case "skip":
+		line += ": " + r.Why
+	}
+	fmt.Fprintln(p.w, line)
+}
+
+func (p *printer) end(rep report) {
+	if p.asJSON {
+		enc := json.NewEncoder(p.w)
+		enc.SetIndent("", "  ")
+		enc.Encode(rep)
+		return
+	}
+	switch {
+	case rep.Passed:
+		fmt.Fprintf(p.w, "Passed: stages 1 to %d of %d.\n", rep.HighestPassed, rep.StagesAsked)
+	case rep.HighestPassed == 0:
+		fmt.Fprintf(p.w, "Failed at stage 1: no stage passed.\n")
+	default:
+		fmt.Fprintf(p.w, "Failed at stage %d: stages 1 to %d passed.\n", rep.HighestPassed+1, rep.HighestPassed)
+	}
+}
+
+// isTerminal reports whether w is a terminal, where colour helps.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	info, err := f.Stat()
+	return err == nil && info.Mode()&os.ModeCharDevice != 0
+}

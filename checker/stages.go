@@ -1,0 +1,463 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// firefoxRequest is the request that Firefox sent in the study note,
+// the one the repository's tests send too (tests/testdata/requests/
+// firefox.http; a test keeps the two the same).
+const firefoxRequest = "GET /hello HTTP/1.1\r\n" +
+	"Host: localhost:8888\r\n" +
+	"User-Agent: Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:58.0) Gecko/20100101 Firefox/58.0\r\n" +
+	"Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\n" +
+	"Accept-Language: zh-CN,zh;q=0.8,zh-TW;q=0.7,zh-HK;q=0.5,en-US;q=0.3,en;q=0.2\r\n" +
+	"Accept-Encoding: gzip, deflate\r\n" +
+	"Cookie: Pycharm-35cf7131=702c9c37-5112-486b-a03b-3cebfe91963b\r\n" +
+	"Connection: keep-alive\r\n" +
+	"Upgrade-Insecure-Requests: 1\r\n" +
+	"\r\n"
+
+// maxStages is the highest stage the checker knows.
+const maxStages = 4
+
+// stageNames say what each stage grades, after the step that teaches it.
+var stageNames = [maxStages + 1]string{
+	1: "accepts connections (step1-socket)",
+	2: "reads the request (step2-request-print)",
+	3: "answers with valid HTTP/1.1 (step3-response)",
+	4: "parses the request (step4-parse)",
+}
+
+// chapters are the sections that explain each stage's rules.
+var chapters = [maxStages + 1]string{
+	1: "docs/01-socket.md#what-this-step-adds",
+	2: "docs/02-request-print.md#what-this-step-adds",
+	3: "docs/03-response.md#what-this-step-adds",
+	4: "docs/04-parse.md#what-this-step-adds",
+}
+
+// result is the outcome of one check.
+type result struct {
+	Stage  int    `json:"stage"`
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Status string `json:"status"` // pass, fail or skip
+	Want   string `json:"want,omitempty"`
+	Got    string `json:"got,omitempty"`
+	Why    string `json:"why,omitempty"`
+	See    string `json:"see,omitempty"`
+}
+
+// failure says why a check did not pass: what was expected, what came
+// back, and the rule in a sentence. A failure with skip set is a check
+// that could not run here.
+type failure struct {
+	want, got, why string
+	skip           bool
+}
+
+// check is one rule of a stage.
+type check struct {
+	name string
+	run  func() *failure // nil when the server keeps the rule
+}
+
+// grader runs the checks against one server.
+type grader struct {
+	addr    string
+	timeout time.Duration
+	server  *serverProcess // the server the checker started, or nil
+}
+
+// stage returns the checks of stage n, in order.
+func (g *grader) stage(n int) []check {
+	switch n {
+	case 1:
+		return g.stage1()
+	case 2:
+		return g.stage2()
+	case 3:
+		return g.stage3()
+	case 4:
+		return g.stage4()
+	}
+	return nil
+}
+
+// runStage runs the checks of stage n in order and stops at the first
+// that fails: the later ones stand on it.
+func (g *grader) runStage(n int) (results []result, passed bool) {
+	for i, c := range g.stage(n) {
+		r := result{Stage: n, ID: fmt.Sprintf("%d.%d", n, i+1), Name: c.name, Status: "pass"}
+		f := c.run()
+		if f == nil && g.server != nil && g.server.exited() {
+			f = &failure{want: "the server still running", got: "it exited: " + g.server.exitStatus(),
+				why: "nothing a client does may end the server"}
+		}
+		if f != nil {
+			r.Want, r.Got, r.Why = f.want, f.got, f.why
+			if f.skip {
+				r.Status = "skip"
+			} else {
+				r.Status, r.See = "fail", chapters[n]
+			}
+		}
+		results = append(results, r)
+		if r.Status == "fail" {
+			return results, false
+		}
+	}
+	return results, true
+}
+
+// dial connects to the server within the timeout.
+func (g *grader) dial() (*net.TCPConn, *failure) {
+	conn, err := net.DialTimeout("tcp", g.addr, g.timeout)
+	if err != nil {
+		return nil, &failure{want: "a connection to " + g.addr, got: err.Error(),
+			why: "a server accepts connections for as long as it runs"}
+	}
+	return conn.(*net.TCPConn), nil
+}
+
+// exchange sends request on a new connection and reads the reply until
+// the server closes the connection, the reply is complete (see
+// complete), or the deadline passes; wait bounds the whole exchange.
+func (g *grader) exchange(request string, wait time.Duration) (reply, *failure) {
+	conn, f := g.dial()
+	if f != nil {
+		return reply{}, f
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(wait))
+
+	var r reply
+	if _, err := io.WriteString(conn, request); err != nil {
+		r.reset = isReset(err)
+		if !r.reset {
+			return r, &failure{want: "to send the request", got: err.Error(), why: "the server must let the client send its request"}
+		}
+		return r, nil
+	}
+	buffer := make([]byte, 4096)
+	for {
+		n, err := conn.Read(buffer)
+		r.raw = append(r.raw, buffer[:n]...)
+		switch {
+		case err == io.EOF:
+			r.closed = true
+			return r, nil
+		case isTimeout(err):
+			r.timedOut = true
+			return r, nil
+		case isReset(err):
+			r.reset = true
+			return r, nil
+		case err != nil:
+			return r, &failure{want: "a reply", got: err.Error(), why: "the connection failed"}
+		}
+		if complete(r.raw) {
+			return r, nil
+		}
+	}
+}
+
+func isReset(err error) bool {
+	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+}
+
+func isTimeout(err error) bool {
+	var netErr net.Error
+	return errors.As(err, &netErr) && netErr.Timeout() || errors.Is(err, os.ErrDeadlineExceeded)
+}
+
+// stage1: the server accepts TCP connections and survives clients that
+// leave at once.
+func (g *grader) stage1() []check {
+	connectThen := func(leave func(*net.TCPConn)) func() *failure {
+		return func() *failure {
+			conn, f := g.dial()
+			if f != nil {
+				return f
+			}
+			leave(conn)
+			// Give a server that the client's leaving makes crash the
+			// moment it needs to die; then it must still take the next.
+			time.Sleep(200 * time.Millisecond)
+			next, f := g.dial()
+			if f != nil {
+				return f
+			}
+			next.Close()
+			return nil
+		}
+	}
+	return []check{
+		{"accepts a TCP connection", func() *failure {
+			conn, f := g.dial()
+			if f != nil {
+				return f
+			}
+			conn.Close()
+			return nil
+		}},
+		{"accepts the next client after one that connects and closes at once", connectThen(func(c *net.TCPConn) {
+			c.Close()
+		})},
+		{"accepts the next client after one that connects and resets", connectThen(func(c *net.TCPConn) {
+			c.SetLinger(0) // close sends a reset (RST) instead of FIN
+			c.Close()
+		})},
+	}
+}
+
+// stage2: the server reads the request before it closes the connection.
+func (g *grader) stage2() []check {
+	return []check{
+		{"waits for the request instead of hanging up at once", func() *failure {
+			conn, f := g.dial()
+			if f != nil {
+				return f
+			}
+			defer conn.Close()
+			// Say nothing for a moment: a server that reads the request
+			// is now blocked in recv; one that does not has hung up.
+			conn.SetReadDeadline(time.Now().Add(min(g.timeout, 300*time.Millisecond)))
+			_, err := conn.Read(make([]byte, 1))
+			if isTimeout(err) {
+				return nil
+			}
+			got := "the server closed the connection before the client sent anything"
+			if err == nil {
+				got = "the server sent something before the request arrived"
+			}
+			return &failure{want: "the connection kept open while the server waits in recv", got: got,
+				why: "a server reads the request (recv) before it answers and closes"}
+		}},
+		{"reads the Firefox request without a reset", func() *failure {
+			// A second is plenty for a server to read a request and
+			// hang up; a server that keeps the connection open is fine.
+			r, f := g.exchange(firefoxRequest, min(g.timeout, time.Second))
+			if f != nil {
+				return f
+			}
+			if r.reset && len(r.raw) == 0 {
+				return &failure{want: "the request read, then a normal close (FIN) or a reply",
+					got: "the connection was reset",
+					why: "when a server closes a connection with request bytes still unread, the kernel resets it: recv the whole request before close"}
+			}
+			return nil
+		}},
+		{"prints the request line it received", func() *failure {
+			if g.server == nil {
+				return &failure{skip: true, why: "the checker can read the server's output only when it starts the server: -- CMD ARGS..."}
+			}
+			want := "GET /hello HTTP/1.1"
+			deadline := time.Now().Add(g.timeout)
+			for !strings.Contains(g.server.output(), want) {
+				if time.Now().After(deadline) {
+					return &failure{want: strconv.Quote(want) + " in the server's output",
+						got: quote([]byte(g.server.output()), 200),
+						why: "step 2 prints the request it received, so that you see what the browser sends"}
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			return nil
+		}},
+	}
+}
+
+// stage3: the server answers with valid HTTP/1.1, byte by byte.
+func (g *grader) stage3() []check {
+	var r reply
+	var h head
+	return []check{
+		{"answers the request", func() *failure {
+			var f *failure
+			r, f = g.exchange(firefoxRequest, g.timeout)
+			if f != nil {
+				return f
+			}
+			if len(r.raw) > 0 {
+				return nil
+			}
+			got := "the server closed the connection without a byte"
+			switch {
+			case r.reset:
+				got = "the connection was reset without a byte"
+			case r.timedOut:
+				got = fmt.Sprintf("nothing within %s", g.timeout)
+			}
+			return &failure{want: "a response", got: got, why: "after reading the request, the server sends its response with sendall"}
+		}},
+		{"starts with the status line HTTP/1.1 200 OK and CRLF", func() *failure {
+			text, ends := lines(r.raw)
+			const want = "HTTP/1.1 200 OK\r\n"
+			got := quote([]byte(text[0]+ends[0]), 60)
+			switch {
+			case ends[0] == "" && r.timedOut:
+				return &failure{want: strconv.Quote(want) + " within " + g.timeout.String(), got: got + ", then nothing more",
+					why: "a client waits only so long: the server must send its whole response at once, with sendall"}
+			case text[0] == "" && ends[0] != "":
+				return &failure{want: strconv.Quote(want), got: quote(r.raw, 40),
+					why: "the response starts with an empty line: a browser skips it, but in HTTP/1.1 the first line must be the status line, and curl refuses such a reply as HTTP/0.9"}
+			case text[0] == "HTTP/1.1 200 OK" && ends[0] == "\n":
+				return &failure{want: strconv.Quote(want), got: got,
+					why: "the status line ends in a bare LF: every line of an HTTP/1.1 head ends in CRLF, \\r\\n"}
+			case text[0] == "HTTP/1.1 200 OK" && ends[0] == "":
+				return &failure{want: strconv.Quote(want), got: got,
+					why: "the status line never ends: after it come CRLF, the header fields and an empty line"}
+			case text[0] != "HTTP/1.1 200 OK":
+				return &failure{want: strconv.Quote(want), got: got,
+					why: "the status line is the version HTTP/1.1, the status code 200 and its reason phrase OK, separated by single spaces"}
+			}
+			return nil
+		}},
+		{"ends the header fields with an empty line", func() *failure {
+			var ok bool
+			h, ok = findHead(r.raw)
+			if !ok && r.timedOut {
+				return &failure{want: "a whole response head within " + g.timeout.String(), got: quote(r.raw, 120) + ", then nothing more",
+					why: "a client waits only so long: the server must send its whole response at once, with sendall"}
+			}
+			if !ok {
+				return &failure{want: `an empty line ("\r\n") after the header fields`, got: quote(r.raw, 120),
+					why: "without the empty line the client cannot tell the header fields from the body: it reads the body as more header fields"}
+			}
+			return nil
+		}},
+		{"writes each header field as Name: value, ending in CRLF", func() *failure {
+			text, ends := lines(r.raw[:h.bodyStart])
+			for i := 1; i < len(text)-1; i++ {
+				line := text[i]
+				name, _, found := strings.Cut(line, ":")
+				switch {
+				case ends[i] != "\r\n":
+					return &failure{want: "a line ending in \\r\\n", got: quote([]byte(line+ends[i]), 80),
+						why: "the header field ends in a bare LF: every line of an HTTP/1.1 head ends in CRLF, \\r\\n"}
+				case !found:
+					return &failure{want: "Name: value", got: quote([]byte(line), 80), why: "a header field has a name, a colon, and a value"}
+				case !isToken(name):
+					return &failure{want: "a field name with no spaces, followed at once by the colon", got: quote([]byte(line), 80),
+						why: "a header field's name is a token: letters, digits and a few symbols, no space before the colon"}
+				}
+			}
+			if ends[len(ends)-1] != "\r\n" {
+				return &failure{want: `the empty line as "\r\n"`, got: quote([]byte(ends[len(ends)-1]), 10),
+					why: "the empty line that ends the head is a CRLF on its own"}
+			}
+			return nil
+		}},
+		{"sends a body that contains Hello, World!", func() *failure {
+			body := r.raw[h.bodyStart:]
+			if !strings.Contains(string(body), "Hello, World!") {
+				return &failure{want: `a body containing "Hello, World!"`, got: quote(body, 80),
+					why: "the body follows the empty line; it is what the browser shows"}
+			}
+			return nil
+		}},
+		{"sends exactly as many body bytes as Content-Length says", func() *failure {
+			body := r.raw[h.bodyStart:]
+			value, declared := h.get("Content-Length")
+			length, valid := contentLength(h)
+			switch {
+			case declared && !valid:
+				return &failure{want: "Content-Length: a number of bytes", got: strconv.Quote(value),
+					why: "Content-Length is the body's length in bytes, in decimal digits"}
+			case declared && len(body) != length:
+				return &failure{want: fmt.Sprintf("%d body bytes, as Content-Length says", length),
+					got: fmt.Sprintf("%d bytes: %s", len(body), quote(body, 60)),
+					why: "Content-Length must count the body's bytes exactly: a client reads that many and stops, or waits for bytes that never come"}
+			case !declared && !r.closed:
+				return &failure{want: "Content-Length, or the connection closed after the body", got: "neither",
+					why: "without Content-Length, only the end of the connection tells the client where the body ends"}
+			}
+			return nil
+		}},
+		{"closes the connection or keeps it open as the headers say", func() *failure {
+			c, _ := h.get("Connection")
+			if strings.EqualFold(c, "close") && !r.closed {
+				got := "the connection stayed open"
+				if r.timedOut {
+					got += fmt.Sprintf(" for %s after the body", g.timeout)
+				}
+				return &failure{want: "the connection closed after the body", got: got,
+					why: "Connection: close promises that the server hangs up after this response; the client waits for it"}
+			}
+			return nil
+		}},
+	}
+}
+
+// stage4: the server parses the request and answers what it understood.
+func (g *grader) stage4() []check {
+	request := func(line string) string {
+		return line + "\r\nHost: " + g.addr + "\r\nUser-Agent: lsbaws-checker\r\nAccept: */*\r\nConnection: close\r\n\r\n"
+	}
+	// status sends a request and returns the reply's status code and body.
+	status := func(req string) (code string, body []byte, f *failure) {
+		r, f := g.exchange(req, g.timeout)
+		if f != nil {
+			return "", nil, f
+		}
+		h, ok := findHead(r.raw)
+		if !ok {
+			return "", nil, &failure{want: "a whole response head", got: quote(r.raw, 80),
+				why: "every request gets a response: status line, header fields, empty line"}
+		}
+		parts := strings.SplitN(h.statusLine, " ", 3)
+		if len(parts) < 2 || !strings.HasPrefix(parts[0], "HTTP/") {
+			return "", nil, &failure{want: "a status line such as HTTP/1.1 200 OK", got: strconv.Quote(h.statusLine),
+				why: "the status line is the version, the status code and the reason phrase"}
+		}
+		return parts[1], r.raw[h.bodyStart:], nil
+	}
+	expect := func(line, wantCode, why string, mustShow ...string) func() *failure {
+		return func() *failure {
+			code, body, f := status(request(line))
+			if f != nil {
+				return f
+			}
+			if code != wantCode {
+				return &failure{want: "status " + wantCode, got: "status " + code + ", body " + quote(body, 60), why: why}
+			}
+			for _, s := range mustShow {
+				if !strings.Contains(string(body), s) {
+					return &failure{want: fmt.Sprintf("a body that shows %q", s), got: quote(body, 120),
+						why: "step 4's body shows what the server understood: the method, the path and the query"}
+				}
+			}
+			return nil
+		}
+	}
+	return []check{
+		{"answers GET /hello?name=checker with 200 and shows the method, path and query", expect(
+			"GET /hello?name=checker HTTP/1.1", "200",
+			"/hello is a page of the server: it answers 200 OK", "GET", "/hello", "name=checker")},
+		{"answers a path it does not have with 404", expect(
+			"GET /checker/no-such-page HTTP/1.1", "404",
+			"a path the server has no page for gets 404 Not Found, as the browser's own /favicon.ico request does")},
+		{"answers a request line that is not HTTP with 400", func() *failure {
+			code, body, f := status("this is not HTTP\r\n\r\n")
+			if f != nil {
+				return f
+			}
+			if code != "400" {
+				return &failure{want: "status 400", got: "status " + code + ", body " + quote(body, 60),
+					why: "a request line is METHOD, target and HTTP version, separated by single spaces; anything else gets 400 Bad Request"}
+			}
+			return nil
+		}},
+		{"still answers GET / with 200 afterwards", expect(
+			"GET / HTTP/1.1", "200", "a bad request must not take the server down")},
+	}
+}

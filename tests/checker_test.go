@@ -1,0 +1,244 @@
+package tests
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// runChecker runs the checker with args and returns what it printed and
+// its exit status. It fails the test if the checker takes longer than
+// limit: the checker must never hang, whatever the server does.
+func runChecker(t *testing.T, limit time.Duration, args ...string) (string, int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(binDir, "checker"), args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("the checker was still running after %s: %s\n%s", limit, stdout.String(), stderr.String())
+	}
+	code := 0
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		code = exit.ExitCode()
+	} else if err != nil {
+		t.Fatalf("run the checker: %v", err)
+	}
+	if stderr.Len() > 0 {
+		t.Logf("checker stderr: %s", stderr.String())
+	}
+	return stdout.String(), code
+}
+
+// TestCheckerGradesTheSteps runs the checker against every step: each
+// passes its own stage and all before it, and fails the next one with
+// the message its golden file shows.
+func TestCheckerGradesTheSteps(t *testing.T) {
+	t.Parallel()
+	for i, step := range steps {
+		own := i + 1
+		tests := []struct {
+			stage    int
+			wantExit int
+		}{{own, 0}}
+		if own < 4 {
+			tests = append(tests, struct {
+				stage    int
+				wantExit int
+			}{4, 1})
+		}
+		for _, tt := range tests {
+			verb := "passes"
+			if tt.wantExit != 0 {
+				verb = "fails"
+			}
+			t.Run(step+" "+verb+" the checker's stages 1 to "+strconv.Itoa(tt.stage), func(t *testing.T) {
+				t.Parallel()
+				srv := startStep(t, step)
+				out, code := runChecker(t, 30*time.Second, "-addr", srv.addr, "-stage", strconv.Itoa(tt.stage), "-timeout", "2s")
+				srv.stop()
+				if code != tt.wantExit {
+					t.Errorf("exit status %d, want %d:\n%s", code, tt.wantExit, out)
+				}
+				checkGolden(t, filepath.Join("checker", step+"-stage"+strconv.Itoa(tt.stage)+".txt"), normalize([]byte(out)))
+			})
+		}
+	}
+}
+
+// TestCheckerStartsTheServer lets the checker start step 4 itself
+// (-- CMD), so that it can also read what the server prints.
+func TestCheckerStartsTheServer(t *testing.T) {
+	t.Parallel()
+	addr := freeAddr(t)
+	out, code := runChecker(t, 60*time.Second, "-addr", addr, "-stage", "4", "-timeout", "2s", "--",
+		filepath.Join(binDir, "step4-parse"), "-addr", addr)
+	if code != 0 {
+		t.Errorf("exit status %d, want 0:\n%s", code, out)
+	}
+	if !strings.Contains(out, "PASS 2.3 prints the request line it received") {
+		t.Errorf("the checker did not check the server's output:\n%s", out)
+	}
+	checkGolden(t, filepath.Join("checker", "step4-parse-started.txt"), normalize([]byte(out)))
+}
+
+// freeAddr returns a loopback address with a port that was free a
+// moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// mistakes are small servers, each with one mistake that a student's
+// first server makes; the checker must fail each at the right check.
+var mistakes = []struct {
+	name  string
+	stage int
+	serve func(conn net.Conn) // called after the request has been read
+}{
+	{"the study note's response", 3, say("\nHTTP/1.1 200 OK\nHello world!")},
+	{"bare LF line ends", 3, say("HTTP/1.1 200 OK\nContent-Type: text/plain\nContent-Length: 13\n\nHello, World!")},
+	{"no empty line after the header fields", 3, say("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nHello, World!")},
+	{"a space before the colon", 3, say("HTTP/1.1 200 OK\r\nContent-Length : 13\r\n\r\nHello, World!")},
+	{"HTTP/1.0 in the status line", 3, say("HTTP/1.0 200 OK\r\nContent-Length: 13\r\n\r\nHello, World!")},
+	{"a Content-Length that does not match", 3, say("HTTP/1.1 200 OK\r\nContent-Length: 20\r\nConnection: close\r\n\r\nHello, World!")},
+	{"Connection close but the connection stays open", 3, func(conn net.Conn) {
+		io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Length: 13\r\nConnection: close\r\n\r\nHello, World!")
+		time.Sleep(3 * time.Second)
+	}},
+	{"never answering", 3, func(conn net.Conn) { time.Sleep(3 * time.Second) }},
+	{"answering one byte at a time", 3, func(conn net.Conn) {
+		for _, b := range []byte("HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\nHello, World!") {
+			if _, err := conn.Write([]byte{b}); err != nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}},
+	{"200 for every path", 4, say("HTTP/1.1 200 OK\r\nContent-Length: 39\r\nConnection: close\r\n\r\nHello, World! GET /hello ?name=checker\n")},
+}
+
+// say answers with the given bytes and hangs up.
+func say(response string) func(net.Conn) {
+	return func(conn net.Conn) { io.WriteString(conn, response) }
+}
+
+// serveMistake runs a server on loopback that reads each request's
+// head and then does what serve does; it stops when the test ends.
+func serveMistake(t *testing.T, serve func(net.Conn)) string {
+	t.Helper()
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer conn.Close()
+				conn.SetDeadline(time.Now().Add(10 * time.Second))
+				var head []byte
+				buffer := make([]byte, 1024)
+				for !bytes.Contains(head, []byte("\r\n\r\n")) {
+					n, err := conn.Read(buffer)
+					if err != nil {
+						return // the client left without a whole request
+					}
+					head = append(head, buffer[:n]...)
+				}
+				serve(conn)
+			}()
+		}
+	}()
+	return l.Addr().String()
+}
+
+// TestCheckerFindsTheMistake runs the checker against servers that each
+// make one mistake, and compares its verdict with a golden file.
+func TestCheckerFindsTheMistake(t *testing.T) {
+	t.Parallel()
+	for _, m := range mistakes {
+		t.Run("the checker fails a server with "+m.name, func(t *testing.T) {
+			t.Parallel()
+			addr := serveMistake(t, m.serve)
+			out, code := runChecker(t, 30*time.Second, "-addr", addr, "-stage", strconv.Itoa(m.stage), "-timeout", "1s")
+			if code != 1 {
+				t.Errorf("exit status %d, want 1:\n%s", code, out)
+			}
+			name := strings.ReplaceAll(m.name, " ", "-")
+			name = strings.Map(func(r rune) rune {
+				if r == '\'' || r == '/' || r == '.' {
+					return -1
+				}
+				return r
+			}, name)
+			checkGolden(t, filepath.Join("checker", "mistake-"+name+".txt"), normalize([]byte(out)))
+		})
+	}
+}
+
+// TestCheckerReportsJSON checks the -json report an instructor
+// collects, and the exit status when nothing is listening.
+func TestCheckerReportsJSON(t *testing.T) {
+	t.Parallel()
+	t.Run("prints one JSON document with every check", func(t *testing.T) {
+		srv := startStep(t, "step3-response")
+		out, code := runChecker(t, 30*time.Second, "-addr", srv.addr, "-stage", "4", "-timeout", "2s", "-json")
+		srv.stop()
+		if code != 1 {
+			t.Errorf("exit status %d, want 1", code)
+		}
+		var report struct {
+			Addr          string `json:"addr"`
+			StagesAsked   int    `json:"stages_asked"`
+			HighestPassed int    `json:"highest_passed"`
+			Passed        bool   `json:"passed"`
+			Results       []struct {
+				ID, Status, See string
+			} `json:"results"`
+		}
+		if err := json.Unmarshal([]byte(out), &report); err != nil {
+			t.Fatalf("the output is not one JSON document: %v\n%s", err, out)
+		}
+		if report.Addr != srv.addr || report.StagesAsked != 4 || report.HighestPassed != 3 || report.Passed {
+			t.Errorf("got addr %q, stages %d, highest passed %d, passed %v; want %q, 4, 3, false",
+				report.Addr, report.StagesAsked, report.HighestPassed, report.Passed, srv.addr)
+		}
+		last := report.Results[len(report.Results)-1]
+		if last.ID != "4.1" || last.Status != "fail" || last.See != "docs/04-parse.md#what-this-step-adds" {
+			t.Errorf("the last result is %+v, want 4.1 failed, pointing to docs/04-parse.md#what-this-step-adds", last)
+		}
+	})
+	t.Run("exits 2 when nothing is listening", func(t *testing.T) {
+		out, code := runChecker(t, 30*time.Second, "-addr", freeAddr(t), "-timeout", "1s")
+		if code != 2 {
+			t.Errorf("exit status %d, want 2:\n%s", code, out)
+		}
+	})
+	t.Run("exits 2 on a stage it does not know", func(t *testing.T) {
+		if _, code := runChecker(t, 30*time.Second, "-stage", "9"); code != 2 {
+			t.Errorf("exit status %d, want 2", code)
+		}
+	})
+}
