@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net"
+	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -39,6 +40,8 @@ func (s *serverProcess) output() string {
 func startServer(command []string, addr string, startup time.Duration) (*serverProcess, error) {
 	s := &serverProcess{cmd: exec.Command(command[0], command[1:]...), done: make(chan struct{})}
 	s.cmd.Stdout, s.cmd.Stderr = s, s
+	// Python holds its output back when it goes to a pipe; ask it not to.
+	s.cmd.Env = append(os.Environ(), "PYTHONUNBUFFERED=1")
 	s.cmd.WaitDelay = time.Second
 	ownProcessGroup(s.cmd)
 	if err := s.cmd.Start(); err != nil {

@@ -267,7 +267,7 @@ func (g *grader) stage2() []check {
 				if time.Now().After(deadline) {
 					return &failure{want: strconv.Quote(want) + " in the server's output",
 						got: quote([]byte(g.server.output()), 200),
-						why: "step 2 prints the request it received, so that you see what the browser sends"}
+						why: "step 2 prints the request it received, so that you see what the browser sends (if yours prints it, flush its output: a program whose output is a pipe may hold it back)"}
 				}
 				time.Sleep(20 * time.Millisecond)
 			}

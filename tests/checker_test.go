@@ -242,3 +242,22 @@ func TestCheckerReportsJSON(t *testing.T) {
 		}
 	})
 }
+
+// TestCheckerGradesAPythonServer shows that the checker grades a server
+// in any language: the Python example of docs/checker.md passes stages
+// 1 to 3, its printed request included.
+func TestCheckerGradesAPythonServer(t *testing.T) {
+	t.Parallel()
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("python3 is not installed")
+	}
+	addr := freeAddr(t)
+	_, port, _ := net.SplitHostPort(addr)
+	out, code := runChecker(t, 60*time.Second, "-addr", addr, "-stage", "3", "-timeout", "2s", "--",
+		python, filepath.Join("..", "docs", "examples", "server.py"), port)
+	if code != 0 {
+		t.Errorf("exit status %d, want 0:\n%s", code, out)
+	}
+	checkGolden(t, filepath.Join("checker", "python-example-stage3.txt"), normalize([]byte(out)))
+}
