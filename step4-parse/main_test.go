@@ -1,0 +1,372 @@
+//go:build unix
+
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/require"
+)
+
+func TestRouteServesTheKnownPages(t *testing.T) {
+	tests := []struct {
+		name string
+		req  request
+	}{
+		{"answers 200 with the greeting and the parse for /", request{Method: "GET", Target: "/", Path: "/", Version: "HTTP/1.1"}},
+		{"answers 200 with the greeting and the parse for /hello", request{
+			Method: "GET", Target: "/hello?name=you", Path: "/hello", Query: "name=you", Version: "HTTP/1.1",
+			Headers: []headerField{{"Host", "localhost:8888"}},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, body := route(tt.req, nil)
+			if status != "200 OK" {
+				t.Errorf("got status %q, want %q", status, "200 OK")
+			}
+			if want := "Hello, World!\n\n"; !strings.HasPrefix(body, want) {
+				t.Errorf("got body %q, want it to start with %q", body, want)
+			}
+			if want := tt.req.describe(); !strings.Contains(body, want) {
+				t.Errorf("got body %q, want it to contain the parse %q", body, want)
+			}
+		})
+	}
+}
+
+func TestRouteAnswersErrorsAndUnknownPaths(t *testing.T) {
+	const reason = `the request line "GET /" is not METHOD, target and version separated by single spaces`
+	tests := []struct {
+		name       string
+		req        request
+		err        error
+		wantStatus string
+		wantBody   string
+	}{
+		{
+			name:       "answers 404 for a path it does not know",
+			req:        request{Method: "GET", Target: "/favicon.ico", Path: "/favicon.ico", Version: "HTTP/1.1"},
+			wantStatus: "404 Not Found",
+			wantBody:   "404 Not Found: there is no page at /favicon.ico\n",
+		},
+		{
+			name:       "answers 404 for a path that only starts like a known one",
+			req:        request{Method: "GET", Target: "/hello/world", Path: "/hello/world", Version: "HTTP/1.1"},
+			wantStatus: "404 Not Found",
+			wantBody:   "404 Not Found: there is no page at /hello/world\n",
+		},
+		{
+			name:       "answers 400 with the reason to a bad request",
+			err:        &requestError{http.StatusBadRequest, reason},
+			wantStatus: "400 Bad Request",
+			wantBody:   "400 Bad Request: " + reason + "\n",
+		},
+		{
+			name:       "answers 431 to a head that is too long",
+			err:        &requestError{http.StatusRequestHeaderFieldsTooLarge, "the request's head is longer than 65536 bytes"},
+			wantStatus: "431 Request Header Fields Too Large",
+			wantBody:   "431 Request Header Fields Too Large: the request's head is longer than 65536 bytes\n",
+		},
+		{
+			name:       "finds the status of a wrapped request error",
+			err:        fmt.Errorf("parsing: %w", &requestError{http.StatusRequestHeaderFieldsTooLarge, "too long"}),
+			wantStatus: "431 Request Header Fields Too Large",
+			wantBody:   "431 Request Header Fields Too Large: parsing: too long\n",
+		},
+		{
+			name:       "answers 400 to an error that carries no status",
+			err:        errors.New("something went wrong"),
+			wantStatus: "400 Bad Request",
+			wantBody:   "400 Bad Request: something went wrong\n",
+		},
+		{
+			name:       "answers the error even when the request has a known path",
+			req:        request{Method: "GET", Target: "/", Path: "/", Version: "HTTP/1.1"},
+			err:        &requestError{http.StatusBadRequest, "bad"},
+			wantStatus: "400 Bad Request",
+			wantBody:   "400 Bad Request: bad\n",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, body := route(tt.req, tt.err)
+			if status != tt.wantStatus {
+				t.Errorf("got status %q, want %q", status, tt.wantStatus)
+			}
+			if diff := cmp.Diff(tt.wantBody, body); diff != "" {
+				t.Errorf("body mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestRouteAnswersWhatParseRequestFound(t *testing.T) {
+	status, body := route(parseRequest([]byte("GET /\r\n\r\n")))
+	if status != "400 Bad Request" {
+		t.Errorf("got status %q, want %q", status, "400 Bad Request")
+	}
+	if want := "400 Bad Request: "; !strings.HasPrefix(body, want) || strings.Count(body, "\n") != 1 || !strings.HasSuffix(body, "\n") {
+		t.Errorf("got body %q, want one line that starts with %q", body, want)
+	}
+}
+
+func TestMakeResponse(t *testing.T) {
+	tests := []struct {
+		name   string
+		status string
+		body   string
+		want   string
+	}{
+		{
+			name:   "writes the status line, the header fields, the empty line and the body, with CRLF line ends",
+			status: "200 OK",
+			body:   "Hello, World!",
+			want: "HTTP/1.1 200 OK\r\n" +
+				"Content-Type: text/plain; charset=utf-8\r\n" +
+				"Content-Length: 13\r\n" +
+				"Connection: close\r\n" +
+				"\r\n" +
+				"Hello, World!",
+		},
+		{
+			name:   "counts the body's length in bytes, not in characters",
+			status: "200 OK",
+			body:   "你好",
+			want: "HTTP/1.1 200 OK\r\n" +
+				"Content-Type: text/plain; charset=utf-8\r\n" +
+				"Content-Length: 6\r\n" +
+				"Connection: close\r\n" +
+				"\r\n" +
+				"你好",
+		},
+		{
+			name:   "writes Content-Length 0 for an empty body",
+			status: "404 Not Found",
+			body:   "",
+			want: "HTTP/1.1 404 Not Found\r\n" +
+				"Content-Type: text/plain; charset=utf-8\r\n" +
+				"Content-Length: 0\r\n" +
+				"Connection: close\r\n" +
+				"\r\n",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := string(makeResponse(tt.status, tt.body))
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("makeResponse(%q, %q) mismatch (-want +got):\n%s", tt.status, tt.body, diff)
+			}
+		})
+	}
+}
+
+func TestMakeResponseIsValidHTTP(t *testing.T) {
+	raw := makeResponse("200 OK", "Hello, World!")
+
+	resp, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(raw)), nil)
+	if err != nil {
+		t.Fatalf("net/http cannot read the response %q: %v", raw, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err, "reading the body")
+
+	type summary struct {
+		Proto         string
+		StatusCode    int
+		ContentType   string
+		ContentLength int64
+		Close         bool
+		Body          string
+	}
+	want := summary{"HTTP/1.1", 200, "text/plain; charset=utf-8", 13, true, "Hello, World!"}
+	got := summary{resp.Proto, resp.StatusCode, resp.Header.Get("Content-Type"), resp.ContentLength, resp.Close, string(body)}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("net/http read the response as (-want +got):\n%s", diff)
+	}
+}
+
+// socketPair returns the two ends of a connected stream socket: server,
+// the end that recvHead reads, and client. Both are closed when the test
+// ends, and the returned functions close them earlier; each end is
+// closed once only, since after a close the kernel may give its number
+// to the next file that opens.
+//
+// The sockets get no timeouts: a read with a timeout that a signal
+// interrupts fails with EINTR instead of going on, and the Go runtime
+// signals its threads now and then. See watchRecv for the guard.
+func socketPair(t *testing.T) (server, client int, closeServer, closeClient func()) {
+	t.Helper()
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
+	require.NoError(t, err, "socketpair")
+	return fds[0], fds[1], closeOnce(t, fds[0]), closeOnce(t, fds[1])
+}
+
+// closeOnce returns a function that closes fd the first time it is
+// called, and has t.Cleanup call it too.
+func closeOnce(t *testing.T, fd int) func() {
+	var once sync.Once
+	closeFD := func() { once.Do(func() { syscall.Close(fd) }) }
+	t.Cleanup(closeFD)
+	return closeFD
+}
+
+// watchRecv guards a recvHead on server that might wait forever: if the
+// returned stop is not called within a second, it shuts the socket down,
+// so that recvHead returns, and stop then fails the test.
+func watchRecv(t *testing.T, server int) (stop func()) {
+	t.Helper()
+	const limit = time.Second
+	var (
+		mu      sync.Mutex
+		stopped bool
+		fired   bool
+	)
+	timer := time.AfterFunc(limit, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if !stopped {
+			fired = true
+			syscall.Shutdown(server, syscall.SHUT_RDWR)
+		}
+	})
+	return func() {
+		t.Helper()
+		timer.Stop()
+		mu.Lock()
+		defer mu.Unlock()
+		stopped = true
+		if fired {
+			t.Errorf("recvHead was still reading after %v, waiting for bytes that the client would never send", limit)
+		}
+	}
+}
+
+// writeAll writes data to fd however many writes that takes.
+func writeAll(fd int, data []byte) error {
+	for len(data) > 0 {
+		n, err := syscall.Write(fd, data)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		data = data[n:]
+	}
+	return nil
+}
+
+func TestRecvHead(t *testing.T) {
+	tests := []struct {
+		name        string
+		pieces      []string // written one after another, with a pause between them
+		clientHangs bool     // the client closes its side after the last piece
+		want        string
+	}{
+		{
+			name:   "returns at the empty line without waiting for the client to hang up",
+			pieces: []string{"GET / HTTP/1.1\r\nHost: x\r\n\r\n"},
+			want:   "GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+		},
+		{
+			name:   "reads on until the empty line when the head arrives in pieces",
+			pieces: []string{"GET /hel", "lo HTTP/1.1\r\nHo", "st: x\r\n", "\r\n"},
+			want:   "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n",
+		},
+		{
+			name:   "finds an empty line that is split between two pieces",
+			pieces: []string{"GET / HTTP/1.1\r\n\r", "\n"},
+			want:   "GET / HTTP/1.1\r\n\r\n",
+		},
+		{
+			name:   "keeps the bytes that came after the empty line in the same read",
+			pieces: []string{"POST / HTTP/1.1\r\n\r\nname=you"},
+			want:   "POST / HTTP/1.1\r\n\r\nname=you",
+		},
+		{
+			name:        "returns what arrived when the client hangs up before the empty line",
+			pieces:      []string{"GET / HTTP/1.1\r\n", "Host: x\r\n"},
+			clientHangs: true,
+			want:        "GET / HTTP/1.1\r\nHost: x\r\n",
+		},
+		{
+			name:        "returns nothing when the client hangs up without sending anything",
+			clientHangs: true,
+			want:        "",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			server, client, _, closeClient := socketPair(t)
+
+			written := make(chan error, 1)
+			go func() {
+				for i, piece := range tt.pieces {
+					if i > 0 {
+						time.Sleep(5 * time.Millisecond) // let recvHead read the piece before
+					}
+					if err := writeAll(client, []byte(piece)); err != nil {
+						written <- err
+						return
+					}
+				}
+				if tt.clientHangs {
+					closeClient()
+				}
+				written <- nil
+			}()
+			// Registered after socketPair's, so it runs before the sockets
+			// close: a writer still running must not write to a number that
+			// the next test's socket may get.
+			t.Cleanup(func() { <-written })
+
+			stop := watchRecv(t, server)
+			got, err := recvHead(server)
+			stop()
+			if err != nil {
+				t.Fatalf("recvHead error: %v (got %q so far)", err, got)
+			}
+			if diff := cmp.Diff(tt.want, string(got)); diff != "" {
+				t.Errorf("recvHead mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestRecvHeadStopsPastMaxHeadBytes(t *testing.T) {
+	server, client, closeServer, _ := socketPair(t)
+
+	// The client sends far more than maxHeadBytes and never an empty
+	// line; it stops when the server hangs up (its write fails with EPIPE).
+	written := make(chan struct{})
+	go func() {
+		defer close(written)
+		writeAll(client, bytes.Repeat([]byte("a"), 4*maxHeadBytes))
+	}()
+
+	stop := watchRecv(t, server)
+	got, err := recvHead(server)
+	stop()
+	closeServer()
+	<-written
+	require.NoError(t, err, "recvHead error")
+	if len(got) <= maxHeadBytes || len(got) > maxHeadBytes+recvBufferSize {
+		t.Errorf("recvHead returned %d bytes, want more than maxHeadBytes (%d) and at most one recv more (%d)",
+			len(got), maxHeadBytes, maxHeadBytes+recvBufferSize)
+	}
+	_, err = parseRequest(got)
+	checkRequestError(t, err, http.StatusRequestHeaderFieldsTooLarge)
+}
