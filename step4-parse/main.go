@@ -30,6 +30,7 @@ import (
 	"os/signal"
 	"strconv"
 	"syscall"
+	"time"
 )
 
 // requestQueueSize is the listen backlog: how many connections that the
@@ -47,9 +48,10 @@ const responseBody = "Hello, World!"
 
 func main() {
 	addr := flag.String("addr", ":8888", "`host:port` to listen on; an empty host means every interface, port 0 lets the kernel choose")
+	readTimeout := flag.Duration("read-timeout", 10*time.Second, "how long a client may take to send its whole request")
 	flag.Parse()
 
-	if err := serveForever(*addr); err != nil {
+	if err := serveForever(*addr, *readTimeout); err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
 		os.Exit(1)
 	}
@@ -57,7 +59,7 @@ func main() {
 
 // serveForever opens the listening socket and serves one client after
 // another until the process is interrupted.
-func serveForever(addr string) error {
+func serveForever(addr string, readTimeout time.Duration) error {
 	listenSocket, err := createListenSocket(addr)
 	if err != nil {
 		return err
@@ -83,7 +85,7 @@ func serveForever(addr string) error {
 			}
 			continue
 		}
-		handleRequest(clientConn, clientAddr)
+		handleRequest(clientConn, clientAddr, readTimeout)
 	}
 }
 
@@ -133,7 +135,7 @@ func createListenSocket(addr string) (int, error) {
 
 // handleRequest serves one client: it reads the request's head, prints
 // it, parses it and answers what it understood.
-func handleRequest(clientConn int, clientAddr syscall.Sockaddr) {
+func handleRequest(clientConn int, clientAddr syscall.Sockaddr, readTimeout time.Duration) {
 	// close hangs up: the kernel sends the client a FIN, and the
 	// descriptor number is free to be used again.
 	// Python: client_connection.close()
@@ -141,17 +143,27 @@ func handleRequest(clientConn int, clientAddr syscall.Sockaddr) {
 
 	fmt.Printf("Accepted connection fd %d from %s\n", clientConn, formatAddr(clientAddr))
 
+	// This server serves one client at a time: a client that sends half
+	// a request and then nothing would keep every other client waiting.
+	// So the whole request must arrive before this deadline.
+	deadline := time.Now().Add(readTimeout)
+
 	// One recv of 1024 bytes, as in step 3, is not enough: TCP delivers a
 	// stream of bytes, not messages, so a request may arrive in several
 	// pieces, and a browser's request with its cookies is often longer
 	// than 1024 bytes. So recv until the empty line that ends the head.
-	request, err := recvHead(clientConn)
-	if err != nil {
+	request, err := recvHead(clientConn, deadline)
+	timedOut := errors.Is(err, errTimedOut)
+	if err != nil && !timedOut {
 		fmt.Fprintln(os.Stderr, "recv:", err)
 		return
 	}
 	if len(request) == 0 {
-		fmt.Println("The client closed the connection without sending anything.")
+		if timedOut {
+			fmt.Printf("The client sent nothing within %s; closing.\n", readTimeout)
+		} else {
+			fmt.Println("The client closed the connection without sending anything.")
+		}
 		return
 	}
 
@@ -160,8 +172,24 @@ func handleRequest(clientConn int, clientAddr syscall.Sockaddr) {
 	// Python: print(request.decode())
 	fmt.Printf("%s\n", request)
 
-	// Take the request apart (see request.go) and choose the answer.
+	// Take the request apart (see request.go).
 	req, err := parseRequest(request)
+	if timedOut && endOfHead(request) < 0 {
+		err = &requestError{http.StatusRequestTimeout, fmt.Sprintf("the request's head did not arrive within %s", readTimeout)}
+	}
+	// Read the body, if the request announces one, and throw it away:
+	// this server has no use for it, but closing the connection with
+	// unread bytes would make the kernel reset it, and the client could
+	// lose the response.
+	if err == nil {
+		err = discardBody(clientConn, request[endOfHead(request):], req.ContentLength, deadline)
+	}
+	if err != nil && !isRequestError(err) {
+		fmt.Fprintln(os.Stderr, "recv:", err)
+		return
+	}
+
+	// Choose the answer.
 	status, body := route(req, err)
 	fmt.Printf("Answered %s\n", status)
 
@@ -178,20 +206,25 @@ func handleRequest(clientConn int, clientAddr syscall.Sockaddr) {
 	}
 }
 
+// errTimedOut says that the deadline passed before the client sent all
+// that the server waited for.
+var errTimedOut = errors.New("timed out")
+
 // recvHead reads from the client until the empty line that ends the
 // request's head (its request line and header fields) has arrived, and
 // returns all it received. It also stops when the client closes its side
 // of the connection, and when more than maxHeadBytes have arrived: a
 // client must not make the server hold an endless request in memory.
-// parseRequest then tells which of these happened.
-func recvHead(clientConn int) ([]byte, error) {
+// parseRequest then tells which of these happened. At the deadline it
+// returns what it has, with errTimedOut.
+func recvHead(clientConn int, deadline time.Time) ([]byte, error) {
 	received := make([]byte, 0, recvBufferSize)
 	buffer := make([]byte, recvBufferSize)
 	for endOfHead(received) < 0 && len(received) <= maxHeadBytes {
 		// Python: client_connection.recv(1024), again and again
-		n, err := syscall.Read(clientConn, buffer)
+		n, err := recvBefore(clientConn, buffer, deadline)
 		if err != nil {
-			return nil, err
+			return received, err
 		}
 		if n == 0 {
 			break // the client closed its side: nothing more will come
@@ -199,6 +232,68 @@ func recvHead(clientConn int) ([]byte, error) {
 		received = append(received, buffer[:n]...)
 	}
 	return received, nil
+}
+
+// discardBody reads and throws away the body of a request that
+// announced length bytes, of which the first arrived with the head. A
+// body longer than maxBodyBytes is not read at all: it gets 413.
+func discardBody(clientConn int, arrived []byte, length int, deadline time.Time) error {
+	if length > maxBodyBytes {
+		return &requestError{http.StatusRequestEntityTooLarge,
+			fmt.Sprintf("the body is %d bytes, more than the %d this server reads", length, maxBodyBytes)}
+	}
+	remaining := length - len(arrived)
+	buffer := make([]byte, recvBufferSize)
+	for remaining > 0 {
+		n, err := recvBefore(clientConn, buffer[:min(remaining, len(buffer))], deadline)
+		if errors.Is(err, errTimedOut) {
+			return &requestError{http.StatusRequestTimeout, "the request's body did not arrive in time"}
+		}
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return badRequest("the request ended %d bytes before the end of its body", remaining)
+		}
+		remaining -= n
+	}
+	return nil
+}
+
+// recvBefore is one recv that gives up at the deadline. The socket
+// option SO_RCVTIMEO tells the kernel how long a recv may wait; the
+// server sets it to the time left before each call, so that a client
+// sending one byte at a time cannot stretch the deadline.
+func recvBefore(clientConn int, buffer []byte, deadline time.Time) (int, error) {
+	for {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return 0, errTimedOut
+		}
+		// A timeout of zero would mean "wait forever": wait at least 1µs.
+		timeout := syscall.NsecToTimeval(max(left, time.Microsecond).Nanoseconds())
+		if err := syscall.SetsockoptTimeval(clientConn, syscall.SOL_SOCKET, syscall.SO_RCVTIMEO, &timeout); err != nil {
+			return 0, fmt.Errorf("setsockopt SO_RCVTIMEO: %w", err)
+		}
+		n, err := syscall.Read(clientConn, buffer)
+		switch err {
+		case nil:
+			return n, nil
+		case syscall.EAGAIN: // the timeout passed with nothing to read
+			return 0, errTimedOut
+		case syscall.EINTR: // a signal came first: try again
+			continue
+		default:
+			return 0, err
+		}
+	}
+}
+
+// isRequestError reports whether err is an answer for the client (a
+// *requestError) rather than a failure of the connection.
+func isRequestError(err error) bool {
+	var reqErr *requestError
+	return errors.As(err, &reqErr)
 }
 
 // route chooses the answer to a request: its status line and body.
@@ -214,6 +309,13 @@ func route(req request, err error) (status, body string) {
 		}
 		status = statusLine(code)
 		return status, status + ": " + err.Error() + "\n"
+	}
+	// This server has pages to GET, nothing to POST, PUT or DELETE to. It
+	// answers 501 Not Implemented rather than 405 Method Not Allowed:
+	// 405 says that this path takes other methods, and none does.
+	if req.Method != "GET" && req.Method != "HEAD" {
+		status = statusLine(http.StatusNotImplemented)
+		return status, status + ": this server answers GET and HEAD only, not " + req.Method + "\n"
 	}
 	switch req.Path {
 	case "/", "/hello":

@@ -334,7 +334,7 @@ func TestRecvHead(t *testing.T) {
 			t.Cleanup(func() { <-written })
 
 			stop := watchRecv(t, server)
-			got, err := recvHead(server)
+			got, err := recvHead(server, time.Now().Add(time.Minute))
 			stop()
 			if err != nil {
 				t.Fatalf("recvHead error: %v (got %q so far)", err, got)
@@ -349,16 +349,17 @@ func TestRecvHead(t *testing.T) {
 func TestRecvHeadStopsPastMaxHeadBytes(t *testing.T) {
 	server, client, closeServer, _ := socketPair(t)
 
-	// The client sends far more than maxHeadBytes and never an empty
-	// line; it stops when the server hangs up (its write fails with EPIPE).
+	// The client sends a request line, then a header field far longer
+	// than maxHeadBytes and never an empty line; it stops when the server
+	// hangs up (its write fails with EPIPE).
 	written := make(chan struct{})
 	go func() {
 		defer close(written)
-		writeAll(client, bytes.Repeat([]byte("a"), 4*maxHeadBytes))
+		writeAll(client, append([]byte("GET / HTTP/1.1\r\nX-Long: "), bytes.Repeat([]byte("a"), 4*maxHeadBytes)...))
 	}()
 
 	stop := watchRecv(t, server)
-	got, err := recvHead(server)
+	got, err := recvHead(server, time.Now().Add(time.Minute))
 	stop()
 	closeServer()
 	<-written
@@ -369,4 +370,57 @@ func TestRecvHeadStopsPastMaxHeadBytes(t *testing.T) {
 	}
 	_, err = parseRequest(got)
 	checkRequestError(t, err, http.StatusRequestHeaderFieldsTooLarge)
+}
+
+func TestRecvHeadStopsAtTheDeadline(t *testing.T) {
+	server, client, _, _ := socketPair(t)
+	require.NoError(t, writeAll(client, []byte("GET / HTTP/1.1\r\nHost: h\r\n")), "write")
+
+	got, err := recvHead(server, time.Now().Add(100*time.Millisecond))
+	if !errors.Is(err, errTimedOut) {
+		t.Fatalf("got error %v, want errTimedOut", err)
+	}
+	if string(got) != "GET / HTTP/1.1\r\nHost: h\r\n" {
+		t.Errorf("got %q, want what arrived before the deadline", got)
+	}
+}
+
+func TestDiscardBody(t *testing.T) {
+	t.Run("reads the rest of the body after what came with the head", func(t *testing.T) {
+		server, client, _, _ := socketPair(t)
+		require.NoError(t, writeAll(client, []byte("world!NEXT")), "write")
+		err := discardBody(server, []byte("hello "), len("hello world!"), time.Now().Add(time.Second))
+		require.NoError(t, err)
+		rest := make([]byte, 16)
+		n, _ := syscall.Read(server, rest)
+		if string(rest[:n]) != "NEXT" {
+			t.Errorf("discardBody read past the body: what is left is %q, want %q", rest[:n], "NEXT")
+		}
+	})
+	t.Run("answers 413 to a body over maxBodyBytes without reading it", func(t *testing.T) {
+		err := discardBody(-1, nil, maxBodyBytes+1, time.Now().Add(time.Second))
+		var reqErr *requestError
+		if !errors.As(err, &reqErr) || reqErr.status != http.StatusRequestEntityTooLarge {
+			t.Errorf("got %v, want a 413 requestError", err)
+		}
+	})
+	t.Run("answers 408 when the body does not arrive in time", func(t *testing.T) {
+		server, _, _, _ := socketPair(t)
+		err := discardBody(server, nil, 10, time.Now().Add(50*time.Millisecond))
+		var reqErr *requestError
+		if !errors.As(err, &reqErr) || reqErr.status != http.StatusRequestTimeout {
+			t.Errorf("got %v, want a 408 requestError", err)
+		}
+	})
+}
+
+func TestRouteAnswers501ToMethodsOtherThanGetAndHead(t *testing.T) {
+	for _, method := range []string{"POST", "PUT", "DELETE", "BREW"} {
+		t.Run("answers 501 to "+method, func(t *testing.T) {
+			status, body := route(request{Method: method, Path: "/hello", Version: "HTTP/1.1"}, nil)
+			if status != "501 Not Implemented" || !strings.Contains(body, method) {
+				t.Errorf("got %q, %q; want 501 Not Implemented naming %s", status, body, method)
+			}
+		})
+	}
 }

@@ -4,12 +4,25 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 )
 
-// maxHeadBytes bounds the request's head (request line and header
-// fields): past it, the server stops reading and answers 431.
-const maxHeadBytes = 64 << 10
+// Limits on what the server reads from one client, so that no client
+// can make it hold an endless request in memory. Past each one the
+// server stops and answers with the status code named.
+const (
+	// maxRequestLineBytes bounds the request line: 414 URI Too Long.
+	maxRequestLineBytes = 8 << 10
+	// maxHeadBytes bounds the whole head, the request line and header
+	// fields: 431 Request Header Fields Too Large.
+	maxHeadBytes = 64 << 10
+	// maxHeaderFields bounds the number of header fields: 431 too.
+	maxHeaderFields = 100
+	// maxBodyBytes bounds the body that the server reads (and throws
+	// away): 413 Content Too Large.
+	maxBodyBytes = 1 << 20
+)
 
 // request is what the server understood of a request's head.
 //
@@ -23,6 +36,8 @@ type request struct {
 	Query   string        // what follows the "?", without it; "" if none
 	Version string        // the protocol version: HTTP/1.1
 	Headers []headerField // the header fields, in the order they came
+
+	ContentLength int // the body's length in bytes, from Content-Length; 0 if none
 }
 
 // headerField is one "Name: value" line of the head.
@@ -64,11 +79,16 @@ func endOfHead(data []byte) int {
 // parseRequest takes apart the bytes that recvHead received: the request
 // line, then one header field per line, up to the empty line. It returns
 // a *requestError, with the status to answer, when the bytes are not a
-// complete, well-formed HTTP/1.x request head.
+// complete, well-formed HTTP/1.x request head, as RFC 9112 defines it.
 //
 // It is a pure function of its input, so that it can be tested without
 // a network.
 func parseRequest(data []byte) (request, error) {
+	firstLine, _, _ := bytes.Cut(data, []byte("\n"))
+	if len(bytes.TrimSuffix(firstLine, []byte("\r"))) > maxRequestLineBytes {
+		return request{}, &requestError{http.StatusRequestURITooLong,
+			fmt.Sprintf("the request line is longer than %d bytes", maxRequestLineBytes)}
+	}
 	end := endOfHead(data)
 	if end < 0 && len(data) <= maxHeadBytes {
 		return request{}, badRequest("the request ended before the empty line that ends its head")
@@ -83,6 +103,15 @@ func parseRequest(data []byte) (request, error) {
 	lines = lines[:len(lines)-2]
 	for i, line := range lines {
 		lines[i] = strings.TrimSuffix(line, "\r")
+		// A CR, NUL or other control byte inside a line could smuggle a
+		// line end past one reader and not another: refuse them all.
+		if c := strings.IndexFunc(lines[i], isControl); c >= 0 {
+			return request{}, badRequest("the line %q holds the control character %q", lines[i], lines[i][c])
+		}
+	}
+	if len(lines)-1 > maxHeaderFields {
+		return request{}, &requestError{http.StatusRequestHeaderFieldsTooLarge,
+			fmt.Sprintf("the request has %d header fields, more than %d", len(lines)-1, maxHeaderFields)}
 	}
 
 	req, err := parseRequestLine(lines[0])
@@ -95,6 +124,12 @@ func parseRequest(data []byte) (request, error) {
 			return request{}, err
 		}
 		req.Headers = append(req.Headers, field)
+	}
+	if err := checkHost(req); err != nil {
+		return request{}, err
+	}
+	if req.ContentLength, err = bodyLength(req); err != nil {
+		return request{}, err
 	}
 	return req, nil
 }
@@ -113,6 +148,13 @@ func parseRequestLine(line string) (request, error) {
 	if !isHTTPVersion(req.Version) {
 		return request{}, badRequest("%q is not an HTTP version such as HTTP/1.1", req.Version)
 	}
+	// This server speaks HTTP/1.0 and HTTP/1.1. A later 1.x is answered
+	// as 1.1; another major version (HTTP/2.0, HTTP/0.9) is not spoken
+	// here.
+	if req.Version[5] != '1' {
+		return request{}, &requestError{http.StatusHTTPVersionNotSupported,
+			fmt.Sprintf("this server speaks HTTP/1.0 and HTTP/1.1, not %s", req.Version)}
+	}
 
 	path, err := targetPath(req.Target)
 	if err != nil {
@@ -122,11 +164,71 @@ func parseRequestLine(line string) (request, error) {
 	return req, nil
 }
 
+// checkHost enforces RFC 9112's rule on Host: an HTTP/1.1 request has
+// exactly one Host header field (it names the site, for a server that
+// serves several); an HTTP/1.0 request has at most one.
+func checkHost(req request) error {
+	hosts := req.values("Host")
+	switch {
+	case len(hosts) == 0 && req.Version != "HTTP/1.0":
+		return badRequest("an HTTP/1.1 request must have a Host header field")
+	case len(hosts) > 1:
+		return badRequest("the request has %d Host header fields; it must have one", len(hosts))
+	}
+	return nil
+}
+
+// bodyLength returns the length of the body that the request announces.
+// A body is announced by Content-Length (a number of bytes) or by
+// Transfer-Encoding (the body comes in chunks, each with its length).
+// Both at once is an old trick to make two servers disagree on where
+// the request ends, so RFC 9112 makes it an error, as it does a
+// Content-Length that is not a number or that two fields disagree on.
+func bodyLength(req request) (int, error) {
+	lengths := req.values("Content-Length")
+	if len(req.values("Transfer-Encoding")) > 0 {
+		if len(lengths) > 0 {
+			return 0, badRequest("the request has both Transfer-Encoding and Content-Length")
+		}
+		return 0, &requestError{http.StatusNotImplemented, "this step does not read a body sent with Transfer-Encoding"}
+	}
+	if len(lengths) == 0 {
+		return 0, nil
+	}
+	for _, v := range lengths {
+		if v != lengths[0] {
+			return 0, badRequest("the Content-Length fields disagree: %q and %q", lengths[0], v)
+		}
+	}
+	v := lengths[0]
+	if v == "" || len(v) > 18 || strings.Trim(v, "0123456789") != "" {
+		return 0, badRequest("the Content-Length %q is not a number of bytes", v)
+	}
+	return strconv.Atoi(v)
+}
+
+// values returns the values of every header field with this name, in
+// any case: field names are case-insensitive.
+func (req request) values(name string) []string {
+	var values []string
+	for _, field := range req.Headers {
+		if strings.EqualFold(field.Name, name) {
+			values = append(values, field.Value)
+		}
+	}
+	return values
+}
+
 // targetPath returns the path and query of a request-target. A browser
 // sends the origin form, "/path?query"; a client that talks to a proxy
 // sends the absolute form, "http://host/path?query", which a server must
 // accept too; OPTIONS may ask about the whole server with "*".
 func targetPath(target string) (string, error) {
+	for _, c := range []byte(target) {
+		if c <= ' ' || c >= 0x7f || c == '#' {
+			return "", badRequest("the request-target %q holds %q, which must be percent-encoded", target, c)
+		}
+	}
 	switch {
 	case strings.HasPrefix(target, "/"):
 		return target, nil
@@ -157,6 +259,9 @@ func parseHeaderField(line string) (headerField, error) {
 	if !found {
 		return headerField{}, badRequest("the header line %q has no colon", line)
 	}
+	if trimmed := strings.TrimRight(name, " \t"); trimmed != name && isToken(trimmed) {
+		return headerField{}, badRequest("the header line %q has whitespace before its colon", line)
+	}
 	if !isToken(name) {
 		return headerField{}, badRequest("the header name %q is not a token (no spaces, and none before the colon)", name)
 	}
@@ -186,6 +291,10 @@ func isHTTPVersion(s string) bool {
 }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// isControl reports whether r is a control character other than tab,
+// which HTTP allows in field values.
+func isControl(r rune) bool { return r < 0x20 && r != '\t' || r == 0x7f }
 
 // describe writes what the server understood, one item a line, so that
 // a student can see the parse in the browser.

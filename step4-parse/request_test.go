@@ -61,44 +61,44 @@ func TestParseRequest(t *testing.T) {
 			},
 		},
 		{
-			name:  "parses a request with no header fields",
-			input: "GET / HTTP/1.1\r\n\r\n",
-			want:  request{Method: "GET", Target: "/", Path: "/", Version: "HTTP/1.1"},
+			name:  "parses an HTTP/1.0 request with no header fields",
+			input: "GET / HTTP/1.0\r\n\r\n",
+			want:  request{Method: "GET", Target: "/", Path: "/", Version: "HTTP/1.0"},
 		},
 		{
 			name:  "leaves the query empty when the target has no question mark",
-			input: "GET /hello HTTP/1.1\r\n\r\n",
-			want:  request{Method: "GET", Target: "/hello", Path: "/hello", Version: "HTTP/1.1"},
+			input: "GET /hello HTTP/1.1\r\nHost: h\r\n\r\n",
+			want:  request{Method: "GET", Target: "/hello", Path: "/hello", Version: "HTTP/1.1", Headers: []headerField{{"Host", "h"}}},
 		},
 		{
 			name:  "splits the query from the path, without the question mark",
-			input: "GET /hello?name=you&lang=en HTTP/1.1\r\n\r\n",
-			want:  request{Method: "GET", Target: "/hello?name=you&lang=en", Path: "/hello", Query: "name=you&lang=en", Version: "HTTP/1.1"},
+			input: "GET /hello?name=you&lang=en HTTP/1.1\r\nHost: h\r\n\r\n",
+			want:  request{Method: "GET", Target: "/hello?name=you&lang=en", Path: "/hello", Query: "name=you&lang=en", Version: "HTTP/1.1", Headers: []headerField{{"Host", "h"}}},
 		},
 		{
 			name:  "splits at the first question mark only",
-			input: "GET /search?q=why?&x=1 HTTP/1.1\r\n\r\n",
-			want:  request{Method: "GET", Target: "/search?q=why?&x=1", Path: "/search", Query: "q=why?&x=1", Version: "HTTP/1.1"},
+			input: "GET /search?q=why?&x=1 HTTP/1.1\r\nHost: h\r\n\r\n",
+			want:  request{Method: "GET", Target: "/search?q=why?&x=1", Path: "/search", Query: "q=why?&x=1", Version: "HTTP/1.1", Headers: []headerField{{"Host", "h"}}},
 		},
 		{
 			name:  "takes the path and query out of an absolute URL",
-			input: "GET http://example.com:8888/hello?name=you HTTP/1.1\r\n\r\n",
-			want:  request{Method: "GET", Target: "http://example.com:8888/hello?name=you", Path: "/hello", Query: "name=you", Version: "HTTP/1.1"},
+			input: "GET http://example.com:8888/hello?name=you HTTP/1.1\r\nHost: h\r\n\r\n",
+			want:  request{Method: "GET", Target: "http://example.com:8888/hello?name=you", Path: "/hello", Query: "name=you", Version: "HTTP/1.1", Headers: []headerField{{"Host", "h"}}},
 		},
 		{
 			name:  "reads an absolute URL with a query but no path as the root with that query",
-			input: "GET http://example.com?name=you HTTP/1.1\r\n\r\n",
-			want:  request{Method: "GET", Target: "http://example.com?name=you", Path: "/", Query: "name=you", Version: "HTTP/1.1"},
+			input: "GET http://example.com?name=you HTTP/1.1\r\nHost: h\r\n\r\n",
+			want:  request{Method: "GET", Target: "http://example.com?name=you", Path: "/", Query: "name=you", Version: "HTTP/1.1", Headers: []headerField{{"Host", "h"}}},
 		},
 		{
 			name:  "reads an absolute URL with no path as the root",
-			input: "GET http://example.com HTTP/1.1\r\n\r\n",
-			want:  request{Method: "GET", Target: "http://example.com", Path: "/", Version: "HTTP/1.1"},
+			input: "GET http://example.com HTTP/1.1\r\nHost: h\r\n\r\n",
+			want:  request{Method: "GET", Target: "http://example.com", Path: "/", Version: "HTTP/1.1", Headers: []headerField{{"Host", "h"}}},
 		},
 		{
 			name:  "accepts an https absolute URL too",
-			input: "GET https://example.com/a/b HTTP/1.1\r\n\r\n",
-			want:  request{Method: "GET", Target: "https://example.com/a/b", Path: "/a/b", Version: "HTTP/1.1"},
+			input: "GET https://example.com/a/b HTTP/1.1\r\nHost: h\r\n\r\n",
+			want:  request{Method: "GET", Target: "https://example.com/a/b", Path: "/a/b", Version: "HTTP/1.1", Headers: []headerField{{"Host", "h"}}},
 		},
 		{
 			name:  "accepts the asterisk that asks about the whole server",
@@ -117,8 +117,9 @@ func TestParseRequest(t *testing.T) {
 		},
 		{
 			name:  "trims spaces and tabs around a header value but keeps those inside it",
-			input: "GET / HTTP/1.1\r\nUser-Agent: \t curl/8.5  (test) \t\r\nX-Empty:\r\nX-Tight:value\r\n\r\n",
+			input: "GET / HTTP/1.1\r\nHost: h\r\nUser-Agent: \t curl/8.5  (test) \t\r\nX-Empty:\r\nX-Tight:value\r\n\r\n",
 			want: request{Method: "GET", Target: "/", Path: "/", Version: "HTTP/1.1", Headers: []headerField{
+				{"Host", "h"},
 				{"User-Agent", "curl/8.5  (test)"},
 				{"X-Empty", ""},
 				{"X-Tight", "value"},
@@ -126,23 +127,23 @@ func TestParseRequest(t *testing.T) {
 		},
 		{
 			name:  "trims only spaces and tabs, not other white space such as a no-break space",
-			input: "GET / HTTP/1.1\r\nX-Name: \u00a0Zoë\u00a0\r\n\r\n",
-			want:  request{Method: "GET", Target: "/", Path: "/", Version: "HTTP/1.1", Headers: []headerField{{"X-Name", "\u00a0Zoë\u00a0"}}},
+			input: "GET / HTTP/1.1\r\nHost: h\r\nX-Name: \u00a0Zoë\u00a0\r\n\r\n",
+			want:  request{Method: "GET", Target: "/", Path: "/", Version: "HTTP/1.1", Headers: []headerField{{"Host", "h"}, {"X-Name", "\u00a0Zoë\u00a0"}}},
 		},
 		{
 			name:  "keeps a repeated header field twice, in order",
-			input: "GET / HTTP/1.1\r\nCookie: a=1\r\nCookie: b=2\r\n\r\n",
-			want:  request{Method: "GET", Target: "/", Path: "/", Version: "HTTP/1.1", Headers: []headerField{{"Cookie", "a=1"}, {"Cookie", "b=2"}}},
+			input: "GET / HTTP/1.1\r\nHost: h\r\nCookie: a=1\r\nCookie: b=2\r\n\r\n",
+			want:  request{Method: "GET", Target: "/", Path: "/", Version: "HTTP/1.1", Headers: []headerField{{"Host", "h"}, {"Cookie", "a=1"}, {"Cookie", "b=2"}}},
 		},
 		{
 			name:  "ignores whatever follows the empty line",
-			input: "POST /form HTTP/1.1\r\nContent-Length: 9\r\n\r\nname=you\n",
-			want:  request{Method: "POST", Target: "/form", Path: "/form", Version: "HTTP/1.1", Headers: []headerField{{"Content-Length", "9"}}},
+			input: "POST /form HTTP/1.1\r\nHost: h\r\nContent-Length: 9\r\n\r\nname=you\n",
+			want:  request{Method: "POST", Target: "/form", Path: "/form", Version: "HTTP/1.1", Headers: []headerField{{"Host", "h"}, {"Content-Length", "9"}}, ContentLength: 9},
 		},
 		{
 			name:  "accepts any method that is a token",
-			input: "BREW /pot HTTP/1.1\r\n\r\n",
-			want:  request{Method: "BREW", Target: "/pot", Path: "/pot", Version: "HTTP/1.1"},
+			input: "BREW /pot HTTP/1.1\r\nHost: h\r\n\r\n",
+			want:  request{Method: "BREW", Target: "/pot", Path: "/pot", Version: "HTTP/1.1", Headers: []headerField{{"Host", "h"}}},
 		},
 	}
 	for _, tt := range tests {
@@ -192,7 +193,7 @@ func TestParseRequestRejects(t *testing.T) {
 		{"a target that does not start with a slash", "GET hello HTTP/1.1\r\n\r\n", http.StatusBadRequest, badTarget},
 		{"a target that is a URL of another scheme", "GET ftp://example.com/ HTTP/1.1\r\n\r\n", http.StatusBadRequest, badTarget},
 		{"a header line without a colon", "GET / HTTP/1.1\r\nHost localhost\r\n\r\n", http.StatusBadRequest, noColon},
-		{"a header line with a space before the colon", "GET / HTTP/1.1\r\nHost : localhost\r\n\r\n", http.StatusBadRequest, badName},
+		{"a header line with a space before the colon", "GET / HTTP/1.1\r\nHost : localhost\r\n\r\n", http.StatusBadRequest, "whitespace before its colon"},
 		{"a header name with a space inside", "GET / HTTP/1.1\r\nX Custom: 1\r\n\r\n", http.StatusBadRequest, badName},
 		{"a header line with an empty name", "GET / HTTP/1.1\r\n: value\r\n\r\n", http.StatusBadRequest, badName},
 		{"a header line that starts with a space (obsolete folding)", "GET / HTTP/1.1\r\nX-Long: one\r\n two\r\n\r\n", http.StatusBadRequest, folding},
@@ -240,14 +241,14 @@ func checkRequestError(t *testing.T, err error, wantStatus int) {
 // headOfSize returns a well-formed request head of exactly n bytes, the
 // empty line included: a request line and one long header field.
 func headOfSize(n int) string {
-	const start, end = "GET / HTTP/1.1\r\nX-Padding: ", "\r\n\r\n"
+	const start, end = "GET / HTTP/1.1\r\nHost: h\r\nX-Padding: ", "\r\n\r\n"
 	return start + strings.Repeat("a", n-len(start)-len(end)) + end
 }
 
 // unterminatedHeadOfSize returns n bytes of a request head that has not
 // reached its empty line.
 func unterminatedHeadOfSize(n int) string {
-	const start = "GET / HTTP/1.1\r\nX-Padding: "
+	const start = "GET / HTTP/1.1\r\nHost: h\r\nX-Padding: "
 	return start + strings.Repeat("a", n-len(start))
 }
 
@@ -284,7 +285,6 @@ func TestParseRequestHeadSizeLimit(t *testing.T) {
 // of the line end, so such characters end up in the target or the value,
 // and describe() echoes them back.
 func TestParseRequestRejectsBareCR(t *testing.T) {
-	t.Skip("bug: parseRequest keeps a bare CR in the request-target or a header value, and a NUL in a header value (RFC 9112 §2.2, RFC 9110 §5.5: reject, or replace with SP)")
 	tests := []struct {
 		name  string
 		input string
@@ -298,7 +298,7 @@ func TestParseRequestRejectsBareCR(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := parseRequest([]byte(tt.input))
 			if err == nil {
-				t.Fatalf("parseRequest(%q) = %q, want a 400 error", tt.input, got)
+				t.Fatalf("parseRequest(%q) = %+v, want a 400 error", tt.input, got)
 			}
 			checkRequestError(t, err, http.StatusBadRequest)
 		})

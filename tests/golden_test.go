@@ -30,6 +30,9 @@ var goldenCases = []goldenCase{
 	{name: "long-cookie", request: "long-cookie.http", pieces: 1},
 	{name: "in-pieces", request: "firefox.http", pieces: 2},
 	{name: "silent", request: "", pieces: 0},
+	{name: "post-form", request: "post-form.http", pieces: 1},
+	{name: "no-host", request: "no-host.http", pieces: 1},
+	{name: "http2", request: "http2.http", pieces: 1},
 }
 
 // piecePause is the pause between the pieces of a request: long enough

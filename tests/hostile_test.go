@@ -2,7 +2,11 @@ package tests
 
 import (
 	"bytes"
+	"io"
 	"net"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -77,4 +81,91 @@ func TestStepsSurviveMisbehavingClients(t *testing.T) {
 			}
 		})
 	}
+}
+
+// hostileClients are the clients that issue 4 names: each tries to take
+// step 4 down or to keep it busy forever. wantStatus is the status line
+// the client itself should get, if it gets one.
+var hostileClients = []struct {
+	name       string
+	wantStatus string // "" when the client is not expected to read an answer
+	act        func(conn *net.TCPConn, stop <-chan struct{})
+}{
+	{"connects and closes at once", "", func(conn *net.TCPConn, stop <-chan struct{}) {}},
+	{"connects and resets", "", func(conn *net.TCPConn, stop <-chan struct{}) {
+		conn.SetLinger(0)
+	}},
+	{"sends 1 MB of garbage", "HTTP/1.1 414 Request URI Too Long", func(conn *net.TCPConn, stop <-chan struct{}) {
+		conn.Write(bytes.Repeat([]byte("x"), 1<<20))
+	}},
+	{"sends a head that never ends", "HTTP/1.1 408 Request Timeout", func(conn *net.TCPConn, stop <-chan struct{}) {
+		conn.Write([]byte("GET / HTTP/1.1\r\nHost: localhost\r\nX-Waiting: yes\r\n"))
+	}},
+	{"sends one byte every 100 ms", "HTTP/1.1 408 Request Timeout", func(conn *net.TCPConn, stop <-chan struct{}) {
+		request := readFixtureBytes("firefox.http")
+		for _, b := range request {
+			select {
+			case <-stop:
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+			if _, err := conn.Write([]byte{b}); err != nil {
+				return
+			}
+		}
+	}},
+}
+
+// TestStep4HoldsUpAgainstHostileClients runs step 4 with a short read
+// deadline and, while each hostile client does its worst, sends a normal
+// request: it must get 200 within a second, and the server must still be
+// running at the end.
+func TestStep4HoldsUpAgainstHostileClients(t *testing.T) {
+	t.Parallel()
+	srv := startStep(t, "step4-parse", "-read-timeout", "300ms")
+	normal := []byte("GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n")
+	for _, hc := range hostileClients {
+		t.Run("a normal GET gets 200 while a client "+hc.name, func(t *testing.T) {
+			hostile := dial(t, srv.addr)
+			stop := make(chan struct{})
+			answered := make(chan string, 1)
+			go func() {
+				hc.act(hostile, stop)
+				if hc.wantStatus == "" {
+					hostile.Close()
+					answered <- ""
+					return
+				}
+				hostile.SetReadDeadline(time.Now().Add(5 * time.Second))
+				reply, _ := io.ReadAll(hostile)
+				hostile.Close()
+				line, _, _ := strings.Cut(string(reply), "\r\n")
+				answered <- line
+			}()
+
+			conn := dial(t, srv.addr)
+			defer conn.Close()
+			conn.SetDeadline(time.Now().Add(time.Second))
+			conn.Write(normal)
+			reply, err := io.ReadAll(conn)
+			close(stop)
+			if err != nil || !bytes.HasPrefix(reply, []byte("HTTP/1.1 200 OK\r\n")) {
+				t.Errorf("the normal GET got %q (%v) within a second, want 200 OK", reply, err)
+			}
+			if got := <-answered; got != hc.wantStatus {
+				t.Errorf("the hostile client got the status line %q, want %q", got, hc.wantStatus)
+			}
+		})
+	}
+	console := srv.stop() // fails the test if the process has died
+	if bytes.Contains(console, []byte("panic")) {
+		t.Errorf("the server panicked:\n%s", console)
+	}
+}
+
+// readFixtureBytes reads a request from testdata/requests/, for code
+// that has no *testing.T at hand; a missing fixture sends nothing.
+func readFixtureBytes(name string) []byte {
+	data, _ := os.ReadFile(filepath.Join("testdata", "requests", name))
+	return data
 }

@@ -93,12 +93,12 @@ type server struct {
 // servingLine is the line every step prints once it listens.
 var servingLine = regexp.MustCompile(`^Serving HTTP on (\S+) \.\.\.$`)
 
-// startStep starts a step on a port of the kernel's choosing and waits
-// until it says where it listens. The process is stopped when the test
+// startStep starts a step on a port of the kernel's choosing, with any
+// further flags given, and waits until it says where it listens. The process is stopped when the test
 // ends, if the test has not stopped it.
-func startStep(t *testing.T, step string) *server {
+func startStep(t *testing.T, step string, flags ...string) *server {
 	t.Helper()
-	cmd := exec.Command(filepath.Join(binDir, step), "-addr", "127.0.0.1:0")
+	cmd := exec.Command(filepath.Join(binDir, step), append([]string{"-addr", "127.0.0.1:0"}, flags...)...)
 	reader, writer, err := os.Pipe()
 	if err != nil {
 		t.Fatalf("pipe: %v", err)
