@@ -17,6 +17,7 @@ import (
 //	GET  /hello/ada        Hello, ada!       (a path parameter)
 //	POST /hello            how many bytes the body had
 //	GET  /count            the numbers 1 to 2000, one a line: about 9 KB
+//	GET  /panic            nothing: the handler panics, on purpose
 //
 // HEAD works wherever GET does; every other path gets the framework's
 // own 404.
@@ -27,6 +28,10 @@ const textPlain = "text/plain; charset=utf-8"
 // countTo is how far /count counts: its output, 8893 bytes, is more than
 // the gateway holds back (responseBufferSize), so it goes out in chunks.
 const countTo = 2000
+
+// panicMessage is what the handler of /panic panics with, to show what
+// the gateway does when an application fails.
+const panicMessage = "the handler of /panic panics, on purpose"
 
 // newApp returns the application that -app names. Each response it
 // sends carries X-App, the application's name, so that a client can see

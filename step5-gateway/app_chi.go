@@ -37,5 +37,6 @@ func chiApp() http.Handler {
 		w.Header().Set("Content-Type", textPlain)
 		count(w)
 	})
+	r.Get("/panic", func(w http.ResponseWriter, r *http.Request) { panic(panicMessage) })
 	return r
 }

@@ -35,5 +35,6 @@ func ginApp() http.Handler {
 		c.Header("Content-Type", textPlain)
 		count(c.Writer)
 	})
+	r.GET("/panic", func(c *gin.Context) { panic(panicMessage) })
 	return r
 }

@@ -33,5 +33,6 @@ func stdlibApp() http.Handler {
 		w.Header().Set("Content-Type", textPlain)
 		count(w)
 	})
+	mux.HandleFunc("GET /panic", func(w http.ResponseWriter, r *http.Request) { panic(panicMessage) })
 	return mux
 }

@@ -46,13 +46,13 @@ const serverName = "lsbaws-go/step5-gateway"
 // already been read in full (see readBody); the application reads it
 // from r.Body. remoteAddr is the client's "ip:port".
 func newRequest(req request, body []byte, remoteAddr string) (*http.Request, error) {
-	// An http.Handler answers a request for a resource. CONNECT asks the
-	// server to become a tunnel to another host, and the target "*" asks
-	// about the server itself: neither names a resource, so neither
-	// reaches the application, and this server does neither.
-	if req.Method == http.MethodConnect || req.Target == "*" {
+	// The application answers requests for a resource, named by a path.
+	// "OPTIONS *" asks about the server itself, which only the server
+	// could answer, and this one does not. (CONNECT, which asks for a
+	// tunnel, is refused by the parser: see parseRequestLine.)
+	if req.Target == "*" {
 		return nil, &requestError{http.StatusNotImplemented,
-			fmt.Sprintf("this server passes requests for a resource to its application; it does not answer %s %s", req.Method, req.Target)}
+			fmt.Sprintf("this server passes requests for a path to its application; it does not answer %s *", req.Method)}
 	}
 	// The target, "/hello?name=you" or "http://host/hello?name=you",
 	// becomes a URL: WSGI's PATH_INFO and QUERY_STRING.
@@ -96,7 +96,8 @@ func newRequest(req request, body []byte, remoteAddr string) (*http.Request, err
 	}
 	if req.Chunked {
 		// As net/http says of a chunked request: its length was not
-		// known in advance.
+		// known in advance, and the chunks are gone, decoded.
+		header.Del("Transfer-Encoding")
 		r.TransferEncoding = []string{"chunked"}
 		r.ContentLength = -1
 		r.Body = io.NopCloser(bytes.NewReader(body))
@@ -120,8 +121,9 @@ type responseWriter struct {
 	canChunk bool             // the client speaks HTTP/1.1, which reads chunks
 	now      func() time.Time // the clock, for the Date header field
 
-	header http.Header // what the application sets, until WriteHeader
-	status int         // the status code; 0 until WriteHeader
+	header     http.Header // the fields the application sets through Header()
+	sentHeader http.Header // a copy of them, taken at WriteHeader: what goes out
+	status     int         // the status code; 0 until WriteHeader
 
 	buffer        []byte // body bytes held back, not yet sent
 	declaredLen   int64  // the Content-Length the application set; -1 if none
@@ -167,11 +169,11 @@ func (w *responseWriter) WriteHeader(code int) {
 	w.status = code
 	// What the application set goes out as it is now: later changes to
 	// the map it holds are ignored, as in net/http.
-	w.header = w.header.Clone()
-	if cl := w.header.Get("Content-Length"); cl != "" {
+	w.sentHeader = w.header.Clone()
+	if cl := w.sentHeader.Get("Content-Length"); cl != "" {
 		n, err := strconv.ParseInt(cl, 10, 64)
 		if err != nil || n < 0 {
-			w.header.Del("Content-Length")
+			w.sentHeader.Del("Content-Length")
 		} else {
 			w.declaredLen = n
 		}
@@ -275,7 +277,7 @@ func (w *responseWriter) send(complete bool) {
 // that the whole body is in the buffer, so its length is known.
 func (w *responseWriter) sendHead(complete bool) {
 	w.headSent = true
-	h := w.header
+	h := w.sentHeader
 
 	// How the client will know where the body ends: the gateway decides,
 	// not the application. (WSGI forbids an application to set such
@@ -384,7 +386,8 @@ func serveApp(app http.Handler, w *responseWriter, r *http.Request) (panicValue 
 		}
 		// Throw away whatever the application had set or written, and
 		// answer for it.
-		w.status, w.header, w.buffer, w.declaredLen, w.written = 0, make(http.Header), w.buffer[:0], -1, 0
+		w.status, w.header, w.sentHeader = 0, make(http.Header), nil
+		w.buffer, w.declaredLen, w.written = w.buffer[:0], -1, 0
 		answerError(w, &requestError{http.StatusInternalServerError, "the application failed; the server's console says why"})
 	}()
 	app.ServeHTTP(w, r)

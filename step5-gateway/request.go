@@ -157,6 +157,13 @@ func parseRequestLine(line string) (request, error) {
 			fmt.Sprintf("this server speaks HTTP/1.0 and HTTP/1.1, not %s", req.Version)}
 	}
 
+	// CONNECT asks the server to open a tunnel to the host and port that
+	// its target names: the work of a proxy, which this server is not.
+	// An application behind the gateway could not do it either.
+	if req.Method == http.MethodConnect {
+		return request{}, &requestError{http.StatusNotImplemented,
+			fmt.Sprintf("this server is not a proxy: it opens no tunnel to %s", req.Target)}
+	}
 	path, err := targetPath(req.Target)
 	if err != nil {
 		return request{}, err
