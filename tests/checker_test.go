@@ -42,22 +42,26 @@ func runChecker(t *testing.T, limit time.Duration, args ...string) (string, int)
 	return stdout.String(), code
 }
 
+// checkerStages is the highest stage the checker knows: a later step
+// is graded at that stage, which it must pass too.
+const checkerStages = 4
+
 // TestCheckerGradesTheSteps runs the checker against every step: each
 // passes its own stage and all before it, and fails the next one with
 // the message its golden file shows.
 func TestCheckerGradesTheSteps(t *testing.T) {
 	t.Parallel()
 	for i, step := range steps {
-		own := i + 1
+		own := min(i+1, checkerStages)
 		tests := []struct {
 			stage    int
 			wantExit int
 		}{{own, 0}}
-		if own < 4 {
+		if own < checkerStages {
 			tests = append(tests, struct {
 				stage    int
 				wantExit int
-			}{4, 1})
+			}{checkerStages, 1})
 		}
 		for _, tt := range tests {
 			verb := "passes"

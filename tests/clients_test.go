@@ -28,21 +28,28 @@ func TestCurlAcceptsTheResponses(t *testing.T) {
 	}
 	tests := []struct {
 		step     string
+		flags    []string // the step's own flags, after -addr
 		args     []string // after curl -sS -v, before the URL
 		path     string
 		wantBody string // what the body must contain; "" for none
 	}{
-		{"step3-response", nil, "/", "Hello, World!"},
-		{"step3-response", nil, "/hello", "Hello, World!"},
-		{"step4-parse", nil, "/hello?name=curl", "query:   name=curl"},
-		{"step4-parse", []string{"--head"}, "/hello", ""},
-		{"step4-parse", []string{"--fail-with-body"}, "/", "method:  GET"},
+		{"step3-response", nil, nil, "/", "Hello, World!"},
+		{"step3-response", nil, nil, "/hello", "Hello, World!"},
+		{"step4-parse", nil, nil, "/hello?name=curl", "query:   name=curl"},
+		{"step4-parse", nil, []string{"--head"}, "/hello", ""},
+		{"step4-parse", nil, []string{"--fail-with-body"}, "/", "method:  GET"},
+		{"step5-gateway", []string{"-app", "gin"}, nil, "/hello/curl", "Hello, curl!"},
+		{"step5-gateway", []string{"-app", "chi"}, []string{"--head"}, "/hello", ""},
+		{"step5-gateway", []string{"-app", "stdlib"}, []string{"--data-binary", "name=curl"}, "/hello", "Received a body of 9 bytes."},
+		{"step5-gateway", []string{"-app", "gin"}, []string{"-H", "Transfer-Encoding: chunked", "--data-binary", "name=curl"}, "/hello", "Received a body of 9 bytes."},
+		{"step5-gateway", []string{"-app", "chi"}, nil, "/count", "\n1999\n2000\n"},
 	}
 	for _, tt := range tests {
 		command := strings.Join(append(append([]string{"curl"}, tt.args...), tt.path), " ")
-		t.Run(tt.step+" answers "+command+" without a complaint", func(t *testing.T) {
+		step := strings.Join(append([]string{tt.step}, tt.flags...), " ")
+		t.Run(step+" answers "+command+" without a complaint", func(t *testing.T) {
 			t.Parallel()
-			srv := startStep(t, tt.step)
+			srv := startStep(t, tt.step, tt.flags...)
 			_, port, _ := net.SplitHostPort(srv.addr)
 			url := "http://localhost:" + port + tt.path
 
@@ -99,16 +106,19 @@ func TestBrowserShowsThePage(t *testing.T) {
 		t.Skip("Chromium is not installed (Debian: apt-get install chromium); .ci/run installs it")
 	}
 	tests := []struct {
-		step string
-		path string
-		want []string // what the rendered page must say
+		step  string
+		flags []string // the step's own flags, after -addr
+		path  string
+		want  []string // what the rendered page must say
 	}{
-		{"step3-response", "/", []string{"Hello, World!"}},
-		{"step4-parse", "/hello?name=chromium", []string{"Hello, World!", "path:    /hello", "query:   name=chromium", "User-Agent: Mozilla/5.0"}},
+		{"step3-response", nil, "/", []string{"Hello, World!"}},
+		{"step4-parse", nil, "/hello?name=chromium", []string{"Hello, World!", "path:    /hello", "query:   name=chromium", "User-Agent: Mozilla/5.0"}},
+		{"step5-gateway", []string{"-app", "gin"}, "/hello/chromium", []string{"Hello, chromium!", "The app received: GET /hello/chromium HTTP/1.1"}},
 	}
 	for _, tt := range tests {
-		t.Run("Chromium shows what "+tt.step+" answers to "+tt.path, func(t *testing.T) {
-			srv := startStep(t, tt.step)
+		step := strings.Join(append([]string{tt.step}, tt.flags...), " ")
+		t.Run("Chromium shows what "+step+" answers to "+tt.path, func(t *testing.T) {
+			srv := startStep(t, tt.step, tt.flags...)
 			_, port, _ := net.SplitHostPort(srv.addr)
 
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)

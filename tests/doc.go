@@ -5,8 +5,8 @@
 // 127.0.0.1:0, reads the address it prints, sends requests from
 // testdata/requests/ and compares the response bytes and the server's
 // console output with the golden files in testdata/<step>/, after
-// normalising the only parts that change from run to run: port numbers
-// and file descriptor numbers.
+// normalising the only parts that change from run to run: port numbers,
+// file descriptor numbers and the time in a response's Date field.
 //
 // Rewrite the golden files after a deliberate change with
 //

@@ -83,14 +83,18 @@ func TestStepsSurviveMisbehavingClients(t *testing.T) {
 	}
 }
 
-// hostileClients are the clients that issue 4 names: each tries to take
-// step 4 down or to keep it busy forever. wantStatus is the status line
-// the client itself should get, if it gets one.
-var hostileClients = []struct {
+// hostileClient is a client that tries to take a step down or to keep
+// it busy forever. wantStatus is the status line the client itself
+// should get, if it gets one.
+type hostileClient struct {
 	name       string
 	wantStatus string // "" when the client is not expected to read an answer
 	act        func(conn *net.TCPConn, stop <-chan struct{})
-}{
+}
+
+// hostileClients are the clients that issue 4 names, which every step
+// that parses requests must hold up against.
+var hostileClients = []hostileClient{
 	{"connects and closes at once", "", func(conn *net.TCPConn, stop <-chan struct{}) {}},
 	{"connects and resets", "", func(conn *net.TCPConn, stop <-chan struct{}) {
 		conn.SetLinger(0)
@@ -116,15 +120,51 @@ var hostileClients = []struct {
 	}},
 }
 
-// TestStep4HoldsUpAgainstHostileClients runs step 4 with a short read
-// deadline and, while each hostile client does its worst, sends a normal
-// request: it must get 200 within a second, and the server must still be
-// running at the end.
-func TestStep4HoldsUpAgainstHostileClients(t *testing.T) {
+// hostileUploaders are the clients that step 5 meets once it reads
+// chunked bodies: each tries to keep it reading, or to make it hold an
+// endless body in memory.
+var hostileUploaders = []hostileClient{
+	{"sends a chunked body that never ends", "HTTP/1.1 408 Request Timeout", func(conn *net.TCPConn, stop <-chan struct{}) {
+		conn.Write([]byte("POST /hello HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"))
+	}},
+	{"announces a chunk of 2 MB", "HTTP/1.1 413 Request Entity Too Large", func(conn *net.TCPConn, stop <-chan struct{}) {
+		conn.Write([]byte("POST /hello HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n200000\r\n"))
+	}},
+	{"sends 1 KB chunks until the server stops it", "HTTP/1.1 413 Request Entity Too Large", func(conn *net.TCPConn, stop <-chan struct{}) {
+		conn.Write([]byte("POST /hello HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n"))
+		chunk := append(append([]byte("400\r\n"), bytes.Repeat([]byte("x"), 1024)...), "\r\n"...)
+		for range 2048 {
+			if _, err := conn.Write(chunk); err != nil {
+				return
+			}
+		}
+	}},
+}
+
+// TestParsingStepsHoldUpAgainstHostileClients runs step 4, then step 5,
+// with a short read deadline and, while each hostile client does its
+// worst, sends a normal request: it must get 200 within a second, and
+// the server must still be running at the end.
+func TestParsingStepsHoldUpAgainstHostileClients(t *testing.T) {
 	t.Parallel()
-	srv := startStep(t, "step4-parse", "-read-timeout", "300ms")
+	for _, step := range []string{"step4-parse", "step5-gateway"} {
+		t.Run(step, func(t *testing.T) {
+			t.Parallel()
+			clients := hostileClients
+			if step == "step5-gateway" {
+				clients = append(append(clients[:0:0], hostileClients...), hostileUploaders...)
+			}
+			holdsUp(t, step, clients)
+		})
+	}
+}
+
+// holdsUp sends a normal request to step while each hostile client
+// does its worst.
+func holdsUp(t *testing.T, step string, clients []hostileClient) {
+	srv := startStep(t, step, "-read-timeout", "300ms")
 	normal := []byte("GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n")
-	for _, hc := range hostileClients {
+	for _, hc := range clients {
 		t.Run("a normal GET gets 200 while a client "+hc.name, func(t *testing.T) {
 			hostile := dial(t, srv.addr)
 			stop := make(chan struct{})

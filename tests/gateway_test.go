@@ -1,0 +1,60 @@
+package tests
+
+import (
+	"bytes"
+	"path/filepath"
+	"testing"
+)
+
+// gatewayApps are the applications that step5-gateway runs, by the
+// name its -app flag takes.
+var gatewayApps = []string{"stdlib", "chi", "gin"}
+
+// gatewayCases are the conversations that show what the gateway does
+// with each application: every app meets every one, and its answers are
+// in testdata/step5-gateway/<app>/<case>.response and .console.
+var gatewayCases = []struct {
+	name    string // names the golden files
+	request string // the fixture in testdata/requests/
+	then    string // a fixture sent afterwards, to the same server, whose answer must be 200; "" for none
+}{
+	{name: "hello", request: "hello.http"},
+	{name: "hello-ada", request: "hello-ada.http"},
+	{name: "hello-query", request: "hello-query.http"},
+	{name: "hello-head", request: "hello-head.http"},
+	{name: "post-length", request: "post-form.http"},
+	{name: "post-chunked", request: "post-chunked.http"},
+	{name: "nowhere", request: "nowhere.http"},
+	{name: "count", request: "count.http"},
+	{name: "panic", request: "panic.http", then: "hello.http"},
+}
+
+// TestGatewayApps runs step5-gateway with each application, as a real
+// process, sends each gateway case and compares the response and the
+// console output with their golden files. The Date field is normalised
+// to its format; every other byte of the response is compared.
+func TestGatewayApps(t *testing.T) {
+	t.Parallel()
+	for _, app := range gatewayApps {
+		for _, gc := range gatewayCases {
+			t.Run("step5-gateway -app "+app+" answers the "+gc.name+" request as its golden files show", func(t *testing.T) {
+				t.Parallel()
+				srv := startStep(t, "step5-gateway", "-app", app)
+				response := exchange(t, srv.addr, 0, readFixture(t, gc.request))
+				if gc.then != "" {
+					// The application failed on the last request: the server
+					// must still answer the next one.
+					next := exchange(t, srv.addr, 0, readFixture(t, gc.then))
+					if !bytes.HasPrefix(next, []byte("HTTP/1.1 200 OK\r\n")) {
+						t.Errorf("after the %s request, %s got %q, want 200 OK", gc.name, gc.then, next)
+					}
+				}
+				console := srv.stop()
+
+				dir := filepath.Join("step5-gateway", app)
+				checkGolden(t, filepath.Join(dir, gc.name+".response"), normalize(response))
+				checkGolden(t, filepath.Join(dir, gc.name+".console"), normalize(console))
+			})
+		}
+	}
+}
