@@ -91,7 +91,7 @@ func newRequest(req request, body []byte, remoteAddr string) (*http.Request, err
 		Body:          http.NoBody,
 		ContentLength: int64(len(body)),
 	}
-	if len(body) > 0 {
+	if len(body) > 0 || req.Chunked {
 		r.Body = io.NopCloser(bytes.NewReader(body))
 	}
 	if req.Chunked {
@@ -100,7 +100,6 @@ func newRequest(req request, body []byte, remoteAddr string) (*http.Request, err
 		header.Del("Transfer-Encoding")
 		r.TransferEncoding = []string{"chunked"}
 		r.ContentLength = -1
-		r.Body = io.NopCloser(bytes.NewReader(body))
 	}
 	return r, nil
 }
