@@ -2,9 +2,16 @@ package main
 
 import (
 	"errors"
+	"flag"
 	"net/http"
 	"testing"
 )
+
+// update is the golden-file flag. `go test ./... -update` passes -update
+// to every test binary, and a binary that does not define the flag fails
+// with "flag provided but not defined"; this package has no golden files,
+// so it only accepts the flag.
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // TestParseRequestReadsHowTheBodyIsFramed checks what step 5 changes in
 // step 4's parser: a chunked body is read now, not answered with 501,
