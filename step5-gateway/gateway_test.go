@@ -607,3 +607,35 @@ func orElse(s, fallback string) string {
 	}
 	return s
 }
+
+// FuzzNewRequest feeds the server's parser and then the gateway any
+// bytes. Whatever the client sends, the gateway returns an
+// *http.Request or a *requestError, never panics, and what it passes on
+// says what the request line said.
+func FuzzNewRequest(f *testing.F) {
+	f.Add("GET /hello?name=ada HTTP/1.1\r\nHost: h\r\n\r\n")
+	f.Add("GET http://example.com:8080/a%20b?c=%zz HTTP/1.1\r\nhost: x\r\nX: 1\r\n\r\n")
+	f.Add("POST /hello HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n")
+	f.Add("OPTIONS * HTTP/1.0\r\n\r\n")
+	f.Fuzz(func(t *testing.T, head string) {
+		req, err := parseRequest([]byte(head))
+		if err != nil {
+			return
+		}
+		r, err := newRequest(req, []byte("body"), "127.0.0.1:1")
+		if err != nil {
+			var reqErr *requestError
+			if !errors.As(err, &reqErr) {
+				t.Fatalf("got %T %v, want a *requestError", err, err)
+			}
+			return
+		}
+		if r.Method != req.Method || r.RequestURI != req.Target || r.Proto != req.Version || r.ProtoMajor != 1 {
+			t.Fatalf("passed on %s %s %s (%d.%d) for the request line %s %s %s",
+				r.Method, r.RequestURI, r.Proto, r.ProtoMajor, r.ProtoMinor, req.Method, req.Target, req.Version)
+		}
+		if _, ok := r.Header["Host"]; ok {
+			t.Fatalf("left Host in r.Header: %v", r.Header)
+		}
+	})
+}
