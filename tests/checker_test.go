@@ -129,11 +129,14 @@ var mistakes = []struct {
 	}},
 	{"never answering", 3, func(conn net.Conn) { time.Sleep(3 * time.Second) }},
 	{"answering one byte at a time", 3, func(conn net.Conn) {
+		// A byte every 600 ms: two arrive within the checker's 1 s,
+		// the second with 400 ms to spare on a busy machine, and the
+		// third cannot arrive before the deadline.
 		for _, b := range []byte("HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\nHello, World!") {
 			if _, err := conn.Write([]byte{b}); err != nil {
 				return
 			}
-			time.Sleep(100 * time.Millisecond)
+			time.Sleep(600 * time.Millisecond)
 		}
 	}},
 	{"200 for every path", 4, say("HTTP/1.1 200 OK\r\nContent-Length: 39\r\nConnection: close\r\n\r\nHello, World! GET /hello ?name=checker\n")},
