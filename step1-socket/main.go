@@ -8,8 +8,10 @@
 // For each client it prints which connection it got and hangs up:
 // it does not read or answer anything yet (that is steps 2 and 3).
 //
-// Run it, then connect from another terminal (curl will report that the
-// server closed the connection without a reply; that is this step):
+// Run it, then connect from another terminal. curl reports "Empty reply
+// from server" or "Connection reset by peer": the server hangs up
+// without a word, and whether the request reached it before it did
+// decides which (see docs/handshake.md).
 //
 //	go run ./step1-socket
 //	curl http://localhost:8888/
