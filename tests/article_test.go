@@ -3,7 +3,6 @@ package tests
 import (
 	"bytes"
 	"context"
-	"os"
 	"os/exec"
 	"regexp"
 	"strings"
@@ -103,16 +102,7 @@ var pageBody = regexp.MustCompile(`(?s)<body>(.*)</body>`)
 // shows an empty page; the original article's has the empty line, and
 // its body shows.
 func TestChromiumRendersTheArticlesResponses(t *testing.T) {
-	browser := ""
-	for _, path := range chromiumPaths {
-		if _, err := os.Stat(path); err == nil {
-			browser = path
-			break
-		}
-	}
-	if browser == "" {
-		t.Skip("Chromium is not installed (Debian: apt-get install chromium); .ci/run installs it")
-	}
+	browser := findChromium(t)
 	servers := articleServers(t)
 	tests := []struct {
 		name     string
