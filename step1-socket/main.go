@@ -8,8 +8,10 @@
 // For each client it prints which connection it got and hangs up:
 // it does not read or answer anything yet (that is steps 2 and 3).
 //
-// Run it, then connect from another terminal (curl will report that the
-// server closed the connection without a reply; that is this step):
+// Run it, then connect from another terminal. curl reports "Empty reply
+// from server" or "Connection reset by peer": the server hangs up
+// without a word, and whether the request reached it before it did
+// decides which (see docs/handshake.md).
 //
 //	go run ./step1-socket
 //	curl http://localhost:8888/
@@ -122,8 +124,9 @@ func createListenSocket(addr string) (int, error) {
 
 // handleRequest serves one client: for now, it only says who connected.
 func handleRequest(clientConn int, clientAddr syscall.Sockaddr) {
-	// close hangs up: the kernel sends the client a FIN, and the
-	// descriptor number is free to be used again.
+	// close hangs up: the kernel sends the client a FIN (a RST instead,
+	// if bytes the client sent are still unread), and the descriptor
+	// number is free to be used again.
 	// Python: client_connection.close()
 	defer syscall.Close(clientConn)
 

@@ -125,8 +125,9 @@ func createListenSocket(addr string) (int, error) {
 
 // handleRequest serves one client: it reads the request and prints it.
 func handleRequest(clientConn int, clientAddr syscall.Sockaddr) {
-	// close hangs up: the kernel sends the client a FIN, and the
-	// descriptor number is free to be used again.
+	// close hangs up: the kernel sends the client a FIN (a RST instead,
+	// if bytes the client sent are still unread), and the descriptor
+	// number is free to be used again.
 	// Python: client_connection.close()
 	defer syscall.Close(clientConn)
 

@@ -7,8 +7,11 @@
 // however many reads that takes, and parses the request line (method,
 // path, query, version) and the header fields (see request.go). It
 // answers according to what it understood: 200 with an echo of the parse
-// for / and /hello, 404 for any other path, 400 with the reason for a
-// request it cannot parse.
+// for / and /hello, 404 for any other path, 501 for a method other than
+// GET and HEAD, and for a request it cannot or will not take, the status
+// that says why (400, 408, 413, 414, 431, 505) with the reason in one
+// line. Every limit is named, and a client has -read-timeout to send its
+// whole request, so that no client can take the server down.
 //
 // Run it, then open http://localhost:8888/hello?name=you in a browser, or:
 //
@@ -136,8 +139,9 @@ func createListenSocket(addr string) (int, error) {
 // handleRequest serves one client: it reads the request's head, prints
 // it, parses it and answers what it understood.
 func handleRequest(clientConn int, clientAddr syscall.Sockaddr, readTimeout time.Duration) {
-	// close hangs up: the kernel sends the client a FIN, and the
-	// descriptor number is free to be used again.
+	// close hangs up: the kernel sends the client a FIN (a RST instead,
+	// if bytes the client sent are still unread), and the descriptor
+	// number is free to be used again.
 	// Python: client_connection.close()
 	defer syscall.Close(clientConn)
 
@@ -298,8 +302,9 @@ func isRequestError(err error) bool {
 
 // route chooses the answer to a request: its status line and body.
 // A request that could not be read or parsed gets the error's status and
-// a one-line reason; a known path gets 200 and an echo of what the server
-// understood; any other path gets 404.
+// a one-line reason; a method other than GET and HEAD gets 501; a known
+// path gets 200 and an echo of what the server understood; any other
+// path gets 404.
 func route(req request, err error) (status, body string) {
 	if err != nil {
 		code := http.StatusBadRequest

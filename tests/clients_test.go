@@ -91,20 +91,24 @@ var chromiumFlags = []string{
 	"--disable-dev-shm-usage",
 }
 
+// findChromium returns the path of Chromium, or skips the test where
+// it is not installed.
+func findChromium(t *testing.T) string {
+	t.Helper()
+	for _, path := range chromiumPaths {
+		if _, err := os.Stat(path); err == nil {
+			return path
+		}
+	}
+	t.Skip("Chromium is not installed (Debian: apt-get install chromium); .ci/run installs it")
+	return ""
+}
+
 // TestBrowserShowsThePage loads the page in a real browser, headless
 // Chromium, as a student opens http://localhost:8888/, and checks the
 // page that the browser rendered.
 func TestBrowserShowsThePage(t *testing.T) {
-	browser := ""
-	for _, path := range chromiumPaths {
-		if _, err := os.Stat(path); err == nil {
-			browser = path
-			break
-		}
-	}
-	if browser == "" {
-		t.Skip("Chromium is not installed (Debian: apt-get install chromium); .ci/run installs it")
-	}
+	browser := findChromium(t)
 	tests := []struct {
 		step  string
 		flags []string // the step's own flags, after -addr

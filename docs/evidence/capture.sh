@@ -1,0 +1,275 @@
+#!/usr/bin/env bash
+# capture.sh re-creates the evidence transcripts in docs/evidence/ from the
+# real system, on the loopback interface only:
+#
+#   strace-step1.txt      step1-socket under strace, one curl connects
+#   strace-net-listen.txt listen-with-net (Go's net package) under strace,
+#                         one curl connects
+#   tcpdump-step3.txt     one curl request to step3-response, as tcpdump
+#                         sees it on lo: handshake, request, response, FINs
+#
+# Run it from the repository's root, as root (tcpdump needs it), on Linux:
+#
+#   bash docs/evidence/capture.sh
+#
+# It needs go, curl, strace and tcpdump (Debian: apt-get install -y curl
+# strace tcpdump). What changes from run to run is replaced, so that a rerun
+# gives the same files as far as the kernel allows: process ids, port
+# numbers (PORT is the server's, CLIENT is curl's), timestamps, TCP's
+# random initial sequence numbers, memory addresses, curl's version. See
+# docs/evidence/README.md for how to read the transcripts.
+#
+# To keep the raw, unfiltered strace output and the pcap file as well, name
+# a directory for them: CAPTURE_RAW=/tmp/raw bash docs/evidence/capture.sh
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+evidence=docs/evidence
+
+need() {
+  if ! command -v "$1" >/dev/null; then
+    echo "capture.sh: $1 is not installed (Debian: apt-get install -y $2)" >&2
+    exit 1
+  fi
+}
+need go golang-go
+need curl curl
+need strace strace
+need tcpdump tcpdump
+
+work=$(mktemp -d)
+running=() # the processes this script started and has not waited for yet
+cleanup() {
+  for pid in "${running[@]}"; do kill "$pid" 2>/dev/null || true; done
+  if [ -n "${CAPTURE_RAW:-}" ]; then
+    mkdir -p "$CAPTURE_RAW"
+    cp "$work"/*.strace "$work"/*.out "$work"/*.pcap "$CAPTURE_RAW"/ 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "building step1-socket, step3-response and listen-with-net"
+go build -o "$work/" ./step1-socket ./step3-response ./docs/evidence/listen-with-net
+
+# free_port prints a free port from 8888 on (the steps' default port; the
+# number of digits stays the same, and so do the lengths in the capture).
+free_port() {
+  local port
+  for port in $(seq 8888 8999); do
+    if command -v ss >/dev/null; then
+      [ -z "$(ss -Hltn "sport = :$port")" ] && { echo "$port"; return; }
+    elif ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "$port"; return
+    fi
+  done
+  echo "capture.sh: no free port in 8888-8999" >&2
+  exit 1
+}
+
+# wait_for FILE PATTERN waits up to 10 s until a line of FILE matches.
+wait_for() {
+  local i
+  for i in $(seq 100); do
+    grep -q -- "$2" "$1" 2>/dev/null && return
+    sleep 0.1
+  done
+  echo "capture.sh: no line matching '$2' in $1 after 10s:" >&2
+  cat "$1" >&2
+  exit 1
+}
+
+# The calls to trace: the network class (socket, setsockopt, bind, listen,
+# accept4, getsockname, ...), the runtime's poller (epoll_*, eventfd2), and
+# open/read/close, of which the filter below keeps only those on sockets
+# and on /proc/sys/net/core/somaxconn.
+syscalls='%network,/^epoll_,eventfd2,openat,read,close'
+
+# merge_threads turns strace -f output into one call per line, without the
+# thread ids (which thread makes a call is the Go scheduler's choice and
+# changes from run to run). A call that another thread's call interrupts
+# in the output (<unfinished ...>, then <... resumed>) is joined into one
+# line, at the place where it started; a call still waiting when the
+# process exited reads "<unfinished ...>) = ?". The calls that threads
+# were making when the process exited, which strace can no longer name
+# ("???("), are dropped. Of the signals it keeps SIGINT (the Ctrl-C that
+# stops a step), not the runtime's SIGURG (goroutine preemption); of the
+# exits, only the process's own. The results are aligned in one column,
+# as strace aligns them.
+merge_threads() {
+  awk '
+    {
+      pid = $1; line = $0; sub(/^[0-9]+ +/, "", line)
+      if (main == "") main = pid
+      if (line ~ /^--- /) { if (line ~ /^--- SIGINT /) out[++n] = line; next }
+      if (line ~ /^\+\+\+ /) { if (pid == main) out[++n] = line; next }
+      if (line ~ /^\?\?\?\(/) next
+      if (line ~ /^<\.\.\. [a-z0-9_]+ resumed>/) {
+        sub(/^<\.\.\. [a-z0-9_]+ resumed>/, "", line)
+        if (pid in open) { out[open[pid]] = out[open[pid]] line; delete open[pid] }
+        next
+      }
+      if (line ~ / <unfinished \.\.\.>$/) {
+        sub(/ <unfinished \.\.\.>$/, "", line)
+        out[++n] = line; open[pid] = n
+        next
+      }
+      out[++n] = line
+    }
+    END {
+      for (i = 1; i <= n; i++) {
+        line = out[i]
+        sub(/  <unfinished/, " <unfinished", line)
+        if (match(line, /\) += (\?|-?[0-9]+|0x[0-9a-f]+)( [A-Z0-9]+)?( \([^()]*\))?$/)) {
+          result = substr(line, RSTART + 1); sub(/^ += /, "", result)
+          line = sprintf("%-39s = %s", substr(line, 1, RSTART), result)
+        }
+        print line
+      }
+    }
+  '
+}
+
+# keep_socket_calls drops what is not about sockets: the runtime's own
+# files (open, read, close of other descriptors), and the scheduler's quick
+# looks at the poller that do not wait (epoll_pwait with timeout 0): how
+# many there are, and what they find, depends on timing. The waits that
+# block (timeout -1) stay.
+keep_socket_calls() {
+  awk '
+    function name(s) { return substr(s, 1, index(s, "(") - 1) }
+    function fd(s,   a) { a = substr(s, index(s, "(") + 1); sub(/[,)].*/, "", a); return a }
+    function result(s) { return match(s, / = [0-9]+$/) ? substr(s, RSTART + 3) : "" }
+    /^(---|\+\+\+) / { print; next }
+    {
+      c = name($0)
+      if (c ~ /^(socket|accept|accept4|epoll_create1|eventfd2)$/) {
+        r = result($0); if (r != "") mine[r] = 1
+        print; next
+      }
+      if (c == "openat") {
+        if ($0 ~ /somaxconn/) { r = result($0); if (r != "") { mine[r] = 1; somaxconn[r] = 1 }; print }
+        next
+      }
+      if (c == "read") { if (fd($0) in somaxconn) print; next }
+      if (c == "close") {
+        f = fd($0)
+        if (f in mine) { print; delete mine[f]; delete somaxconn[f] }
+        next
+      }
+      if (c ~ /^epoll_p?wait$/ && $0 ~ /\], [0-9]+, 0(, |\))/) next
+      print
+    }
+  '
+}
+
+# normalise PORT replaces what changes from run to run in a transcript.
+normalise() {
+  sed -E \
+    -e "s/htons\($1\)/htons(PORT)/g" \
+    -e 's/htons\([1-9][0-9]*\)/htons(CLIENT)/g' \
+    -e "s/127\.0\.0\.1([.:])$1\b/127.0.0.1\1PORT/g" \
+    -e 's/127\.0\.0\.1\.[0-9]+\b/127.0.0.1.CLIENT/g' \
+    -e 's/0x[0-9a-f]+/0xADDR/g' \
+    -e 's/data=\{u32=[0-9]+, u64=[0-9]+\}/data={u32=DATA, u64=DATA}/g' \
+    -e 's/si_pid=[0-9]+/si_pid=PID/g' \
+    -e 's/TS val [0-9]+/TS val TIME/g' \
+    -e 's/ecr [1-9][0-9]*/ecr TIME/g' \
+    -e 's#curl/[0-9][0-9.A-Za-z-]*#curl/VERSION#g'
+}
+
+# trace NAME BINARY OUTPUT runs BINARY under strace -f on 127.0.0.1, lets
+# one curl connect, stops the program with SIGINT (Ctrl-C) if it has not
+# exited by itself, and writes the normalised trace to OUTPUT.
+trace() {
+  local name=$1 binary=$2 output=$3 port strace_pid tracee i
+  port=$(free_port)
+  echo "strace $binary on 127.0.0.1:$port"
+  strace -f -o "$work/$name.strace" -e trace="$syscalls" \
+    "$work/$binary" -addr "127.0.0.1:$port" >"$work/$name.out" 2>&1 &
+  strace_pid=$!
+  running+=("$strace_pid")
+  wait_for "$work/$name.out" '^Serving'
+  # The traced program is the process that made the first call in the
+  # trace. strace ignores SIGINT while it runs a program, and a program
+  # that strace leaves behind goes on running: signal the program itself.
+  tracee=$(head -1 "$work/$name.strace" | cut -d' ' -f1)
+  running+=("$tracee")
+  # step1-socket and listen-with-net hang up without reading the request:
+  # curl reports a reset or an empty reply, which is what they do.
+  curl -sS --max-time 5 -o /dev/null "http://127.0.0.1:$port/" 2>>"$work/curl.err" || true
+  for i in $(seq 10); do
+    kill -0 "$strace_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$strace_pid" 2>/dev/null; then
+    kill -INT "$tracee" # still waiting in accept: Ctrl-C
+  fi
+  wait "$strace_pid" || echo "capture.sh: $binary exited with status $?" >&2
+  running=()
+  merge_threads <"$work/$name.strace" | keep_socket_calls | normalise "$port" >"$output"
+  echo "wrote $output ($(wc -l <"$output") lines)"
+}
+
+trace step1 step1-socket "$evidence/strace-step1.txt"
+trace net listen-with-net "$evidence/strace-net-listen.txt"
+
+# payload_as_text turns the hex dump that tcpdump -x prints under each
+# packet into the TCP payload, written as text: the IP and TCP headers
+# are skipped (their lengths are in the headers), CR and LF are shown as
+# \r and \n, and a new line starts after each \n. Packets without payload
+# print only their summary line.
+payload_as_text() {
+  awk '
+    BEGIN { for (i = 32; i < 127; i++) chr[i] = sprintf("%c", i) }
+    function byte(i) { return (index("0123456789abcdef", substr(b[i], 1, 1)) - 1) * 16 + index("0123456789abcdef", substr(b[i], 2, 1)) - 1 }
+    function flush(   ihl, total, start, i, c, line) {
+      if (nb == 0) return
+      ihl = (byte(0) % 16) * 4
+      total = byte(2) * 256 + byte(3)
+      start = ihl + int(byte(ihl + 12) / 16) * 4
+      line = ""
+      for (i = start; i < total; i++) {
+        c = byte(i)
+        if (c == 13) line = line "\\r"
+        else if (c == 10) { print "    " line "\\n"; line = "" }
+        else if (c == 92) line = line "\\\\"
+        else if (c >= 32 && c < 127) line = line chr[c]
+        else line = line sprintf("\\x%02x", c)
+      }
+      if (line != "") print "    " line
+      nb = 0
+    }
+    /^\t0x[0-9a-f]+:/ { for (i = 2; i <= NF; i++) { b[nb++] = substr($i, 1, 2); if (length($i) == 4) b[nb++] = substr($i, 3, 2) }; next }
+    { flush(); print }
+    END { flush() }
+  '
+}
+
+# relative_seq writes the initial sequence numbers, which TCP picks at
+# random, as tcpdump writes every later one: relative to them, so the SYN
+# is seq 0 and the SYN-ACK acknowledges 1.
+relative_seq() {
+  sed -E \
+    -e '/Flags \[S\],/s/seq [0-9]+/seq 0/' \
+    -e '/Flags \[S\.\],/s/seq [0-9]+, ack [0-9]+/seq 0, ack 1/'
+}
+
+port=$(free_port)
+echo "tcpdump one request to step3-response on 127.0.0.1:$port"
+"$work/step3-response" -addr "127.0.0.1:$port" >"$work/step3.out" 2>&1 &
+step3_pid=$!
+running+=("$step3_pid")
+wait_for "$work/step3.out" '^Serving'
+tcpdump -i lo -nn -U --immediate-mode -w "$work/step3.pcap" "tcp port $port" 2>"$work/tcpdump.err" &
+tcpdump_pid=$!
+running+=("$tcpdump_pid")
+wait_for "$work/tcpdump.err" 'listening on'
+curl -sS --max-time 5 -o /dev/null "http://127.0.0.1:$port/"
+sleep 0.5 # the last ACK
+kill -INT "$tcpdump_pid"
+wait "$tcpdump_pid" || true
+kill -INT "$step3_pid"
+wait "$step3_pid" || true
+running=()
+tcpdump -r "$work/step3.pcap" -nn -t -x 2>/dev/null | payload_as_text | relative_seq | normalise "$port" >"$evidence/tcpdump-step3.txt"
+echo "wrote $evidence/tcpdump-step3.txt ($(grep -c '^IP ' "$evidence/tcpdump-step3.txt") packets)"

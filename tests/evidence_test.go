@@ -1,0 +1,371 @@
+package tests
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// The evidence in docs/evidence/ shows, with strace, which system calls
+// step 1 and Go's net package make. These tests keep it honest: they run
+// both programs under strace again and check the calls that the
+// transcripts show, and they check that the checked-in transcripts
+// still hold those calls, in order.
+
+// A wantCall is one system call that a trace must show, as a pattern
+// over one line of strace output without its process id. FD in the
+// pattern stands for the listening socket's descriptor, once a pattern
+// with an fd group has found it.
+type wantCall struct {
+	what    string // how the call reads in a message
+	pattern string
+}
+
+// step1Calls are the calls that step1-socket makes by hand, as the
+// article's Python does: a plain blocking TCP socket, SO_REUSEADDR,
+// bind, a backlog of 1, and accept. (Go's syscall.Accept is accept4 with
+// no flags on Linux; other systems may show accept.)
+var step1Calls = []wantCall{
+	{"socket(AF_INET, SOCK_STREAM, …)", `^socket\(AF_INET, SOCK_STREAM, IPPROTO_(IP|TCP)\) += \d+$`},
+	{"setsockopt(…, SOL_SOCKET, SO_REUSEADDR, [1], …)", `^setsockopt\((?P<fd>\d+), SOL_SOCKET, SO_REUSEADDR, \[1\], 4\) += 0$`},
+	{"bind(… 127.0.0.1 …)", `^bind\(FD, \{sa_family=AF_INET, sin_port=htons\(\w+\), sin_addr=inet_addr\("127\.0\.0\.1"\)\}, 16\) += 0$`},
+	{"listen(…, 1)", `^listen\(FD, 1\) += 0$`},
+	{"accept(…) of a client on 127.0.0.1", `^accept4?\(FD, \{sa_family=AF_INET, sin_port=htons\(\w+\), sin_addr=inet_addr\("127\.0\.0\.1"\)\}, \[(\d+ => )?16\](, 0)?\) += \d+$`},
+}
+
+// netListenCalls are the same calls as Go's net package makes them in
+// listen-with-net: non-blocking, close-on-exec sockets (TCP or, since
+// Go 1.24, Multipath TCP), a backlog from /proc/sys/net/core/somaxconn,
+// and accept4.
+var netListenCalls = []wantCall{
+	{"socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC|SOCK_NONBLOCK, …)", `^socket\(AF_INET, SOCK_STREAM\|SOCK_CLOEXEC\|SOCK_NONBLOCK, IPPROTO_(TCP|MPTCP)\) += \d+$`},
+	{"setsockopt(…, SOL_SOCKET, SO_REUSEADDR, [1], …)", `^setsockopt\((?P<fd>\d+), SOL_SOCKET, SO_REUSEADDR, \[1\], 4\) += 0$`},
+	{"bind(… 127.0.0.1 …)", `^bind\(FD, \{sa_family=AF_INET, sin_port=htons\(\w+\), sin_addr=inet_addr\("127\.0\.0\.1"\)\}, 16\) += 0$`},
+	{"listen(…, backlog)", `^listen\(FD, \d+\) += 0$`},
+	{"accept4(…, SOCK_CLOEXEC|SOCK_NONBLOCK) of a client on 127.0.0.1", `^accept4\(FD, \{sa_family=AF_INET, sin_port=htons\(\w+\), sin_addr=inet_addr\("127\.0\.0\.1"\)\}, \[\d+ => 16\], SOCK_CLOEXEC\|SOCK_NONBLOCK\) += \d+$`},
+}
+
+// TestEvidenceStep1MakesTheArticlesSystemCalls runs step1-socket under
+// strace, connects once, stops it with Ctrl-C, and checks the calls it
+// made, in order.
+func TestEvidenceStep1MakesTheArticlesSystemCalls(t *testing.T) {
+	t.Parallel()
+	strace := straceOrSkip(t)
+	trace := filepath.Join(t.TempDir(), "step1.strace")
+	addr, straced := startTraced(t, strace, trace, filepath.Join(binDir, "step1-socket"), servingLine)
+	exchange(t, addr, 0)
+	// Wait until the step waits in its next accept, then press Ctrl-C.
+	// strace ignores SIGINT while it runs a program, so it goes to the
+	// step itself: the process that made the first call in the trace.
+	waitForLines(t, trace, `^\d+ +accept4?\(`, 2)
+	step, err := os.FindProcess(tracedPid(t, trace))
+	if err == nil {
+		err = step.Signal(os.Interrupt)
+	}
+	if err != nil {
+		t.Fatalf("interrupt step1-socket: %v", err)
+	}
+	waitTraced(t, straced)
+	checkCallsInOrder(t, "step1-socket under strace", readTrace(t, trace), step1Calls)
+}
+
+// TestEvidenceNetListenMakesTheSameSystemCalls builds listen-with-net
+// from docs/evidence/, runs it under strace, connects once (it exits
+// after one connection), and checks that net.Listen and Accept made
+// the calls that step 1 makes by hand.
+func TestEvidenceNetListenMakesTheSameSystemCalls(t *testing.T) {
+	t.Parallel()
+	strace := straceOrSkip(t)
+	dir := t.TempDir()
+	build := exec.Command("go", "build", "-o", dir+string(os.PathSeparator), "./docs/evidence/listen-with-net")
+	build.Dir = ".."
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build ./docs/evidence/listen-with-net: %v\n%s", err, out)
+	}
+	trace := filepath.Join(dir, "net.strace")
+	addr, straced := startTraced(t, strace, trace, filepath.Join(dir, "listen-with-net"), netServingLine)
+	exchange(t, addr, 0)
+	waitTraced(t, straced)
+	checkCallsInOrder(t, "listen-with-net under strace", readTrace(t, trace), netListenCalls)
+}
+
+// TestEvidenceTranscriptsShowTheCallsInOrder checks the transcripts that
+// are checked in, so that a new capture that lost a call, or mixed up
+// their order, fails.
+func TestEvidenceTranscriptsShowTheCallsInOrder(t *testing.T) {
+	for _, tt := range []struct {
+		file  string
+		calls []wantCall
+	}{
+		{"strace-step1.txt", step1Calls},
+		{"strace-net-listen.txt", netListenCalls},
+	} {
+		t.Run(tt.file+" shows the calls in order", func(t *testing.T) {
+			checkCallsInOrder(t, tt.file, readTrace(t, filepath.Join("..", "docs", "evidence", tt.file)), tt.calls)
+		})
+	}
+	t.Run("tcpdump-step3.txt shows the handshake, the exchange and both FINs", func(t *testing.T) {
+		data, err := os.ReadFile(filepath.Join("..", "docs", "evidence", "tcpdump-step3.txt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(string(data), "\n")
+		checkCallsInOrder(t, "tcpdump-step3.txt", lines, []wantCall{
+			{"the client's SYN", `^IP 127\.0\.0\.1\.CLIENT > 127\.0\.0\.1\.PORT: Flags \[S\], seq 0,`},
+			{"the server's SYN-ACK", `^IP 127\.0\.0\.1\.PORT > 127\.0\.0\.1\.CLIENT: Flags \[S\.\], seq 0, ack 1,`},
+			{"the client's ACK", `^IP 127\.0\.0\.1\.CLIENT > 127\.0\.0\.1\.PORT: Flags \[\.\], ack 1,`},
+			{"the request line", `^ +GET / HTTP/1\.1\\r\\n$`},
+			{"the status line", `^ +HTTP/1\.1 200 OK\\r\\n$`},
+			{"the body", `^ +Hello, World!$`},
+		})
+		for _, fin := range []wantCall{
+			{"the server's FIN", `^IP 127\.0\.0\.1\.PORT > 127\.0\.0\.1\.CLIENT: Flags \[F\.\]`},
+			{"the client's FIN", `^IP 127\.0\.0\.1\.CLIENT > 127\.0\.0\.1\.PORT: Flags \[F\.\]`},
+		} {
+			// Which side's FIN comes first is a race between the two
+			// processes; both must come after the body.
+			body := indexOfMatch(lines, regexp.MustCompile(`^ +Hello, World!$`), 0)
+			if indexOfMatch(lines, regexp.MustCompile(fin.pattern), body+1) < 0 {
+				t.Errorf("tcpdump-step3.txt does not show %s after the response; recapture with bash docs/evidence/capture.sh", fin.what)
+			}
+		}
+	})
+}
+
+// netServingLine is the line listen-with-net prints once it listens.
+var netServingLine = regexp.MustCompile(`^Serving on (\S+)$`)
+
+var (
+	straceProbe    sync.Once
+	straceProbeErr error
+)
+
+// straceOrSkip returns the path of strace, or skips the test where
+// strace is missing or may not trace (ptrace not permitted, as in many
+// containers).
+func straceOrSkip(t *testing.T) string {
+	t.Helper()
+	strace, err := exec.LookPath("strace")
+	if err != nil {
+		t.Skip("strace is not installed (Debian: apt-get install strace); .ci/run installs it")
+	}
+	straceProbe.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		out, err := exec.CommandContext(ctx, strace, "-f", "-o", os.DevNull, "true").CombinedOutput()
+		if err != nil {
+			straceProbeErr = fmt.Errorf("%v: %s", err, strings.TrimSpace(string(out)))
+		}
+	})
+	if straceProbeErr != nil {
+		t.Skipf("strace cannot trace here; ptrace is probably not permitted (in a container, it needs CAP_SYS_PTRACE): strace -f true: %v", straceProbeErr)
+	}
+	return strace
+}
+
+// startTraced starts program -addr 127.0.0.1:0 under strace -f -e
+// trace=network, writing the trace to trace, and waits until the program
+// says where it listens (the first line it prints, matched by serving).
+// It returns the address and the running strace.
+func startTraced(t *testing.T, strace, trace, program string, serving *regexp.Regexp) (string, *exec.Cmd) {
+	t.Helper()
+	cmd := exec.Command(strace, "-f", "-e", "trace=network", "-o", trace, program, "-addr", "127.0.0.1:0")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start strace: %v", err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState != nil {
+			return
+		}
+		// A test that failed halfway: stop the traced program (strace
+		// would leave it running when it ends), then strace.
+		if pid := firstPid(trace); pid > 0 {
+			if p, err := os.FindProcess(pid); err == nil {
+				p.Kill()
+			}
+		}
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	first := make(chan string, 1)
+	go func() {
+		lines := bufio.NewScanner(stdout)
+		if lines.Scan() {
+			first <- lines.Text()
+		}
+		close(first)
+		for lines.Scan() { // read the rest, so that the program never blocks
+		}
+	}()
+	select {
+	case line, ok := <-first:
+		m := serving.FindStringSubmatch(line)
+		if m == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+			if !ok && strings.Contains(stderr.String(), "ptrace") {
+				t.Skipf("strace cannot trace here (ptrace is not permitted): %s", stderr.String())
+			}
+			t.Fatalf("%s under strace printed %q first, want a line like %q; strace said:\n%s",
+				filepath.Base(program), line, serving.String(), stderr.String())
+		}
+		return m[1], cmd
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s under strace did not say where it listens within 10s", filepath.Base(program))
+	}
+	return "", nil
+}
+
+// waitTraced waits until strace, and so the traced program, has exited.
+func waitTraced(t *testing.T, straced *exec.Cmd) {
+	t.Helper()
+	exited := make(chan error, 1)
+	go func() { exited <- straced.Wait() }()
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Errorf("the traced program exited with %v, want status 0", err)
+		}
+	case <-time.After(10 * time.Second):
+		straced.Process.Kill()
+		t.Fatal("the traced program did not exit within 10s")
+	}
+}
+
+// tracedPid returns the process id of the traced program: the id in
+// front of the first line of the trace.
+func tracedPid(t *testing.T, trace string) int {
+	t.Helper()
+	pid := firstPid(trace)
+	if pid <= 0 {
+		t.Fatalf("no process id in front of the first line of the trace")
+	}
+	return pid
+}
+
+// firstPid returns the process id in front of the first line of the
+// trace, or 0.
+func firstPid(trace string) int {
+	data, _ := os.ReadFile(trace)
+	if m := stracePid.FindSubmatch(data); m != nil {
+		pid, _ := strconv.Atoi(string(m[1]))
+		return pid
+	}
+	return 0
+}
+
+// waitForLines waits up to 5s until n lines of the trace file match
+// pattern. A call that has not returned yet counts: strace writes its
+// start at once.
+func waitForLines(t *testing.T, trace, pattern string, n int) {
+	t.Helper()
+	re := regexp.MustCompile(pattern)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		data, _ := os.ReadFile(trace)
+		found := 0
+		for _, line := range strings.Split(string(data), "\n") {
+			if re.MatchString(line) {
+				found++
+			}
+		}
+		if found >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d lines of the trace match %s after 5s, want %d:\n%s", found, pattern, n, data)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// readTrace reads an strace output file, raw or normalised, as one call
+// per line without process ids.
+func readTrace(t *testing.T, path string) []string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return straceCalls(string(data))
+}
+
+var (
+	stracePid      = regexp.MustCompile(`^(\d+) +`)
+	straceResumed  = regexp.MustCompile(`^<\.\.\. \w+ resumed>`)
+	straceUnfinish = regexp.MustCompile(` <unfinished \.\.\.>$`)
+)
+
+// straceCalls turns strace -f output into one call per line: it drops
+// the process ids and joins a call that another thread's line cut in two
+// (<unfinished ...>, then <... NAME resumed>) back into one line.
+func straceCalls(text string) []string {
+	var calls []string
+	open := map[string]int{} // process id → index of its unfinished call
+	for _, line := range strings.Split(strings.TrimSuffix(text, "\n"), "\n") {
+		pid := ""
+		if m := stracePid.FindStringSubmatch(line); m != nil {
+			pid, line = m[1], line[len(m[0]):]
+		}
+		if loc := straceResumed.FindStringIndex(line); loc != nil {
+			if i, ok := open[pid]; ok {
+				calls[i] += line[loc[1]:]
+				delete(open, pid)
+			}
+			continue
+		}
+		if straceUnfinish.MatchString(line) {
+			open[pid] = len(calls)
+			line = straceUnfinish.ReplaceAllString(line, "")
+		}
+		calls = append(calls, line)
+	}
+	return calls
+}
+
+// checkCallsInOrder checks that lines hold a match of each wanted call,
+// each after the one before.
+func checkCallsInOrder(t *testing.T, name string, lines []string, want []wantCall) {
+	t.Helper()
+	fd := `\d+`
+	from := 0
+	for _, w := range want {
+		re := regexp.MustCompile(strings.ReplaceAll(w.pattern, "FD", fd))
+		i := indexOfMatch(lines, re, from)
+		if i < 0 {
+			t.Errorf("%s does not show %s after line %d (pattern %s):\n%s",
+				name, w.what, from, re, strings.Join(lines, "\n"))
+			return
+		}
+		if g := re.SubexpIndex("fd"); g > 0 {
+			fd = re.FindStringSubmatch(lines[i])[g]
+		}
+		from = i + 1
+	}
+}
+
+// indexOfMatch returns the index of the first of lines, from from on,
+// that re matches, or -1.
+func indexOfMatch(lines []string, re *regexp.Regexp, from int) int {
+	for i := from; i < len(lines); i++ {
+		if re.MatchString(lines[i]) {
+			return i
+		}
+	}
+	return -1
+}
