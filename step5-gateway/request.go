@@ -182,9 +182,41 @@ func checkHost(req request) error {
 		return badRequest("an HTTP/1.1 request must have a Host header field")
 	case len(hosts) > 1:
 		return badRequest("the request has %d Host header fields; it must have one", len(hosts))
+	case len(hosts) == 1 && !isAuthority(hosts[0]):
+		return badRequest("the Host %q is not a host name or address with an optional port", hosts[0])
 	}
 	return nil
 }
+
+// isAuthority reports whether s can be the authority part of a URL, as
+// in a Host header field: a host name or address, maybe a port, in the
+// characters RFC 3986 allows there. (Empty is allowed: a URL may have
+// no authority.)
+func isAuthority(s string) bool {
+	for _, c := range []byte(s) {
+		isAlnum := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+		if !isAlnum && !strings.ContainsRune("-._~!$&'()*+,;=:[]%", rune(c)) {
+			return false
+		}
+	}
+	return validPercents(s)
+}
+
+// validPercents reports whether every % in s starts an escape of two
+// hexadecimal digits, such as %20.
+func validPercents(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' {
+			if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
+				return false
+			}
+			i += 2
+		}
+	}
+	return true
+}
+
+func isHex(c byte) bool { return isDigit(c) || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }
 
 // bodyLength returns the length of the body that the request announces,
 // or chunked true for a body that comes in chunks. A body is announced by
@@ -214,7 +246,10 @@ func bodyLength(req request) (length int, chunked bool, err error) {
 		return 0, false, badRequest("the Content-Length %q is not a number of bytes", v)
 	}
 	length, err = strconv.Atoi(v)
-	return length, false, err
+	if err != nil { // too big for an int on this machine
+		return 0, false, badRequest("the Content-Length %q is too large", v)
+	}
+	return length, false, nil
 }
 
 // checkTransferCoding enforces RFC 9112's rules on Transfer-Encoding:
@@ -259,8 +294,11 @@ func (req request) values(name string) []string {
 func targetPath(target string) (string, error) {
 	for _, c := range []byte(target) {
 		if c <= ' ' || c >= 0x7f || c == '#' {
-			return "", badRequest("the request-target %q holds %q, which must be percent-encoded", target, c)
+			return "", badRequest("the request-target %q holds the byte 0x%02x, which must be percent-encoded", target, c)
 		}
+	}
+	if !validPercents(target) {
+		return "", badRequest("the request-target %q has a %% that is not followed by two hexadecimal digits", target)
 	}
 	switch {
 	case strings.HasPrefix(target, "/"):
@@ -269,13 +307,18 @@ func targetPath(target string) (string, error) {
 		return target, nil
 	case strings.HasPrefix(target, "http://"), strings.HasPrefix(target, "https://"):
 		_, rest, _ := strings.Cut(target, "://")
+		authority, path := rest, "/"
 		if i := strings.IndexAny(rest, "/?"); i >= 0 {
+			authority, path = rest[:i], rest[i:]
 			if rest[i] == '?' {
-				return "/" + rest[i:], nil
+				path = "/" + path
 			}
-			return rest[i:], nil
 		}
-		return "/", nil
+		host, port, hasPort := strings.Cut(authority, ":")
+		if host == "" || !isAuthority(authority) || hasPort && strings.Trim(port, "0123456789") != "" {
+			return "", badRequest("the request-target %q has no valid host after ://", target)
+		}
+		return path, nil
 	default:
 		return "", badRequest("the request-target %q is neither a path starting with / nor an absolute URL", target)
 	}
