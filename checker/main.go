@@ -1,7 +1,8 @@
 // Command checker grades a web server, anyone's, in any language, stage
 // by stage, as the chapters of lsbaws-go build one: stage 1 accepts
 // connections, stage 2 reads the request, stage 3 answers with valid
-// HTTP/1.1, stage 4 parses the request.
+// HTTP/1.1, stage 4 parses the request, stage 5 runs an application
+// through a gateway.
 //
 // Grade a server that is already running:
 //

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"net/http/httputil"
 	"os"
 	"strconv"
 	"strings"
@@ -27,7 +29,7 @@ const firefoxRequest = "GET /hello HTTP/1.1\r\n" +
 	"\r\n"
 
 // maxStages is the highest stage the checker knows.
-const maxStages = 4
+const maxStages = 5
 
 // stageNames say what each stage grades, after the step that teaches it.
 var stageNames = [maxStages + 1]string{
@@ -35,6 +37,7 @@ var stageNames = [maxStages + 1]string{
 	2: "reads the request (step2-request-print)",
 	3: "answers with valid HTTP/1.1 (step3-response)",
 	4: "parses the request (step4-parse)",
+	5: "runs an application through a gateway (step5-gateway)",
 }
 
 // chapters are the sections that explain each stage's rules.
@@ -43,6 +46,7 @@ var chapters = [maxStages + 1]string{
 	2: "docs/02-request-print.md#what-this-step-adds",
 	3: "docs/03-response.md#what-this-step-adds",
 	4: "docs/04-parse.md#what-this-step-adds",
+	5: "docs/05-gateway.md#what-this-step-adds",
 }
 
 // result is the outcome of one check.
@@ -89,6 +93,8 @@ func (g *grader) stage(n int) []check {
 		return g.stage3()
 	case 4:
 		return g.stage4()
+	case 5:
+		return g.stage5()
 	}
 	return nil
 }
@@ -460,4 +466,97 @@ func (g *grader) stage4() []check {
 		{"still answers GET / with 200 afterwards", expect(
 			"GET / HTTP/1.1", "200", "a bad request must not take the server down")},
 	}
+}
+
+// countTo is how far the application of stage 5 counts at /count, one
+// number a line: a body too long for any one buffer of a server.
+const countTo = 2000
+
+// stage5: a gateway runs an application that routes by path, reads
+// request bodies however they are sent, streams a long body, and whose
+// failure does not end the server. The application is the one that
+// docs/checker.md describes (step5-gateway's, in any framework).
+func (g *grader) stage5() []check {
+	head := func(line string, fields ...string) string {
+		return line + "\r\nHost: " + g.addr + "\r\nUser-Agent: lsbaws-checker\r\n" + strings.Join(fields, "") + "Connection: close\r\n\r\n"
+	}
+	expect := func(request, wantCode, wantBody, why string) func() *failure {
+		return func() *failure {
+			code, body, f := g.answer(request)
+			if f != nil {
+				return f
+			}
+			if code != wantCode || !strings.Contains(string(body), wantBody) {
+				return &failure{want: fmt.Sprintf("status %s and a body containing %q", wantCode, wantBody),
+					got: "status " + code + ", body " + quote(body, 80), why: why}
+			}
+			return nil
+		}
+	}
+	const upload = "name=checker&stage=5"
+	var numbers strings.Builder
+	for i := 1; i <= countTo; i++ {
+		fmt.Fprintf(&numbers, "%d\n", i)
+	}
+	return []check{
+		{"lets the application route /hello/checker to Hello, checker!", expect(
+			head("GET /hello/checker HTTP/1.1"), "200", "Hello, checker!",
+			"the gateway hands every request to the application, which routes /hello/{name} itself")},
+		{"hands a body sent with Content-Length to the application", expect(
+			head("POST /hello HTTP/1.1", "Content-Type: application/x-www-form-urlencoded\r\n",
+				fmt.Sprintf("Content-Length: %d\r\n", len(upload)))+upload,
+			"200", fmt.Sprintf("Received a body of %d bytes.", len(upload)),
+			"the request's body reaches the application as r.Body (WSGI's wsgi.input)")},
+		{"hands a chunked body to the application, decoded", expect(
+			head("POST /hello HTTP/1.1", "Transfer-Encoding: chunked\r\n")+"5\r\nname=\r\n7\r\nchecker\r\n0\r\n\r\n",
+			"200", "Received a body of 12 bytes.",
+			"a chunked body is a series of sized chunks; the gateway decodes them before the application reads the body")},
+		{"sends a long body whole, framed by Content-Length or chunks", func() *failure {
+			code, body, f := g.answer(head("GET /count HTTP/1.1"))
+			if f != nil {
+				return f
+			}
+			if code != "200" || string(body) != numbers.String() {
+				return &failure{want: fmt.Sprintf("status 200 and the numbers 1 to %d, one a line", countTo),
+					got: fmt.Sprintf("status %s, %d body bytes: %s", code, len(body), quote(body, 60)),
+					why: "an application's output longer than the gateway's buffer goes out in chunks (or with its whole length), and must arrive whole"}
+			}
+			return nil
+		}},
+		{"answers 500 when the application panics", expect(
+			head("GET /panic HTTP/1.1"), "500", "",
+			"when the application fails, the gateway tells the client with 500 Internal Server Error")},
+		{"still runs the application after it panicked", expect(
+			head("GET /hello/again HTTP/1.1"), "200", "Hello, again!",
+			"one failed request must not take the server down")},
+	}
+}
+
+// answer sends a request on a new connection and returns the status
+// code and the body of the reply, decoded if it came in chunks.
+func (g *grader) answer(request string) (code string, body []byte, f *failure) {
+	r, f := g.exchange(request, g.timeout)
+	if f != nil {
+		return "", nil, f
+	}
+	h, ok := findHead(r.raw)
+	if !ok {
+		return "", nil, &failure{want: "a whole response head", got: quote(r.raw, 80),
+			why: "every request gets a response: status line, header fields, empty line"}
+	}
+	parts := strings.SplitN(h.statusLine, " ", 3)
+	if len(parts) < 2 || !strings.HasPrefix(parts[0], "HTTP/") {
+		return "", nil, &failure{want: "a status line such as HTTP/1.1 200 OK", got: strconv.Quote(h.statusLine),
+			why: "the status line is the version, the status code and the reason phrase"}
+	}
+	body = r.raw[h.bodyStart:]
+	if te, _ := h.get("Transfer-Encoding"); strings.EqualFold(te, "chunked") {
+		decoded, err := io.ReadAll(httputil.NewChunkedReader(bytes.NewReader(body)))
+		if err != nil {
+			return "", nil, &failure{want: "a well-formed chunked body", got: quote(body, 80) + ": " + err.Error(),
+				why: "each chunk is its size in hexadecimal, CRLF, the bytes, CRLF; a chunk of size 0 ends the body"}
+		}
+		body = decoded
+	}
+	return parts[1], body, nil
 }
