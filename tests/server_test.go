@@ -33,7 +33,7 @@ var steps = []string{
 }
 
 // tools are the programs beside the steps that the tests run too.
-var tools = []string{"checker"}
+var tools = []string{"checker", "client"}
 
 // binDir holds the step and tool binaries that TestMain builds.
 var binDir string

@@ -1,0 +1,83 @@
+// Command client is the load client of Part 3 of "Let's Build A Web
+// Server": it opens many connections to a server at once, sends a GET
+// request on each, reads each response to its end, and reports how the
+// server coped. The article's client3.py forks processes that each open
+// connections one after another; this client opens them all from one
+// process, with a goroutine per connection, so that they really overlap.
+//
+// All the connections are dialled before any request is sent. Then every
+// connection sends its request at once, and reads until the server
+// closes it. The report says how many succeeded, the errors by kind, the
+// latency percentiles (p50, p90, p99 and max, from the request sent to
+// the end of the response), and the largest number of responses that
+// were being served at once, as the client saw it: a response is being
+// served from its first byte to its end. An iterative server (steps 1 to
+// 5) serves one at a time; step 6, with a process per connection, many.
+//
+// Run a server, then the client:
+//
+//	go run ./step6-processes -delay 1s
+//	go run ./client -addr 127.0.0.1:8888 -clients 300
+//
+// -hold keeps every connection open for a while after its response, so
+// that the server's descriptors and zombie processes can be watched
+// (ls /proc/PID/fd, ps -o pid,stat,cmd). -json prints the report as JSON.
+//
+// The client is bounded: at most 10000 connections, each given up after
+// -timeout, and it only ever connects to a loopback address (127.0.0.0/8
+// or ::1): a load client must not be pointed at a machine that is not
+// yours.
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+)
+
+// The bounds on what the flags may ask for.
+const (
+	maxClients = 10000            // connections at once
+	maxTimeout = 5 * time.Minute  // per connection, for connecting and again for the exchange
+	maxHold    = 10 * time.Minute // how long a connection may be held open after its response
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:8888", "`host:port` of the server; the host must be a loopback address (127.0.0.0/8, ::1 or localhost)")
+	clients := flag.Int("clients", 300, fmt.Sprintf("how many connections to open at once, 1 to %d", maxClients))
+	path := flag.String("path", "/", "the `path` that each GET request asks for")
+	hold := flag.Duration("hold", 0, "how long to keep each connection open after its response, to watch the server's descriptors and zombies")
+	timeout := flag.Duration("timeout", 10*time.Second, "how long each connection may take to connect, and then to send its request and read the response")
+	asJSON := flag.Bool("json", false, "print the report as JSON")
+	flag.Parse()
+
+	cfg := config{addr: *addr, clients: *clients, path: *path, hold: *hold, timeout: *timeout}
+	if err := cfg.check(); err != nil {
+		fmt.Fprintln(os.Stderr, "client:", err)
+		os.Exit(2)
+	}
+	rep := runLoad(cfg)
+	if err := printReport(os.Stdout, rep, *asJSON); err != nil {
+		fmt.Fprintln(os.Stderr, "client:", err)
+		os.Exit(1)
+	}
+	if rep.Succeeded < rep.Clients {
+		os.Exit(1)
+	}
+}
+
+// printReport writes the report as text, or as JSON.
+func printReport(w io.Writer, rep report, asJSON bool) error {
+	if asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return fmt.Errorf("writing the report: %w", err)
+		}
+		return nil
+	}
+	return rep.writeText(w)
+}
