@@ -30,6 +30,7 @@ var steps = []string{
 	"step3-response",
 	"step4-parse",
 	"step5-gateway",
+	"step6-processes",
 }
 
 // tools are the programs beside the steps that the tests run too.
