@@ -29,3 +29,34 @@ func TestEveryCheckIsInItsChapter(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryCheckSpeaksChinese checks that -lang zh-CN names every stage
+// and every check in Chinese, and points to a Chinese chapter section
+// that exists.
+func TestEveryCheckSpeaksChinese(t *testing.T) {
+	g := &grader{addr: "127.0.0.1:8888", timeout: time.Second}
+	for n := 1; n <= maxStages; n++ {
+		t.Run(fmt.Sprintf("stage %d has a Chinese name", n), func(t *testing.T) {
+			if _, ok := zhCN[stageNames[n]]; !ok {
+				t.Errorf("no Chinese for the stage %q", stageNames[n])
+			}
+		})
+		for i, c := range g.stage(n) {
+			t.Run(fmt.Sprintf("check %d.%d has a Chinese name", n, i+1), func(t *testing.T) {
+				if _, ok := zhCN[c.name]; !ok {
+					t.Errorf("no Chinese for the check %q", c.name)
+				}
+			})
+		}
+		file, anchor, _ := strings.Cut(chapterIn("zh-CN", chapters[n]), "#")
+		t.Run(fmt.Sprintf("stage %d points to a section of %s that exists", n, file), func(t *testing.T) {
+			data, err := os.ReadFile(filepath.Join("..", filepath.FromSlash(file)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(data), "\n## "+anchor+"\n") {
+				t.Errorf("%s has no heading ## %s", file, anchor)
+			}
+		})
+	}
+}

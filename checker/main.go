@@ -32,6 +32,8 @@ import (
 	"io"
 	"net"
 	"os"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -65,6 +67,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	asJSON := flags.Bool("json", false, "print the results as one JSON document")
 	timeout := flags.Duration("timeout", 5*time.Second, "bound on each check")
 	startup := flags.Duration("startup", 60*time.Second, "with -- CMD: how long the server may take to start listening")
+	lang := flags.String("lang", "en", "the language of the messages: en, or zh-CN for Simplified Chinese")
 	flags.Usage = func() {
 		fmt.Fprintln(stderr, "usage: checker [flags] [-- CMD ARGS...]")
 		flags.PrintDefaults()
@@ -76,12 +79,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "checker: -stage must be 1 to %d\n", maxStages)
 		return exitCannotGo
 	}
+	if !slices.Contains(languages, *lang) {
+		fmt.Fprintf(stderr, "checker: -lang must be one of %s\n", strings.Join(languages, ", "))
+		return exitCannotGo
+	}
 	if *timeout <= 0 {
 		fmt.Fprintln(stderr, "checker: -timeout must be positive")
 		return exitCannotGo
 	}
 
-	g := &grader{addr: *addr, timeout: *timeout}
+	g := &grader{addr: *addr, lang: *lang, timeout: *timeout}
 	if command := flags.Args(); len(command) > 0 {
 		server, err := startServer(command, *addr, *startup)
 		if err != nil {
@@ -98,7 +105,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 
 	rep := report{Addr: *addr, StagesAsked: *stages, Passed: true}
-	out := newPrinter(stdout, *asJSON)
+	out := newPrinter(stdout, *asJSON, *lang)
 	out.start(rep)
 	for n := 1; n <= *stages; n++ {
 		out.stage(n)
@@ -126,21 +133,30 @@ type printer struct {
 	w      io.Writer
 	asJSON bool
 	color  bool
+	lang   string
 }
 
-func newPrinter(w io.Writer, asJSON bool) *printer {
-	return &printer{w: w, asJSON: asJSON, color: isTerminal(w) && os.Getenv("NO_COLOR") == ""}
+func newPrinter(w io.Writer, asJSON bool, lang string) *printer {
+	return &printer{w: w, asJSON: asJSON, color: isTerminal(w) && os.Getenv("NO_COLOR") == "", lang: lang}
+}
+
+// say picks the English or the Chinese form of a line.
+func (p *printer) say(en, zh string) string {
+	if p.lang == "zh-CN" {
+		return zh
+	}
+	return en
 }
 
 func (p *printer) start(rep report) {
 	if !p.asJSON {
-		fmt.Fprintf(p.w, "Checking the server on %s, stages 1 to %d.\n", rep.Addr, rep.StagesAsked)
+		fmt.Fprintf(p.w, p.say("Checking the server on %s, stages 1 to %d.\n", "检查 %s 上的服务器，第 1 到 %d 阶段。\n"), rep.Addr, rep.StagesAsked)
 	}
 }
 
 func (p *printer) stage(n int) {
 	if !p.asJSON {
-		fmt.Fprintf(p.w, "Stage %d: %s\n", n, stageNames[n])
+		fmt.Fprintf(p.w, p.say("Stage %d: %s\n", "第 %d 阶段：%s\n"), n, translate(p.lang, stageNames[n]))
 	}
 }
 
@@ -158,9 +174,9 @@ func (p *printer) result(r result) {
 	line := fmt.Sprintf("  %s %s %s", label, r.ID, r.Name)
 	switch r.Status {
 	case "fail":
-		line += fmt.Sprintf(": want %s, got %s. Why: %s. See %s", r.Want, r.Got, r.Why, r.See)
+		line += fmt.Sprintf(p.say(": want %s, got %s. Why: %s. See %s", "：期望 %s，实际 %s。原因：%s。参见 %s"), r.Want, r.Got, r.Why, r.See)
 	case "skip":
-		line += ": " + r.Why
+		line += p.say(": ", "：") + r.Why
 	}
 	fmt.Fprintln(p.w, line)
 }
@@ -174,11 +190,11 @@ func (p *printer) end(rep report) {
 	}
 	switch {
 	case rep.Passed:
-		fmt.Fprintf(p.w, "Passed: stages 1 to %d of %d.\n", rep.HighestPassed, rep.StagesAsked)
+		fmt.Fprintf(p.w, p.say("Passed: stages 1 to %d of %d.\n", "通过：%[2]d 个阶段中的第 1 到 %[1]d 阶段。\n"), rep.HighestPassed, rep.StagesAsked)
 	case rep.HighestPassed == 0:
-		fmt.Fprintf(p.w, "Failed at stage 1: no stage passed.\n")
+		fmt.Fprint(p.w, p.say("Failed at stage 1: no stage passed.\n", "在第 1 阶段失败：没有通过任何阶段。\n"))
 	default:
-		fmt.Fprintf(p.w, "Failed at stage %d: stages 1 to %d passed.\n", rep.HighestPassed+1, rep.HighestPassed)
+		fmt.Fprintf(p.w, p.say("Failed at stage %d: stages 1 to %d passed.\n", "在第 %d 阶段失败：通过了第 1 到 %d 阶段。\n"), rep.HighestPassed+1, rep.HighestPassed)
 	}
 }
 

@@ -78,6 +78,7 @@ type check struct {
 // grader runs the checks against one server.
 type grader struct {
 	addr    string
+	lang    string // the language of the messages: en or zh-CN
 	timeout time.Duration
 	server  *serverProcess // the server the checker started, or nil
 }
@@ -103,18 +104,18 @@ func (g *grader) stage(n int) []check {
 // that fails: the later ones stand on it.
 func (g *grader) runStage(n int) (results []result, passed bool) {
 	for i, c := range g.stage(n) {
-		r := result{Stage: n, ID: fmt.Sprintf("%d.%d", n, i+1), Name: c.name, Status: "pass"}
+		r := result{Stage: n, ID: fmt.Sprintf("%d.%d", n, i+1), Name: translate(g.lang, c.name), Status: "pass"}
 		f := c.run()
 		if f == nil && g.server != nil && g.server.exited() {
 			f = &failure{want: "the server still running", got: "it exited: " + g.server.exitStatus(),
 				why: "nothing a client does may end the server"}
 		}
 		if f != nil {
-			r.Want, r.Got, r.Why = f.want, f.got, f.why
+			r.Want, r.Got, r.Why = translate(g.lang, f.want), translate(g.lang, f.got), translate(g.lang, f.why)
 			if f.skip {
 				r.Status = "skip"
 			} else {
-				r.Status, r.See = "fail", chapters[n]
+				r.Status, r.See = "fail", chapterIn(g.lang, chapters[n])
 			}
 		}
 		results = append(results, r)

@@ -268,3 +268,33 @@ func TestCheckerGradesAPythonServer(t *testing.T) {
 	}
 	checkGolden(t, filepath.Join("checker", "python-example-stage3.txt"), normalize([]byte(out)))
 }
+
+// TestCheckerSpeaksChinese runs the checker with -lang zh-CN against the
+// study note's response and against step 4 asked for stage 5.
+func TestCheckerSpeaksChinese(t *testing.T) {
+	t.Parallel()
+	t.Run("the checker explains the study note's response in Chinese", func(t *testing.T) {
+		t.Parallel()
+		addr := serveMistake(t, say("\nHTTP/1.1 200 OK\nHello world!"))
+		out, code := runChecker(t, 30*time.Second, "-addr", addr, "-stage", "3", "-timeout", "1s", "-lang", "zh-CN")
+		if code != 1 {
+			t.Errorf("exit status %d, want 1:\n%s", code, out)
+		}
+		checkGolden(t, filepath.Join("checker", "zh-CN-mistake-the-study-notes-response.txt"), normalize([]byte(out)))
+	})
+	t.Run("the checker grades step 4 in Chinese", func(t *testing.T) {
+		t.Parallel()
+		srv := startStep(t, "step4-parse")
+		out, code := runChecker(t, 30*time.Second, "-addr", srv.addr, "-stage", "5", "-timeout", "2s", "-lang", "zh-CN")
+		srv.stop()
+		if code != 1 {
+			t.Errorf("exit status %d, want 1:\n%s", code, out)
+		}
+		checkGolden(t, filepath.Join("checker", "zh-CN-step4-parse-stage5.txt"), normalize([]byte(out)))
+	})
+	t.Run("the checker refuses a language it does not speak", func(t *testing.T) {
+		if _, code := runChecker(t, 30*time.Second, "-lang", "fr"); code != 2 {
+			t.Errorf("exit status %d, want 2", code)
+		}
+	})
+}

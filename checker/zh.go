@@ -1,0 +1,130 @@
+package main
+
+import "strings"
+
+// languages are the languages the checker speaks, for -lang.
+var languages = []string{"en", "zh-CN"}
+
+// zhCN holds the checker's messages in Simplified Chinese, keyed by the
+// English. A message missing here stays in English; a test checks that
+// every check and stage has its Chinese name.
+var zhCN = map[string]string{
+	// stages
+	"accepts connections (step1-socket)":                    "接受连接（step1-socket）",
+	"reads the request (step2-request-print)":               "读取请求（step2-request-print）",
+	"answers with valid HTTP/1.1 (step3-response)":          "用合法的 HTTP/1.1 作答（step3-response）",
+	"parses the request (step4-parse)":                      "解析请求（step4-parse）",
+	"runs an application through a gateway (step5-gateway)": "通过网关运行应用（step5-gateway）",
+
+	// checks
+	"accepts a TCP connection": "接受一个 TCP 连接",
+	"accepts the next client after one that connects and closes at once":            "一个客户端连上就关闭之后，仍接受下一个客户端",
+	"accepts the next client after one that connects and resets":                    "一个客户端连上就重置之后，仍接受下一个客户端",
+	"waits for the request instead of hanging up at once":                           "等待请求，而不是立刻挂断",
+	"reads the Firefox request without a reset":                                     "读取 Firefox 的请求，连接没有被重置",
+	"prints the request line it received":                                           "打印收到的请求行",
+	"answers the request":                                                           "回应请求",
+	"starts with the status line HTTP/1.1 200 OK and CRLF":                          "以状态行 HTTP/1.1 200 OK 和 CRLF 开头",
+	"ends the header fields with an empty line":                                     "用一个空行结束首部字段",
+	"writes each header field as Name: value, ending in CRLF":                       "每个首部字段写成 Name: value，并以 CRLF 结尾",
+	"sends a body that contains Hello, World!":                                      "发送包含 Hello, World! 的正文",
+	"sends exactly as many body bytes as Content-Length says":                       "发送的正文字节数与 Content-Length 完全一致",
+	"closes the connection or keeps it open as the headers say":                     "按首部字段所说关闭或保持连接",
+	"answers GET /hello?name=checker with 200 and shows the method, path and query": "对 GET /hello?name=checker 回应 200，并显示方法、路径和查询",
+	"answers a path it does not have with 404":                                      "对没有的路径回应 404",
+	"answers a request line that is not HTTP with 400":                              "对不是 HTTP 的请求行回应 400",
+	"still answers GET / with 200 afterwards":                                       "之后仍对 GET / 回应 200",
+	"lets the application route /hello/checker to Hello, checker!":                  "让应用把 /hello/checker 路由到 Hello, checker!",
+	"hands a body sent with Content-Length to the application":                      "把用 Content-Length 发送的正文交给应用",
+	"hands a chunked body to the application, decoded":                              "把分块发送的正文解码后交给应用",
+	"sends a long body whole, framed by Content-Length or chunks":                   "完整发送很长的正文，用 Content-Length 或分块标明边界",
+	"answers 500 when the application panics":                                       "应用 panic 时回应 500",
+	"still runs the application after it panicked":                                  "应用 panic 之后仍继续运行它",
+
+	// what was wanted and what came back
+	"the server still running": "服务器仍在运行",
+	"to send the request":      "发送请求",
+	"a reply":                  "一个回应",
+	"the connection kept open while the server waits in recv":          "服务器在 recv 中等待时，连接保持打开",
+	"the server closed the connection before the client sent anything": "客户端还没发送任何东西，服务器就关闭了连接",
+	"the server sent something before the request arrived":             "请求到达之前，服务器就发来了东西",
+	"the request read, then a normal close (FIN) or a reply":           "请求被读取，然后正常关闭（FIN）或作出回应",
+	"the connection was reset":                                         "连接被重置了",
+	"a response":                                                       "一个响应",
+	"the server closed the connection without a byte":                  "服务器一个字节也没发就关闭了连接",
+	"the connection was reset without a byte":                          "一个字节也没收到，连接就被重置了",
+	"a line ending in \\r\\n":                                          "以 \\r\\n 结尾的行",
+	"Name: value":                                                      "Name: value",
+	"a field name with no spaces, followed at once by the colon":       "不含空格、紧跟冒号的字段名",
+	"Content-Length: a number of bytes":                                "Content-Length: 字节数",
+	"Content-Length, or the connection closed after the body":          "Content-Length，或者正文之后关闭连接",
+	"neither":                               "两者都没有",
+	"the connection closed after the body":  "正文之后关闭连接",
+	"the connection stayed open":            "连接一直保持打开",
+	"a whole response head":                 "完整的响应报文头",
+	"a status line such as HTTP/1.1 200 OK": "像 HTTP/1.1 200 OK 这样的状态行",
+	"status 400":                            "状态码 400",
+	"a well-formed chunked body":            "格式正确的分块正文",
+
+	// why
+	"nothing a client does may end the server":                       "客户端做什么都不应让服务器结束",
+	"a server accepts connections for as long as it runs":            "服务器只要在运行，就要接受连接",
+	"the server must let the client send its request":                "服务器必须让客户端把请求发出来",
+	"the connection failed":                                          "连接失败了",
+	"a server reads the request (recv) before it answers and closes": "服务器在回应和关闭之前，要先读取请求（recv）",
+	"when a server closes a connection with request bytes still unread, the kernel resets it: recv the whole request before close":                                            "服务器关闭连接时如果还有请求字节没读，内核会重置连接：close 之前先用 recv 读完整个请求",
+	"the checker can read the server's output only when it starts the server: -- CMD ARGS...":                                                                                 "只有由检查器启动服务器时，它才能读到服务器的输出：-- CMD ARGS...",
+	"step 2 prints the request it received, so that you see what the browser sends (if yours prints it, flush its output: a program whose output is a pipe may hold it back)": "第 2 步会打印收到的请求，让你看到浏览器发了什么（如果你的程序打印了，请刷新输出：输出到管道时，程序可能会先把内容留在缓冲区里）",
+	"after reading the request, the server sends its response with sendall":                                                                                                   "读完请求之后，服务器用 sendall 发送响应",
+	"a client waits only so long: the server must send its whole response at once, with sendall":                                                                              "客户端不会无限等待：服务器必须用 sendall 一次发完整个响应",
+	"the response starts with an empty line: a browser skips it, but in HTTP/1.1 the first line must be the status line, and curl refuses such a reply as HTTP/0.9":           "响应以一个空行开头：浏览器会跳过它，但在 HTTP/1.1 中第一行必须是状态行，curl 会把这样的回应当作 HTTP/0.9 而拒绝",
+	"the status line ends in a bare LF: every line of an HTTP/1.1 head ends in CRLF, \\r\\n":                                                                                  "状态行以单独的 LF 结尾：HTTP/1.1 报文头的每一行都以 CRLF（\\r\\n）结尾",
+	"the status line never ends: after it come CRLF, the header fields and an empty line":                                                                                     "状态行没有结束：它后面应该是 CRLF、首部字段和一个空行",
+	"the status line is the version HTTP/1.1, the status code 200 and its reason phrase OK, separated by single spaces":                                                       "状态行是版本 HTTP/1.1、状态码 200 和原因短语 OK，用单个空格分隔",
+	"without the empty line the client cannot tell the header fields from the body: it reads the body as more header fields":                                                  "没有空行，客户端就分不清首部字段和正文：它会把正文当作更多的首部字段来读",
+	"the header field ends in a bare LF: every line of an HTTP/1.1 head ends in CRLF, \\r\\n":                                                                                 "首部字段以单独的 LF 结尾：HTTP/1.1 报文头的每一行都以 CRLF（\\r\\n）结尾",
+	"a header field has a name, a colon, and a value":                                                                                                                         "首部字段由名字、冒号和值组成",
+	"a header field's name is a token: letters, digits and a few symbols, no space before the colon":                                                                          "首部字段的名字是一个记号（token）：字母、数字和少数符号，冒号前不能有空格",
+	"the empty line that ends the head is a CRLF on its own":                                                                                                                  "结束报文头的空行就是单独一个 CRLF",
+	"the body follows the empty line; it is what the browser shows":                                                                                                           "正文跟在空行后面，也就是浏览器显示的内容",
+	"Content-Length is the body's length in bytes, in decimal digits":                                                                                                         "Content-Length 是正文的字节长度，用十进制数字写",
+	"Content-Length must count the body's bytes exactly: a client reads that many and stops, or waits for bytes that never come":                                              "Content-Length 必须准确计算正文的字节数：客户端读到这么多就停下，或者一直等待永远不会来的字节",
+	"without Content-Length, only the end of the connection tells the client where the body ends":                                                                             "没有 Content-Length 时，只有连接结束才能告诉客户端正文在哪里结束",
+	"Connection: close promises that the server hangs up after this response; the client waits for it":                                                                        "Connection: close 承诺服务器在这个响应之后挂断；客户端会等它挂断",
+	"every request gets a response: status line, header fields, empty line":                                                                                                   "每个请求都要得到响应：状态行、首部字段、空行",
+	"the status line is the version, the status code and the reason phrase":                                                                                                   "状态行由版本、状态码和原因短语组成",
+	"step 4's body shows what the server understood: the method, the path and the query":                                                                                      "第 4 步的正文显示服务器理解到的内容：方法、路径和查询",
+	"a request line is METHOD, target and HTTP version, separated by single spaces; anything else gets 400 Bad Request":                                                       "请求行是方法、请求目标和 HTTP 版本，用单个空格分隔；其他任何东西都得到 400 Bad Request",
+	"/hello is a page of the server: it answers 200 OK":                                                                                                                       "/hello 是服务器的一个页面：它回应 200 OK",
+	"a path the server has no page for gets 404 Not Found, as the browser's own /favicon.ico request does":                                                                    "服务器没有页面的路径得到 404 Not Found，浏览器自己发的 /favicon.ico 请求也是如此",
+	"a bad request must not take the server down":                                                                                                                             "一个坏请求不能让服务器停下",
+	"the gateway hands every request to the application, which routes /hello/{name} itself":                                                                                   "网关把每个请求交给应用，由应用自己路由 /hello/{name}",
+	"the request's body reaches the application as r.Body (WSGI's wsgi.input)":                                                                                                "请求的正文以 r.Body 到达应用（相当于 WSGI 的 wsgi.input）",
+	"a chunked body is a series of sized chunks; the gateway decodes them before the application reads the body":                                                              "分块正文是一串标明大小的块；网关先解码，应用再读取正文",
+	"an application's output longer than the gateway's buffer goes out in chunks (or with its whole length), and must arrive whole":                                           "应用的输出比网关的缓冲区长时，要分块发送（或者标明总长度），而且必须完整到达",
+	"each chunk is its size in hexadecimal, CRLF, the bytes, CRLF; a chunk of size 0 ends the body":                                                                           "每个块是十六进制的大小、CRLF、字节、CRLF；大小为 0 的块结束正文",
+	"when the application fails, the gateway tells the client with 500 Internal Server Error":                                                                                 "应用失败时，网关用 500 Internal Server Error 告诉客户端",
+	"one failed request must not take the server down":                                                                                                                        "一个失败的请求不能让服务器停下",
+}
+
+// translate returns the message in the language, or as it is when it
+// has no translation.
+func translate(lang, message string) string {
+	if lang == "zh-CN" {
+		if t, ok := zhCN[message]; ok {
+			return t
+		}
+	}
+	return message
+}
+
+// chapterIn returns the link to a chapter section in the language: the
+// Chinese chapters are in docs/zh-CN, and their anchors are the Chinese
+// headings'.
+func chapterIn(lang, link string) string {
+	if lang != "zh-CN" {
+		return link
+	}
+	link = strings.Replace(link, "docs/", "docs/zh-CN/", 1)
+	return strings.Replace(link, "#what-this-step-adds", "#这一步添加了什么", 1)
+}

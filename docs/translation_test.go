@@ -1,0 +1,177 @@
+package docs
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// translations is the folder of each translation of docs/, by language.
+var translations = []string{"zh-CN"}
+
+// untranslated are the pages of docs/ that are not translated: the
+// guide for writers of the docs.
+var untranslated = map[string]bool{"docs/WRITING.md": true}
+
+// chapterSectionsIn are the chapter sections of each translation, in the
+// order of chapterSections.
+var chapterSectionsIn = map[string][]string{
+	"zh-CN": {"你将构建什么", "运行它", "线路上发生了什么", "这一步添加了什么", "还有什么问题", "练习"},
+}
+
+var translationOf = regexp.MustCompile(`^<!-- translation-of: (\S+) sha256:([0-9a-f]{12}) -->$`)
+
+// englishHash is the revision stamp of an English page: the first 12
+// hex digits of the SHA-256 of its bytes.
+func englishHash(page string) (string, error) {
+	data, err := os.ReadFile(filepath.Join(repoRoot, filepath.FromSlash(page)))
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])[:12], nil
+}
+
+// TestTranslationsAreUpToDate keeps every translation in step with the
+// English page it translates: each English page of docs/ has its
+// translation; each translation names, on its first line, the English
+// page and the hash of the revision it translates, and that hash must
+// be the English page's now; and both pages show the same transcripts,
+// responses, diffs and code, the same number of diagrams, sections and
+// folded solutions. When an English page changes, bring its translation
+// up to date, then put the new hash (the failure says it) on its first
+// line: -update does not do that for you.
+func TestTranslationsAreUpToDate(t *testing.T) {
+	pages := mustPages(t)
+	for _, lang := range translations {
+		for _, english := range pages {
+			if !strings.HasPrefix(english, "docs/") || untranslated[english] || strings.HasPrefix(english, "docs/"+lang+"/") ||
+				strings.HasPrefix(english, "docs/evidence/") || isTranslation(english) {
+				continue
+			}
+			translated := "docs/" + lang + "/" + strings.TrimPrefix(english, "docs/")
+			t.Run(translated+" translates the current "+english, func(t *testing.T) {
+				en, err := readPage(english)
+				if err != nil {
+					t.Fatal(err)
+				}
+				tr, err := readPage(translated)
+				if err != nil {
+					t.Fatalf("%s has no translation: %v", english, err)
+				}
+				checkStamp(t, english, tr)
+				checkSameShape(t, en, tr, lang)
+			})
+		}
+	}
+}
+
+// isTranslation reports whether a page lives in a translation's folder.
+func isTranslation(page string) bool {
+	for _, lang := range translations {
+		if strings.HasPrefix(page, "docs/"+lang+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// checkStamp checks the first line of a translation.
+func checkStamp(t *testing.T, english string, tr *page) {
+	t.Helper()
+	want, err := englishHash(english)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := translationOf.FindStringSubmatch(tr.lines[0])
+	switch {
+	case m == nil:
+		t.Errorf("%s must start with <!-- translation-of: %s sha256:%s -->", tr.path, english, want)
+	case m[1] != english:
+		t.Errorf("%s says it translates %s, want %s", tr.path, m[1], english)
+	case m[2] != want:
+		t.Errorf("%s translates an older %s (sha256:%s); it is now sha256:%s: bring the translation up to date, then change its first line", tr.path, english, m[2], want)
+	}
+}
+
+// checkSameShape compares what must not differ between a page and its
+// translation: every block but diagrams and text to the letter, with its
+// marker; the number of diagrams, ## sections and <details>; and the
+// link back and forth between the two.
+func checkSameShape(t *testing.T, en, tr *page, lang string) {
+	t.Helper()
+	type shown struct{ lang, marker, text string }
+	blocks := func(p *page) (kept []shown, diagrams int) {
+		for _, b := range p.blocks {
+			switch b.lang {
+			case "mermaid":
+				diagrams++
+			case "text":
+			default:
+				kept = append(kept, shown{b.lang, b.marker, b.text})
+			}
+		}
+		return kept, diagrams
+	}
+	enBlocks, enDiagrams := blocks(en)
+	trBlocks, trDiagrams := blocks(tr)
+	if len(enBlocks) != len(trBlocks) {
+		t.Errorf("%s shows %d code blocks (not counting diagrams and text), %s shows %d", en.path, len(enBlocks), tr.path, len(trBlocks))
+	} else {
+		for i := range enBlocks {
+			if enBlocks[i] != trBlocks[i] {
+				t.Errorf("block %d differs: %s has a %s block %q, %s has a %s block %q; transcripts, code and markers stay as they are",
+					i+1, en.path, enBlocks[i].lang, enBlocks[i].marker, tr.path, trBlocks[i].lang, trBlocks[i].marker)
+			}
+		}
+	}
+	if enDiagrams != trDiagrams {
+		t.Errorf("%s has %d diagrams, %s has %d", en.path, enDiagrams, tr.path, trDiagrams)
+	}
+	count := func(p *page, level int) (n int) {
+		for _, h := range p.headings {
+			if h.level == level {
+				n++
+			}
+		}
+		return n
+	}
+	if a, b := count(en, 2), count(tr, 2); a != b {
+		t.Errorf("%s has %d ## sections, %s has %d", en.path, a, tr.path, b)
+	}
+	details := func(p *page) int { return strings.Count(strings.Join(p.proseLines(), "\n"), "<details>") }
+	if a, b := details(en), details(tr); a != b {
+		t.Errorf("%s has %d <details>, %s has %d", en.path, a, tr.path, b)
+	}
+	back := path.Join(strings.Repeat("../", strings.Count(strings.TrimPrefix(tr.path, "docs/"+lang+"/"), "/")+1), strings.TrimPrefix(en.path, "docs/"))
+	if !strings.Contains(strings.Join(tr.lines, "\n"), "]("+back+")") {
+		t.Errorf("%s does not link back to its English page (%s)", tr.path, back)
+	}
+	forth := path.Join(strings.Repeat("../", strings.Count(strings.TrimPrefix(en.path, "docs/"), "/")), lang, strings.TrimPrefix(en.path, "docs/"))
+	if !strings.Contains(strings.Join(en.lines, "\n"), "]("+forth+")") {
+		t.Errorf("%s does not link to its translation (%s)", en.path, forth)
+	}
+}
+
+// TestEveryEnglishHashIsPrintable prints the hash that a translation's
+// first line needs, for whoever brings one up to date:
+//
+//	go test ./docs -run TestEveryEnglishHashIsPrintable -v
+func TestEveryEnglishHashIsPrintable(t *testing.T) {
+	for _, english := range mustPages(t) {
+		if !strings.HasPrefix(english, "docs/") || isTranslation(english) {
+			continue
+		}
+		hash, err := englishHash(english)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Log(fmt.Sprintf("<!-- translation-of: %s sha256:%s -->", english, hash))
+	}
+}
