@@ -29,7 +29,7 @@ const firefoxRequest = "GET /hello HTTP/1.1\r\n" +
 	"\r\n"
 
 // maxStages is the highest stage the checker knows.
-const maxStages = 5
+const maxStages = 6
 
 // stageNames say what each stage grades, after the step that teaches it.
 var stageNames = [maxStages + 1]string{
@@ -38,6 +38,7 @@ var stageNames = [maxStages + 1]string{
 	3: "answers with valid HTTP/1.1 (step3-response)",
 	4: "parses the request (step4-parse)",
 	5: "runs an application through a gateway (step5-gateway)",
+	6: "serves several clients at once (step6-processes)",
 }
 
 // chapters are the sections that explain each stage's rules.
@@ -47,6 +48,7 @@ var chapters = [maxStages + 1]string{
 	3: "docs/03-response.md#what-this-step-adds",
 	4: "docs/04-parse.md#what-this-step-adds",
 	5: "docs/05-gateway.md#what-this-step-adds",
+	6: "docs/06-processes.md#what-this-step-adds",
 }
 
 // result is the outcome of one check.
@@ -96,6 +98,8 @@ func (g *grader) stage(n int) []check {
 		return g.stage4()
 	case 5:
 		return g.stage5()
+	case 6:
+		return g.stage6()
 	}
 	return nil
 }
@@ -560,4 +564,45 @@ func (g *grader) answer(request string) (code string, body []byte, f *failure) {
 		body = decoded
 	}
 	return parts[1], body, nil
+}
+
+// stage6: the server serves several clients at once: a client that
+// connects and says nothing must not keep the others waiting, as it
+// does with a server that serves one client at a time.
+func (g *grader) stage6() []check {
+	request := "GET /hello/checker HTTP/1.1\r\nHost: " + g.addr + "\r\nUser-Agent: lsbaws-checker\r\nConnection: close\r\n\r\n"
+	// whileSilent holds n connections open without a word, then asks for
+	// a page on one more, and closes the silent ones at the end.
+	whileSilent := func(n int) func() *failure {
+		return func() *failure {
+			var silent []*net.TCPConn
+			defer func() {
+				for _, conn := range silent {
+					conn.Close()
+				}
+			}()
+			for range n {
+				conn, f := g.dial()
+				if f != nil {
+					return f
+				}
+				silent = append(silent, conn)
+			}
+			code, body, f := g.answer(request)
+			if f != nil {
+				return &failure{want: "an answer within " + g.timeout.String(), got: "none",
+					why: "while other clients say nothing, a server that serves one client at a time waits on the first of them, and everyone else waits too: serve each connection on its own (a process, a thread or a goroutine)"}
+			}
+			if code != "200" || !strings.Contains(string(body), "Hello, checker!") {
+				return &failure{want: `status 200 and "Hello, checker!"`, got: "status " + code + ", body " + quote(body, 60),
+					why: "the other clients must be served as usual"}
+			}
+			return nil
+		}
+	}
+	return []check{
+		{"answers a client while another one says nothing", whileSilent(1)},
+		{"answers a client while ten others say nothing", whileSilent(10)},
+		{"still answers after the silent clients have gone", whileSilent(0)},
+	}
 }

@@ -15,6 +15,7 @@ var zhCN = map[string]string{
 	"answers with valid HTTP/1.1 (step3-response)":          "用合法的 HTTP/1.1 作答（step3-response）",
 	"parses the request (step4-parse)":                      "解析请求（step4-parse）",
 	"runs an application through a gateway (step5-gateway)": "通过网关运行应用（step5-gateway）",
+	"serves several clients at once (step6-processes)":      "同时服务多个客户端（step6-processes）",
 
 	// checks
 	"accepts a TCP connection": "接受一个 TCP 连接",
@@ -40,6 +41,9 @@ var zhCN = map[string]string{
 	"sends a long body whole, framed by Content-Length or chunks":                   "完整发送很长的正文，用 Content-Length 或分块标明边界",
 	"answers 500 when the application panics":                                       "应用 panic 时回应 500",
 	"still runs the application after it panicked":                                  "应用 panic 之后仍继续运行它",
+	"answers a client while another one says nothing":                               "另一个客户端一言不发时，仍回应这个客户端",
+	"answers a client while ten others say nothing":                                 "十个客户端一言不发时，仍回应另一个客户端",
+	"still answers after the silent clients have gone":                              "沉默的客户端离开之后，仍然回应",
 
 	// what was wanted and what came back
 	"the server still running": "服务器仍在运行",
@@ -104,7 +108,10 @@ var zhCN = map[string]string{
 	"an application's output longer than the gateway's buffer goes out in chunks (or with its whole length), and must arrive whole":                                           "应用的输出比网关的缓冲区长时，要分块发送（或者标明总长度），而且必须完整到达",
 	"each chunk is its size in hexadecimal, CRLF, the bytes, CRLF; a chunk of size 0 ends the body":                                                                           "每个块是十六进制的大小、CRLF、字节、CRLF；大小为 0 的块结束正文",
 	"when the application fails, the gateway tells the client with 500 Internal Server Error":                                                                                 "应用失败时，网关用 500 Internal Server Error 告诉客户端",
-	"one failed request must not take the server down":                                                                                                                        "一个失败的请求不能让服务器停下",
+	"none": "没有",
+	"while other clients say nothing, a server that serves one client at a time waits on the first of them, and everyone else waits too: serve each connection on its own (a process, a thread or a goroutine)": "其他客户端一言不发时，一次只服务一个客户端的服务器会等在第一个沉默的客户端上，其他所有人也跟着等：让每个连接各自得到服务（用进程、线程或 goroutine）",
+	"the other clients must be served as usual":        "其他客户端必须照常得到服务",
+	"one failed request must not take the server down": "一个失败的请求不能让服务器停下",
 }
 
 // translate returns the message in the language, or as it is when it

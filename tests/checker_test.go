@@ -44,7 +44,7 @@ func runChecker(t *testing.T, limit time.Duration, args ...string) (string, int)
 
 // checkerStages is the highest stage the checker knows: a later step
 // is graded at that stage, which it must pass too.
-const checkerStages = 5
+const checkerStages = 6
 
 // TestCheckerGradesTheSteps runs the checker against every step: each
 // passes its own stage and all before it, and fails the next one with
