@@ -1,0 +1,522 @@
+// Step 7 of "Let's Build A Web Server": step 6's many clients at once,
+// served by a goroutine per connection instead of a process, through
+// Go's net package instead of raw system calls; and what a real server
+// adds on top: persistent connections, a bound on them, and a graceful
+// shutdown.
+//
+// Four ideas, each in its own part of this file:
+//
+//   - A goroutine per connection (serve). A goroutine costs a few
+//     kilobytes, not a process; the server goes back to accept at once,
+//     and nothing is left to reap.
+//   - The net package (serve, newConn). A goroutine blocked in a raw
+//     accept or recv holds an operating-system thread for as long as it
+//     waits. net makes the same system calls on non-blocking sockets and,
+//     when one would wait, parks the goroutine on the runtime's poller
+//     (epoll on Linux, kqueue on macOS): ten thousand idle connections
+//     cost ten thousand small stacks, not ten thousand threads.
+//   - Persistent connections, HTTP/1.1's keep-alive (conn.serve): after
+//     a response the connection stays open for the client's next request,
+//     until the client asks to close it or stays idle for -idle-timeout.
+//   - Limits and a graceful shutdown (serve, shutdown): at most
+//     -max-conns connections are served at once, the rest wait in the
+//     listen queue; on Ctrl-C or SIGTERM the server stops accepting,
+//     closes its idle connections, lets the requests in flight finish,
+//     and exits with status 0.
+//
+// The request's parsing (request.go), the gateway (gateway.go) and the
+// applications are step 6's, but for the words about keep-alive.
+//
+// Run it, then open http://localhost:8888/hello/you in a browser, or:
+//
+//	go run ./step7-goroutines
+//	curl -v http://localhost:8888/hello http://localhost:8888/hello/again
+//
+// curl says "Re-using existing connection" for the second request: one
+// connection, two requests. Unlike steps 1 to 6, this one runs on
+// Windows too: the net package speaks to each system in its own terms.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// ioBufferSize is the size of each connection's read and write buffers:
+// one read system call brings in up to this many bytes of requests, and
+// one write sends up to this many bytes of responses.
+const ioBufferSize = 4 << 10
+
+func main() {
+	addr := flag.String("addr", ":8888", "`host:port` to listen on; an empty host means every interface, port 0 lets the kernel choose")
+	cfg := config{}
+	flag.DurationVar(&cfg.readTimeout, "read-timeout", 10*time.Second, "how long a client may take to send a whole request, and to begin its first")
+	flag.DurationVar(&cfg.writeTimeout, "write-timeout", 10*time.Second, "how long a client may take to receive a whole response")
+	flag.DurationVar(&cfg.idleTimeout, "idle-timeout", 5*time.Second, "how long a connection is kept open, waiting for the client's next request")
+	flag.IntVar(&cfg.maxConns, "max-conns", 10000, "how many connections are served at once; more clients wait in the listen queue")
+	shutdownTimeout := flag.Duration("shutdown-timeout", 10*time.Second, "on Ctrl-C or SIGTERM, how long the requests in flight may take to finish")
+	flag.DurationVar(&cfg.delay, "delay", 0, "how long to hold each connection after each response, as the article's time.sleep")
+	quiet := flag.Bool("quiet", false, "print nothing for each connection and request, only errors (for benchmarks)")
+	appName := flag.String("app", "stdlib", "the application to run: `stdlib`, chi or gin")
+	serverKind := flag.String("server", "ours", "the server that runs the application: `ours`, or net/http's, to compare them")
+	flag.Parse()
+
+	if !*quiet {
+		cfg.console = os.Stdout
+	}
+	app, err := newApp(*appName)
+	if err == nil && cfg.maxConns < 1 {
+		err = fmt.Errorf("-max-conns is %d: at least one connection must be served", cfg.maxConns)
+	}
+	if err == nil && *serverKind != "ours" && *serverKind != "net/http" {
+		err = fmt.Errorf("unknown -server %q: choose ours or net/http", *serverKind)
+	}
+	if err == nil {
+		err = serveUntilInterrupted(*addr, cfg, app, *shutdownTimeout, *serverKind == "net/http")
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "error:", err)
+		os.Exit(1)
+	}
+}
+
+// config is how the server treats its clients: the flags.
+type config struct {
+	readTimeout  time.Duration
+	writeTimeout time.Duration
+	idleTimeout  time.Duration
+	maxConns     int
+	delay        time.Duration
+	console      io.Writer // where the server tells what it does; nil for -quiet
+}
+
+// serveUntilInterrupted listens on addr and serves clients until Ctrl-C
+// or SIGTERM, then shuts down gracefully, waiting at most
+// shutdownTimeout for the requests in flight. With netHTTP, net/http's
+// server serves them instead (see nethttp.go).
+func serveUntilInterrupted(addr string, cfg config, app http.Handler, shutdownTimeout time.Duration, netHTTP bool) error {
+	// net.Listen makes the calls of steps 1 to 6 (socket, setsockopt
+	// SO_REUSEADDR, bind, listen), with a non-blocking socket, and a
+	// backlog as large as the system allows (net.core.somaxconn on Linux).
+	listener, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	if netHTTP {
+		return serveWithNetHTTP(listener, cfg, app, shutdownTimeout)
+	}
+	s := newServer(listener, cfg, app)
+	fmt.Printf("Serving HTTP on %s ...\n", listener.Addr())
+
+	interrupted := make(chan os.Signal, 1)
+	signal.Notify(interrupted, os.Interrupt, syscall.SIGTERM)
+	served := make(chan error, 1)
+	go func() { served <- s.serve() }()
+
+	select {
+	case err := <-served:
+		return err
+	case <-interrupted:
+	}
+	// A second Ctrl-C does not wait for the requests in flight.
+	signal.Reset(os.Interrupt, syscall.SIGTERM)
+	return s.shutdown(shutdownTimeout)
+}
+
+// server serves HTTP/1.1 clients on one listening socket, a goroutine
+// for each connection.
+type server struct {
+	config
+	app      http.Handler
+	listener net.Listener
+	slots    chan struct{} // one token for each connection being served: the bound
+	stopping chan struct{} // closed when the shutdown begins
+
+	mu           sync.Mutex
+	conns        map[*conn]bool // the open connections; true while idle, between requests
+	shuttingDown bool
+
+	accepting sync.WaitGroup // the accept loop
+	serving   sync.WaitGroup // the connections' goroutines
+}
+
+// newServer returns a server of app on listener.
+func newServer(listener net.Listener, cfg config, app http.Handler) *server {
+	return &server{
+		config:   cfg,
+		app:      app,
+		listener: listener,
+		slots:    make(chan struct{}, cfg.maxConns),
+		stopping: make(chan struct{}),
+		conns:    make(map[*conn]bool),
+	}
+}
+
+// serve accepts connections until the shutdown, and serves each in a
+// goroutine of its own. It returns nil once the listener is closed.
+func (s *server) serve() error {
+	s.accepting.Add(1)
+	defer s.accepting.Done()
+	retryDelay := time.Duration(0)
+	for {
+		// Take a slot before accepting: when every slot is taken, the
+		// server accepts no more, and new clients wait in the kernel's
+		// listen queue until a connection ends.
+		select {
+		case s.slots <- struct{}{}:
+		default:
+			s.logf("All %d connection slots are taken: new clients wait in the listen queue.\n", s.maxConns)
+			select {
+			case s.slots <- struct{}{}:
+			case <-s.stopping:
+				return nil
+			}
+		}
+
+		// net's Accept is accept4 on a non-blocking socket. With no client
+		// waiting, accept4 fails with EAGAIN, and the runtime parks this
+		// goroutine until epoll says a client has come: no thread waits.
+		netConn, err := s.listener.Accept()
+		if err != nil {
+			<-s.slots
+			if errors.Is(err, net.ErrClosed) {
+				return nil // the shutdown closed the listener
+			}
+			// Out of descriptors (EMFILE), or a client gone before accept:
+			// say so and try again, waiting longer each time in a row,
+			// rather than spin on the error.
+			fmt.Fprintln(os.Stderr, "accept:", err)
+			retryDelay = min(max(2*retryDelay, 5*time.Millisecond), time.Second)
+			time.Sleep(retryDelay)
+			continue
+		}
+		retryDelay = 0
+
+		c := s.newConn(netConn)
+		// One goroutine for each connection: the accept loop goes on at
+		// once, as step 6's parent did after starting a child.
+		s.serving.Go(func() {
+			defer func() { <-s.slots }()
+			c.serve()
+		})
+	}
+}
+
+// shutdown stops the server gracefully: it stops accepting, closes the
+// connections that wait idle for a request, and waits for those in the
+// middle of one to finish, for timeout at most. Then it closes what is
+// left, and says whether every request in flight was finished.
+func (s *server) shutdown(timeout time.Duration) error {
+	s.mu.Lock()
+	s.shuttingDown = true
+	close(s.stopping)
+	s.listener.Close()
+	inFlight := 0
+	for c, idle := range s.conns {
+		if idle {
+			// Wake the goroutine waiting for the next request: its read
+			// fails at once, and, seeing the shutdown, it hangs up.
+			c.netConn.SetReadDeadline(time.Now())
+		} else {
+			inFlight++
+		}
+	}
+	s.mu.Unlock()
+	s.logf("Shutting down: no more connections; waiting for %d in the middle of a request.\n", inFlight)
+
+	s.accepting.Wait() // after this, no connection is added to serving
+	finished := make(chan struct{})
+	go func() {
+		s.serving.Wait()
+		close(finished)
+	}()
+	select {
+	case <-finished:
+		s.logf("Shutting down.\n")
+		return nil
+	case <-time.After(timeout):
+	}
+	s.mu.Lock()
+	left := len(s.conns)
+	for c := range s.conns {
+		c.netConn.Close()
+	}
+	s.mu.Unlock()
+	return fmt.Errorf("shutting down: %d connections were still busy after %s; closed them", left, timeout)
+}
+
+// isStopping reports whether the shutdown has begun.
+func (s *server) isStopping() bool {
+	select {
+	case <-s.stopping:
+		return true
+	default:
+		return false
+	}
+}
+
+// logf tells on the console what the server does, unless it is quiet.
+func (s *server) logf(format string, args ...any) {
+	if s.console != nil {
+		fmt.Fprintf(s.console, format, args...)
+	}
+}
+
+// conn is one client's connection, served by one goroutine.
+type conn struct {
+	s          *server
+	netConn    net.Conn
+	remoteAddr string
+	reader     *bufio.Reader // the bytes received and not yet used
+	writer     *bufio.Writer // the response, sent by Flush
+	head       []byte        // the head of the request being read
+	requests   int           // how many requests it has answered
+}
+
+// newConn registers netConn as an open connection of s.
+func (s *server) newConn(netConn net.Conn) *conn {
+	c := &conn{
+		s:          s,
+		netConn:    netConn,
+		remoteAddr: netConn.RemoteAddr().String(),
+		reader:     bufio.NewReaderSize(netConn, ioBufferSize),
+		writer:     bufio.NewWriterSize(netConn, ioBufferSize),
+	}
+	s.mu.Lock()
+	s.conns[c] = false
+	open := len(s.conns)
+	s.mu.Unlock()
+	s.logf("Accepted connection from %s (%d open)\n", c.remoteAddr, open)
+	return c
+}
+
+// serve answers the requests of one connection, one after another, until
+// the client or the server ends it; then it closes the connection.
+func (c *conn) serve() {
+	why := c.serveRequests()
+	c.netConn.Close()
+	c.s.mu.Lock()
+	delete(c.s.conns, c)
+	open := len(c.s.conns)
+	c.s.mu.Unlock()
+	c.s.logf("Closed connection from %s after %d requests: %s (%d open)\n", c.remoteAddr, c.requests, why, open)
+}
+
+// serveRequests is the keep-alive loop: wait for a request, answer it,
+// and go on while both sides want to. It returns why it stopped.
+func (c *conn) serveRequests() string {
+	for {
+		// Wait for the first byte of the next request: the first request
+		// within the read timeout, the next ones within the idle timeout.
+		wait := c.s.idleTimeout
+		if c.requests == 0 {
+			wait = c.s.readTimeout
+		}
+		c.netConn.SetReadDeadline(time.Now().Add(wait))
+		if !c.s.setIdle(c, true) {
+			return "the server is shutting down"
+		}
+		_, err := c.reader.Peek(1)
+		stopping := !c.s.setIdle(c, false)
+		switch {
+		case err != nil && stopping:
+			return "the server is shutting down"
+		case errors.Is(err, os.ErrDeadlineExceeded) && c.requests == 0:
+			return fmt.Sprintf("the client sent nothing within %s", wait)
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			return fmt.Sprintf("idle for %s", wait)
+		case errors.Is(err, io.EOF):
+			return "the client closed it"
+		case err != nil:
+			return "recv: " + err.Error()
+		}
+
+		// A request has begun: it must arrive whole within the read
+		// timeout, and its response leave within the write timeout.
+		c.netConn.SetReadDeadline(time.Now().Add(c.s.readTimeout))
+		c.netConn.SetWriteDeadline(time.Now().Add(c.s.writeTimeout))
+		keepAlive, why := c.handleRequest(stopping)
+		c.requests++
+		if !keepAlive {
+			return why
+		}
+		// Hold the connection a while, as the article's time.sleep(60),
+		// so that many are open at once and can be watched.
+		if c.s.delay > 0 {
+			select {
+			case <-time.After(c.s.delay):
+			case <-c.s.stopping:
+			}
+		}
+	}
+}
+
+// setIdle records whether c waits idle for a request. It returns false
+// when the server is shutting down, in which case c must not wait.
+func (s *server) setIdle(c *conn, idle bool) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.conns[c] = idle
+	return !s.shuttingDown
+}
+
+// handleRequest reads one request, has the application answer it
+// through the gateway, and sends the response. It reports whether the
+// connection stays open for the next request, and if not, why.
+// stopping says that the server is shutting down: the response then
+// says Connection: close.
+func (c *conn) handleRequest(stopping bool) (keepAlive bool, why string) {
+	// Read the head, up to the empty line (maxHeadBytes at most), and
+	// take it apart (see request.go).
+	head, err := c.readHead()
+	timedOut := errors.Is(err, os.ErrDeadlineExceeded)
+	if err != nil && !timedOut && !errors.Is(err, io.EOF) {
+		return false, "recv: " + err.Error()
+	}
+	req, err := parseRequest(head)
+	if timedOut && endOfHead(head) < 0 {
+		err = &requestError{http.StatusRequestTimeout, fmt.Sprintf("the request's head did not arrive within %s", c.s.readTimeout)}
+	}
+	// Read the body, which the application will read from the
+	// *http.Request, and, on a kept connection, must not be taken for
+	// the next request.
+	var body []byte
+	if err == nil {
+		body, err = readBody(c.reader, req)
+	}
+	var r *http.Request
+	if err == nil {
+		r, err = newRequest(req, body, c.remoteAddr)
+	}
+	if err != nil && !isRequestError(err) {
+		return false, "recv: " + err.Error()
+	}
+
+	w := newResponseWriter(c.writer, req, time.Now)
+	if err != nil || stopping {
+		// After a request that could not be read, the server cannot tell
+		// where the next one would begin; and a server shutting down takes
+		// no next request. Either way, this response is the last.
+		w.keepAlive = false
+	}
+	if r != nil {
+		r.Close = !w.keepAlive
+	}
+	if err != nil {
+		answerError(w, err)
+	} else if panicValue := serveApp(c.s.app, w, r); panicValue != nil {
+		fmt.Fprintf(os.Stderr, "The app panicked: %v\n", panicValue)
+		fmt.Fprintln(os.Stderr, w.panicNote())
+	}
+	if !w.headSent && c.s.isStopping() {
+		// The shutdown began while the application worked: this response
+		// is the last on this connection, and can still say so.
+		w.keepAlive = false
+	}
+	w.finish()
+	if w.err == nil {
+		if err := c.writer.Flush(); err != nil {
+			w.err = fmt.Errorf("sending the response: %w", err)
+		}
+	}
+	if c.s.console != nil {
+		requestLine, _, _ := bytes.Cut(head, []byte("\n"))
+		c.s.logf("%s: %s -> %s%s\n", c.remoteAddr, bytes.TrimSuffix(requestLine, []byte("\r")), statusLine(w.status), w.framing())
+	}
+
+	switch {
+	case w.keepAlive:
+		return true, ""
+	case w.err != nil:
+		return false, w.err.Error()
+	case err != nil:
+		return false, "after a request it could not read, the server cannot tell where the next would begin"
+	case c.s.isStopping():
+		return false, "the server is shutting down"
+	case req.Version == "HTTP/1.0" && !req.keepAlive():
+		return false, "an HTTP/1.0 client, which did not ask to keep it"
+	case !req.keepAlive():
+		return false, "the client asked to close it (Connection: close)"
+	default:
+		return false, "the response could end only with the connection"
+	}
+}
+
+// readHead reads the request's head, from its request line to the empty
+// line that ends it, line by line from the connection's buffer. It stops
+// early when the client closes the connection, at the read deadline, and
+// when more than maxHeadBytes have come: parseRequest then says what was
+// wrong. What follows the head stays in the buffer: the body, and maybe
+// the next request, which a client may send before this one's response
+// has come (pipelining).
+func (c *conn) readHead() ([]byte, error) {
+	c.head = c.head[:0]
+	lineStart, skippedBlank := 0, false
+	for len(c.head) <= maxHeadBytes {
+		piece, err := c.reader.ReadSlice('\n')
+		c.head = append(c.head, piece...)
+		if err == bufio.ErrBufferFull {
+			continue // a line longer than the buffer: the rest follows
+		}
+		if err != nil {
+			return c.head, err
+		}
+		line := c.head[lineStart:]
+		isBlank := string(line) == "\r\n" || string(line) == "\n"
+		switch {
+		case isBlank && lineStart > 0:
+			return c.head, nil // the empty line: the head is complete
+		case isBlank && !skippedBlank:
+			// An empty line before the request line: RFC 9112 asks a
+			// server to ignore one, which some clients send after a body.
+			c.head, skippedBlank = c.head[:0], true
+		default:
+			lineStart = len(c.head)
+		}
+	}
+	return c.head, nil
+}
+
+// readBody reads the body that the request announces: Content-Length
+// bytes, or chunks until the last one (see chunked.go), and not a byte
+// more, which belongs to the next request. A body longer than
+// maxBodyBytes is not read at all: it gets 413.
+func readBody(reader *bufio.Reader, req request) ([]byte, error) {
+	if req.ContentLength > maxBodyBytes {
+		return nil, &requestError{http.StatusRequestEntityTooLarge,
+			fmt.Sprintf("the body is %d bytes, more than the %d this server reads", req.ContentLength, maxBodyBytes)}
+	}
+	var body []byte
+	var err error
+	if req.Chunked {
+		body, err = io.ReadAll(newChunkedReader(reader, maxBodyBytes))
+	} else if req.ContentLength > 0 {
+		body = make([]byte, req.ContentLength)
+		_, err = io.ReadFull(reader, body)
+	}
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return nil, &requestError{http.StatusRequestTimeout, "the request's body did not arrive in time"}
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return nil, badRequest("the request ended before the end of its body")
+	}
+	return body, err
+}
+
+// isRequestError reports whether err is an answer for the client (a
+// *requestError) rather than a failure of the connection.
+func isRequestError(err error) bool {
+	var reqErr *requestError
+	return errors.As(err, &reqErr)
+}
