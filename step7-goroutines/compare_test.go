@@ -40,8 +40,8 @@ var comparedRequests = []struct{ name, raw string }{
 // net/http adds for it (Content-Type, X-Content-Type-Options, Allow,
 // Location...), must be the same.
 var notCompared = map[string]string{
-	"Date":       "the time of the response: both send it, at different moments",
-	"Server":     "this step names itself in Server; net/http's server sends no Server field",
+	"Date":   "the time of the response: both send it, at different moments",
+	"Server": "this step names itself in Server; net/http's server sends no Server field",
 	// Content-Length and Transfer-Encoding say how the body is framed:
 	// framing() compares that.
 	"Content-Length":    "compared as framing",

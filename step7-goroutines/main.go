@@ -48,6 +48,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"sync"
 	"syscall"
 	"time"
@@ -233,7 +234,7 @@ func (s *server) shutdown(timeout time.Duration) error {
 		}
 	}
 	s.mu.Unlock()
-	s.logf("Shutting down: no more connections; waiting for %d in the middle of a request.\n", inFlight)
+	s.logf("Shutting down: no new connections; waiting for %s in flight.\n", plural(inFlight, "request"))
 
 	s.accepting.Wait() // after this, no connection is added to serving
 	finished := make(chan struct{})
@@ -305,12 +306,12 @@ func (s *server) newConn(netConn net.Conn) *conn {
 // the client or the server ends it; then it closes the connection.
 func (c *conn) serve() {
 	why := c.serveRequests()
-	c.netConn.Close()
 	c.s.mu.Lock()
 	delete(c.s.conns, c)
 	open := len(c.s.conns)
 	c.s.mu.Unlock()
-	c.s.logf("Closed connection from %s after %d requests: %s (%d open)\n", c.remoteAddr, c.requests, why, open)
+	c.s.logf("Closing connection from %s after %s: %s (%d open)\n", c.remoteAddr, plural(c.requests, "request"), why, open)
+	c.netConn.Close()
 }
 
 // serveRequests is the keep-alive loop: wait for a request, answer it,
@@ -360,6 +361,15 @@ func (c *conn) serveRequests() string {
 			}
 		}
 	}
+}
+
+// plural writes n and a noun, in the plural unless n is 1: "1 request",
+// "2 requests".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
 }
 
 // setIdle records whether c waits idle for a request. It returns false
@@ -441,7 +451,7 @@ func (c *conn) handleRequest(stopping bool) (keepAlive bool, why string) {
 	case w.err != nil:
 		return false, w.err.Error()
 	case err != nil:
-		return false, "after a request it could not read, the server cannot tell where the next would begin"
+		return false, "its request could not be read, so a next one could not be found"
 	case c.s.isStopping():
 		return false, "the server is shutting down"
 	case req.Version == "HTTP/1.0" && !req.keepAlive():

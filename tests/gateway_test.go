@@ -40,11 +40,11 @@ func TestGatewayApps(t *testing.T) {
 			t.Run("step5-gateway -app "+app+" answers the "+gc.name+" request as its golden files show", func(t *testing.T) {
 				t.Parallel()
 				srv := startStep(t, "step5-gateway", "-app", app)
-				response := exchange(t, srv.addr, 0, readFixture(t, gc.request))
+				response := srv.exchange(0, readFixture(t, gc.request))
 				if gc.then != "" {
 					// The application failed on the last request: the server
 					// must still answer the next one.
-					next := exchange(t, srv.addr, 0, readFixture(t, gc.then))
+					next := srv.exchange(0, readFixture(t, gc.then))
 					if !bytes.HasPrefix(next, []byte("HTTP/1.1 200 OK\r\n")) {
 						t.Errorf("after the %s request, %s got %q, want 200 OK", gc.name, gc.then, next)
 					}

@@ -52,9 +52,9 @@ func TestGolden(t *testing.T) {
 				var response []byte
 				if gc.request != "" {
 					request := readFixture(t, gc.request)
-					response = exchange(t, srv.addr, piecePause, split(request, gc.pieces)...)
+					response = srv.exchange(piecePause, split(request, gc.pieces)...)
 				} else {
-					response = exchange(t, srv.addr, 0)
+					response = srv.exchange(0)
 				}
 				console := srv.stop()
 

@@ -70,7 +70,7 @@ func TestStepsSurviveMisbehavingClients(t *testing.T) {
 			}
 			for _, mb := range misbehaviours {
 				mb.act(t, srv.addr)
-				got := normalize(exchange(t, srv.addr, 0, readFixture(t, "firefox.http")))
+				got := normalize(srv.exchange(0, readFixture(t, "firefox.http")))
 				if !bytes.Equal(got, want) {
 					t.Errorf("after a client that %s, the next client got %q, want %q", mb.name, got, want)
 				}

@@ -31,7 +31,12 @@ var steps = []string{
 	"step4-parse",
 	"step5-gateway",
 	"step6-processes",
+	"step7-goroutines",
 }
+
+// keepAliveSteps are the steps that keep a connection open after a
+// response, for the client's next request (HTTP/1.1's keep-alive).
+var keepAliveSteps = map[string]bool{"step7-goroutines": true}
 
 // tools are the programs beside the steps that the tests run too.
 var tools = []string{"checker", "client"}
@@ -86,6 +91,9 @@ type server struct {
 	t    *testing.T
 	cmd  *exec.Cmd
 	addr string // host:port it listens on
+	// keepsAlive says that the server keeps a connection open after its
+	// response: a client that has sent all it has to send says so.
+	keepsAlive bool
 
 	mu      sync.Mutex
 	console bytes.Buffer // what it printed, stdout and stderr in order
@@ -112,7 +120,7 @@ func startStep(t *testing.T, step string, flags ...string) *server {
 	}
 	writer.Close()
 
-	s := &server{t: t, cmd: cmd, done: make(chan struct{})}
+	s := &server{t: t, cmd: cmd, keepsAlive: keepAliveSteps[step], done: make(chan struct{})}
 	firstLine := make(chan string, 1)
 	go func() {
 		defer close(s.done)
@@ -182,6 +190,23 @@ func (s *server) stop() []byte {
 // bytes hangs up, and what the client received before it still counts.
 func exchange(t *testing.T, addr string, pause time.Duration, pieces ...[]byte) []byte {
 	t.Helper()
+	return talk(t, addr, pause, false, pieces)
+}
+
+// exchange is exchange with this server. A server that keeps connections
+// open would wait for a next request that never comes: with it, the
+// client hangs up its sending side once the request is out, as a client
+// with nothing more to say does, and the server closes the connection
+// when it has answered.
+func (s *server) exchange(pause time.Duration, pieces ...[]byte) []byte {
+	s.t.Helper()
+	return talk(s.t, s.addr, pause, s.keepsAlive, pieces)
+}
+
+// talk is exchange; with hangUp, the client hangs up its sending side
+// after the last piece.
+func talk(t *testing.T, addr string, pause time.Duration, hangUp bool, pieces [][]byte) []byte {
+	t.Helper()
 	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
 		t.Fatalf("connect to %s: %v", addr, err)
@@ -202,8 +227,8 @@ func exchange(t *testing.T, addr string, pause time.Duration, pieces ...[]byte) 
 			t.Fatalf("send: %v", err)
 		}
 	}
-	if len(pieces) == 0 {
-		// A client with nothing to say hangs up its sending side at once:
+	if len(pieces) == 0 || hangUp {
+		// A client with nothing (more) to say hangs up its sending side:
 		// the server's recv returns 0 bytes, the end of the stream.
 		conn.(*net.TCPConn).CloseWrite()
 	}
