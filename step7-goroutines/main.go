@@ -349,16 +349,17 @@ func (c *conn) serveRequests() string {
 		c.netConn.SetWriteDeadline(time.Now().Add(c.s.writeTimeout))
 		keepAlive, why := c.handleRequest(stopping)
 		c.requests++
-		if !keepAlive {
-			return why
-		}
-		// Hold the connection a while, as the article's time.sleep(60),
-		// so that many are open at once and can be watched.
+		// Hold the connection a while after the response, as the
+		// article's time.sleep(60), so that many are open at once and can
+		// be watched; a shutdown cuts it short.
 		if c.s.delay > 0 {
 			select {
 			case <-time.After(c.s.delay):
 			case <-c.s.stopping:
 			}
+		}
+		if !keepAlive {
+			return why
 		}
 	}
 }
