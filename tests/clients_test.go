@@ -118,6 +118,7 @@ func TestBrowserShowsThePage(t *testing.T) {
 		{"step3-response", nil, "/", []string{"Hello, World!"}},
 		{"step4-parse", nil, "/hello?name=chromium", []string{"Hello, World!", "path:    /hello", "query:   name=chromium", "User-Agent: Mozilla/5.0"}},
 		{"step5-gateway", []string{"-app", "gin"}, "/hello/chromium", []string{"Hello, chromium!", "The app received: GET /hello/chromium HTTP/1.1"}},
+		{"step7-goroutines", nil, "/hello/chromium", []string{"Hello, chromium!", "The app received: GET /hello/chromium HTTP/1.1"}},
 	}
 	for _, tt := range tests {
 		step := strings.Join(append([]string{tt.step}, tt.flags...), " ")
