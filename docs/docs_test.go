@@ -124,13 +124,26 @@ func asBlock(text string) string {
 
 var servingAnyAddress = regexp.MustCompile(`(?m)^Serving HTTP on 127\.0\.0\.1:PORT \.\.\.$`)
 
+// defaultAddress is where a step listens by default, as it says at its
+// start: steps 1 to 6 make an IPv4 socket for every interface, 0.0.0.0;
+// step 7's net.Listen("tcp", ":8888") makes one for IPv6 and IPv4 alike,
+// which Go writes [::].
+func defaultAddress(step string) string {
+	if step >= "step7" {
+		return "[::]:8888"
+	}
+	return "0.0.0.0:8888"
+}
+
 // consoleView turns a step's golden console output into what a student
 // sees in the terminal after `go run ./STEP` with the default address
 // and Ctrl-C at the end (see WRITING.md).
 func consoleView(step, console string) string {
 	console = strings.ReplaceAll(console, "\r", "")
-	console = servingAnyAddress.ReplaceAllString(console, "Serving HTTP on 0.0.0.0:8888 ...")
-	console = strings.Replace(console, "Shutting down.\n", "^CShutting down.\n", 1)
+	console = servingAnyAddress.ReplaceAllLiteralString(console, "Serving HTTP on "+defaultAddress(step)+" ...")
+	// The first "Shutting down" line follows the Ctrl-C: "Shutting down."
+	// for steps 1 to 6, "Shutting down: no new connections; ..." for 7.
+	console = strings.Replace(console, "\nShutting down", "\n^CShutting down", 1)
 	return "$ go run ./" + step + "\n" + console
 }
 

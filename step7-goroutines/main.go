@@ -152,9 +152,10 @@ type server struct {
 	serving   sync.WaitGroup // the connections' goroutines
 }
 
-// newServer returns a server of app on listener.
+// newServer returns a server of app on listener. Its accept loop, serve,
+// must then run, once.
 func newServer(listener net.Listener, cfg config, app http.Handler) *server {
-	return &server{
+	s := &server{
 		config:   cfg,
 		app:      app,
 		listener: listener,
@@ -162,12 +163,13 @@ func newServer(listener net.Listener, cfg config, app http.Handler) *server {
 		stopping: make(chan struct{}),
 		conns:    make(map[*conn]bool),
 	}
+	s.accepting.Add(1) // serve's
+	return s
 }
 
 // serve accepts connections until the shutdown, and serves each in a
 // goroutine of its own. It returns nil once the listener is closed.
 func (s *server) serve() error {
-	s.accepting.Add(1)
 	defer s.accepting.Done()
 	retryDelay := time.Duration(0)
 	for {
