@@ -2,7 +2,8 @@
 // by stage, as the chapters of lsbaws-go build one: stage 1 accepts
 // connections, stage 2 reads the request, stage 3 answers with valid
 // HTTP/1.1, stage 4 parses the request, stage 5 runs an application
-// through a gateway.
+// through a gateway, stage 6 serves several clients at once, stage 7
+// keeps connections open for the next request (keep-alive).
 //
 // Grade a server that is already running:
 //

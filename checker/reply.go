@@ -1,8 +1,12 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
+	"net/http/httputil"
 	"strconv"
 	"strings"
 )
@@ -36,6 +40,22 @@ func (h head) get(name string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// statusCode returns the status code of the status line, or "" when
+// it has none.
+func (h head) statusCode() string {
+	parts := strings.SplitN(h.statusLine, " ", 3)
+	if len(parts) < 2 || !strings.HasPrefix(parts[0], "HTTP/") {
+		return ""
+	}
+	return parts[1]
+}
+
+// saysClose reports whether the head's Connection field says close.
+func (h head) saysClose() bool {
+	c, _ := h.get("Connection")
+	return strings.EqualFold(c, "close")
 }
 
 // lines splits data into lines, each with its line end ("\r\n", "\n",
@@ -91,11 +111,72 @@ func complete(raw []byte) bool {
 	if !ok {
 		return false
 	}
-	if c, _ := h.get("Connection"); strings.EqualFold(c, "close") {
+	if h.saysClose() {
 		return false
 	}
 	length, ok := contentLength(h)
 	return ok && len(raw)-h.bodyStart >= length
+}
+
+// response is one response read from a connection that may stay open
+// after it, for the next.
+type response struct {
+	head     head
+	headRead bool   // the head came whole, up to its empty line
+	raw      []byte // the head's bytes, as received (all of them, when it did not come whole)
+	body     []byte // decoded if it came in chunks
+	framed   bool   // Content-Length or chunks mark where the body ends
+	closed   bool   // the server closed the connection to end the body
+}
+
+// maxResponseHead bounds a response head: a server that sends bytes
+// without an empty line is not read forever.
+const maxResponseHead = 64 << 10
+
+// readResponse reads the next response from in: its head, up to the
+// empty line, then its body as the head frames it, Content-Length bytes
+// or chunks up to the last one, and not a byte more: what follows is
+// the next response. A body framed by neither ends only with the
+// connection, so it is read until the server closes it. err is what cut
+// the response short: the end of the connection (io.EOF), a reset, the
+// deadline.
+func readResponse(in *bufio.Reader) (r response, err error) {
+	for !r.headRead {
+		var line []byte
+		line, err = in.ReadSlice('\n')
+		r.raw = append(r.raw, line...)
+		switch {
+		case err == bufio.ErrBufferFull && len(r.raw) <= maxResponseHead:
+			continue // a long line: the rest follows
+		case err == bufio.ErrBufferFull:
+			return r, fmt.Errorf("no empty line in %d bytes", len(r.raw))
+		case err != nil:
+			return r, err
+		}
+		r.head, r.headRead = findHead(r.raw)
+	}
+
+	var body bytes.Buffer
+	length, hasLength := contentLength(r.head)
+	if te, _ := r.head.get("Transfer-Encoding"); strings.EqualFold(te, "chunked") {
+		r.framed = true
+		_, err = io.Copy(&body, httputil.NewChunkedReader(in))
+		// After the last chunk come trailer fields, if any, and an empty line.
+		for line := ""; err == nil && line != "\r\n" && line != "\n"; {
+			line, err = in.ReadString('\n')
+		}
+	} else if hasLength {
+		r.framed = true
+		_, err = io.CopyN(&body, in, int64(length))
+	} else {
+		_, err = io.Copy(&body, in)
+		r.closed = err == nil
+	}
+	r.body = body.Bytes()
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		err = io.EOF // the connection ended in the middle of a chunk
+	}
+	return r, err
 }
 
 // contentLength returns the Content-Length a head declares, if it

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bufio"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -99,6 +101,53 @@ func TestComplete(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestReadResponse(t *testing.T) {
+	tests := []struct {
+		name     string
+		stream   string // what the server sent
+		body     string // the body of the first response, decoded
+		framed   bool
+		closed   bool
+		err      error
+		leftOver string // what is left for the next response
+	}{
+		{"reads Content-Length bytes and leaves the next response",
+			"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhiHTTP/1.1 200 OK\r\n", "hi", true, false, nil, "HTTP/1.1 200 OK\r\n"},
+		{"decodes chunks, reads the trailer and leaves the next response",
+			"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n1\r\n!\r\n0\r\nX-Sum: 3\r\n\r\nnext", "hi!", true, false, nil, "next"},
+		{"reads a body framed by neither until the connection closes",
+			"HTTP/1.1 200 OK\r\n\r\nhi", "hi", false, true, nil, ""},
+		{"says the connection ended in the middle of a Content-Length body",
+			"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhi", "hi", true, false, io.EOF, ""},
+		{"says the connection ended in the middle of a chunk",
+			"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhi", "hi", true, false, io.EOF, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := bufio.NewReader(strings.NewReader(tt.stream))
+			r, err := readResponse(in)
+			if err != tt.err {
+				t.Fatalf("err = %v, want %v", err, tt.err)
+			}
+			if !r.headRead || r.head.statusCode() != "200" {
+				t.Errorf("head %+v, read whole: %v; want the status 200, read whole", r.head, r.headRead)
+			}
+			if string(r.body) != tt.body || r.framed != tt.framed || r.closed != tt.closed {
+				t.Errorf("body %q, framed %v, closed %v; want %q, %v, %v", r.body, r.framed, r.closed, tt.body, tt.framed, tt.closed)
+			}
+			if rest, _ := io.ReadAll(in); string(rest) != tt.leftOver {
+				t.Errorf("left %q for the next response, want %q", rest, tt.leftOver)
+			}
+		})
+	}
+	t.Run("says the connection ended before the head did", func(t *testing.T) {
+		r, err := readResponse(bufio.NewReader(strings.NewReader("HTTP/1.1 200 OK\r\n")))
+		if err != io.EOF || r.headRead || string(r.raw) != "HTTP/1.1 200 OK\r\n" {
+			t.Errorf("err %v, head read %v, raw %q; want EOF, false, the status line", err, r.headRead, r.raw)
+		}
+	})
 }
 
 func TestQuote(t *testing.T) {

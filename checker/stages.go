@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -29,7 +30,7 @@ const firefoxRequest = "GET /hello HTTP/1.1\r\n" +
 	"\r\n"
 
 // maxStages is the highest stage the checker knows.
-const maxStages = 6
+const maxStages = 7
 
 // stageNames say what each stage grades, after the step that teaches it.
 var stageNames = [maxStages + 1]string{
@@ -39,6 +40,7 @@ var stageNames = [maxStages + 1]string{
 	4: "parses the request (step4-parse)",
 	5: "runs an application through a gateway (step5-gateway)",
 	6: "serves several clients at once (step6-processes)",
+	7: "keeps connections open (step7-goroutines)",
 }
 
 // chapters are the sections that explain each stage's rules.
@@ -49,6 +51,7 @@ var chapters = [maxStages + 1]string{
 	4: "docs/04-parse.md#what-this-step-adds",
 	5: "docs/05-gateway.md#what-this-step-adds",
 	6: "docs/06-processes.md#what-this-step-adds",
+	7: "docs/07-goroutines.md#what-this-step-adds",
 }
 
 // result is the outcome of one check.
@@ -100,6 +103,8 @@ func (g *grader) stage(n int) []check {
 		return g.stage5()
 	case 6:
 		return g.stage6()
+	case 7:
+		return g.stage7()
 	}
 	return nil
 }
@@ -395,8 +400,7 @@ func (g *grader) stage3() []check {
 			return nil
 		}},
 		{"closes the connection or keeps it open as the headers say", func() *failure {
-			c, _ := h.get("Connection")
-			if strings.EqualFold(c, "close") && !r.closed {
+			if h.saysClose() && !r.closed {
 				got := "the connection stayed open"
 				if r.timedOut {
 					got += fmt.Sprintf(" for %s after the body", g.timeout)
@@ -425,12 +429,12 @@ func (g *grader) stage4() []check {
 			return "", nil, &failure{want: "a whole response head", got: quote(r.raw, 80),
 				why: "every request gets a response: status line, header fields, empty line"}
 		}
-		parts := strings.SplitN(h.statusLine, " ", 3)
-		if len(parts) < 2 || !strings.HasPrefix(parts[0], "HTTP/") {
+		code = h.statusCode()
+		if code == "" {
 			return "", nil, &failure{want: "a status line such as HTTP/1.1 200 OK", got: strconv.Quote(h.statusLine),
 				why: "the status line is the version, the status code and the reason phrase"}
 		}
-		return parts[1], r.raw[h.bodyStart:], nil
+		return code, r.raw[h.bodyStart:], nil
 	}
 	expect := func(line, wantCode, why string, mustShow ...string) func() *failure {
 		return func() *failure {
@@ -549,8 +553,8 @@ func (g *grader) answer(request string) (code string, body []byte, f *failure) {
 		return "", nil, &failure{want: "a whole response head", got: quote(r.raw, 80),
 			why: "every request gets a response: status line, header fields, empty line"}
 	}
-	parts := strings.SplitN(h.statusLine, " ", 3)
-	if len(parts) < 2 || !strings.HasPrefix(parts[0], "HTTP/") {
+	code = h.statusCode()
+	if code == "" {
 		return "", nil, &failure{want: "a status line such as HTTP/1.1 200 OK", got: strconv.Quote(h.statusLine),
 			why: "the status line is the version, the status code and the reason phrase"}
 	}
@@ -563,14 +567,13 @@ func (g *grader) answer(request string) (code string, body []byte, f *failure) {
 		}
 		body = decoded
 	}
-	return parts[1], body, nil
+	return code, body, nil
 }
 
 // stage6: the server serves several clients at once: a client that
 // connects and says nothing must not keep the others waiting, as it
 // does with a server that serves one client at a time.
 func (g *grader) stage6() []check {
-	request := "GET /hello/checker HTTP/1.1\r\nHost: " + g.addr + "\r\nUser-Agent: lsbaws-checker\r\nConnection: close\r\n\r\n"
 	// whileSilent holds n connections open without a word, then asks for
 	// a page on one more, and closes the silent ones at the end.
 	whileSilent := func(n int) func() *failure {
@@ -588,21 +591,239 @@ func (g *grader) stage6() []check {
 				}
 				silent = append(silent, conn)
 			}
-			code, body, f := g.answer(request)
-			if f != nil {
-				return &failure{want: "an answer within " + g.timeout.String(), got: "none",
-					why: "while other clients say nothing, a server that serves one client at a time waits on the first of them, and everyone else waits too: serve each connection on its own (a process, a thread or a goroutine)"}
-			}
-			if code != "200" || !strings.Contains(string(body), "Hello, checker!") {
-				return &failure{want: `status 200 and "Hello, checker!"`, got: "status " + code + ", body " + quote(body, 60),
-					why: "the other clients must be served as usual"}
-			}
-			return nil
+			return g.answersNewClient("while other clients say nothing, a server that serves one client at a time waits on the first of them, and everyone else waits too: serve each connection on its own (a process, a thread or a goroutine)")
 		}
 	}
 	return []check{
 		{"answers a client while another one says nothing", whileSilent(1)},
 		{"answers a client while ten others say nothing", whileSilent(10)},
 		{"still answers after the silent clients have gone", whileSilent(0)},
+	}
+}
+
+// answersNewClient asks for /hello/checker on a new connection, while
+// other clients hold theirs; why says what no answer means.
+func (g *grader) answersNewClient(why string) *failure {
+	code, body, f := g.answer(g.getRequest("/hello/checker", "Connection: close\r\n"))
+	if f != nil {
+		return &failure{want: "an answer within " + g.timeout.String(), got: "none", why: why}
+	}
+	if code != "200" || !strings.Contains(string(body), "Hello, checker!") {
+		return &failure{want: `status 200 and "Hello, checker!"`, got: "status " + code + ", body " + quote(body, 60),
+			why: "the other clients must be served as usual"}
+	}
+	return nil
+}
+
+// keptConn is a connection on which the checker sends one request after
+// another, as a browser does on a connection kept open.
+type keptConn struct {
+	*net.TCPConn
+	in *bufio.Reader // what the server sent and the checker has not read yet
+}
+
+// keep connects to the server for a conversation that the timeout
+// bounds as a whole.
+func (g *grader) keep() (keptConn, *failure) {
+	conn, f := g.dial()
+	if f != nil {
+		return keptConn{}, f
+	}
+	conn.SetDeadline(time.Now().Add(g.timeout))
+	return keptConn{conn, bufio.NewReader(conn)}, nil
+}
+
+// ask sends a request and reads the response to it.
+func (c keptConn) ask(request string) (response, error) {
+	if _, err := io.WriteString(c, request); err != nil {
+		return response{}, err
+	}
+	return readResponse(c.in)
+}
+
+// ending says how a connection ended a read: closed, reset, or silent
+// until the deadline.
+func (g *grader) ending(err error) string {
+	switch {
+	case err == io.EOF:
+		return "the server closed the connection"
+	case isReset(err):
+		return "the connection was reset"
+	case isTimeout(err):
+		return fmt.Sprintf("nothing within %s", g.timeout)
+	}
+	return err.Error()
+}
+
+// cutShort says what came before a read ended, and how it ended.
+func (g *grader) cutShort(received []byte, err error) string {
+	if len(received) == 0 {
+		return g.ending(err)
+	}
+	return quote(received, 80) + ", then " + g.ending(err)
+}
+
+// greets checks that r answers GET /hello/NAME: status 200 and a body
+// that says Hello, NAME!. why says what a wrong answer means.
+func greets(r response, name, why string) *failure {
+	want := "Hello, " + name + "!"
+	if r.head.statusCode() != "200" || !strings.Contains(string(r.body), want) {
+		return &failure{want: fmt.Sprintf("status 200 and a body containing %q", want),
+			got: strconv.Quote(r.head.statusLine) + ", body " + quote(r.body, 60), why: why}
+	}
+	return nil
+}
+
+// keptOpen checks a response (and err, what cut it short) to a request
+// after which the connection is to stay open: a whole response that
+// does not say Connection: close, whose body's end Content-Length or
+// the chunks mark, and that greets name (see greets).
+func (g *grader) keptOpen(r response, err error, name, why string) *failure {
+	switch {
+	case !r.headRead:
+		return &failure{want: "a response", got: g.cutShort(r.raw, err),
+			why: "every request gets a response: status line, header fields, empty line"}
+	case r.head.saysClose():
+		return &failure{want: "a response that keeps the connection open, without Connection: close", got: strconv.Quote("Connection: close"),
+			why: "the server closes every connection after one response, and says so with Connection: close: HTTP/1.1 allows that, but it is not keep-alive, HTTP/1.1's default, in which the connection stays open for the client's next request; keep it open after the response, and read the next request from it"}
+	case !r.framed:
+		return &failure{want: "a body framed by Content-Length or chunks", got: "neither: the body ends only when the connection closes",
+			why: "on a connection kept open, only Content-Length or the chunks tell the client where a body ends and the next response begins"}
+	case err != nil:
+		return g.cutShortBody(r, err)
+	}
+	return greets(r, name, why)
+}
+
+// cutShortBody is the failure of a response whose body err cut short
+// before the end that its Content-Length or chunks announced.
+func (g *grader) cutShortBody(r response, err error) *failure {
+	return &failure{want: "the whole body, as its framing announces", got: g.cutShort(r.body, err),
+		why: "a client reads a body up to the end that Content-Length or the last chunk marks: the server must send all of it"}
+}
+
+// getRequest is a GET of path in HTTP/1.1 with the given header
+// fields. Unless they say Connection: close, it asks for the connection
+// to be kept open after the response, as HTTP/1.1 does by default.
+func (g *grader) getRequest(path string, fields ...string) string {
+	return "GET " + path + " HTTP/1.1\r\nHost: " + g.addr + "\r\nUser-Agent: lsbaws-checker\r\n" + strings.Join(fields, "") + "\r\n"
+}
+
+// answeredOnce connects and asks for /hello/first, whose response must
+// keep the connection open: the start of a conversation that goes on
+// with a next request. The caller closes the connection.
+func (g *grader) answeredOnce() (keptConn, *failure) {
+	c, f := g.keep()
+	if f != nil {
+		return keptConn{}, f
+	}
+	first, err := c.ask(g.getRequest("/hello/first"))
+	if f := g.keptOpen(first, err, "first", "the application answers GET /hello/NAME with Hello, NAME!"); f != nil {
+		c.Close()
+		return keptConn{}, f
+	}
+	return c, nil
+}
+
+// stage7: the server keeps a connection open after its response, for
+// the client's next request (HTTP/1.1's keep-alive): it answers the
+// requests that come on it one after another or all at once, closes it
+// when the client asks, and serves new clients while kept connections
+// wait idle.
+func (g *grader) stage7() []check {
+	get := g.getRequest
+	const inOrder = "responses come back in the order of the requests: nothing else tells the client which response answers which request"
+	return []check{
+		{"answers a second request on the same connection", func() *failure {
+			c, f := g.answeredOnce()
+			if f != nil {
+				return f
+			}
+			defer c.Close()
+			second, err := c.ask(get("/hello/second"))
+			switch {
+			case !second.headRead && len(second.raw) == 0 && (err == io.EOF || isReset(err)):
+				return &failure{want: "an answer to the second request", got: "the server closed the connection after the first response, which did not say Connection: close",
+					why: "HTTP/1.1 keeps a connection open unless the client or the server says Connection: close: a server that closes it after a response must say so in that response, or the client sends its next request on a connection that is closing, and loses it"}
+			case !second.headRead && len(second.raw) == 0 && isTimeout(err):
+				return &failure{want: "an answer to the second request within " + g.timeout.String(), got: "none",
+					why: "the first response kept the connection open (it did not say Connection: close), so the client sent its next request on it: after a response, read the next request from the same connection and answer it"}
+			}
+			return g.keptOpen(second, err, "second", "the second request on a connection is answered like the first")
+		}},
+		{"answers two requests sent together, in order", func() *failure {
+			c, f := g.keep()
+			if f != nil {
+				return f
+			}
+			defer c.Close()
+			// Both requests in one write: the first recv may bring in both.
+			first, err := c.ask(get("/hello/first") + get("/hello/second"))
+			if f := g.keptOpen(first, err, "first", inOrder); f != nil {
+				return f
+			}
+			second, err := readResponse(c.in)
+			if !second.headRead && len(second.raw) == 0 {
+				return &failure{want: "an answer to the second request, after the first's", got: g.ending(err),
+					why: "a client may send its next request before the answer to the last has come (pipelining): what a recv brings in after the end of a request is the next request, to be kept and answered, not thrown away"}
+			}
+			return g.keptOpen(second, err, "second", inOrder)
+		}},
+		{"closes the connection after a request that says Connection: close", func() *failure {
+			c, f := g.answeredOnce()
+			if f != nil {
+				return f
+			}
+			defer c.Close()
+			last, err := c.ask(get("/hello/last", "Connection: close\r\n"))
+			if !last.headRead {
+				return &failure{want: "a response", got: g.cutShort(last.raw, err),
+					why: "every request gets a response: status line, header fields, empty line"}
+			}
+			if !last.head.saysClose() {
+				return &failure{want: "Connection: close in the response", got: quote(last.raw, 200),
+					why: "when the client says Connection: close, this response is the connection's last: the server says Connection: close in it too, and closes the connection after it"}
+			}
+			switch {
+			case last.framed && err != nil:
+				return g.cutShortBody(last, err)
+			case last.framed:
+				// What follows the response: the end of the connection, or
+				// nothing until the deadline.
+				_, err = c.in.ReadByte()
+			}
+			if last.closed || err == io.EOF || isReset(err) {
+				return nil
+			}
+			got := "the connection stayed open"
+			if isTimeout(err) {
+				got += fmt.Sprintf(" for %s after the body", g.timeout)
+			}
+			return &failure{want: "the connection closed after the body", got: got,
+				why: "Connection: close promises that the server hangs up after this response; the client waits for it"}
+		}},
+		{"answers a new client while ten kept-alive connections sit idle", func() *failure {
+			var idle []keptConn
+			defer func() {
+				for _, c := range idle {
+					c.Close()
+				}
+			}()
+			// One client after another, all within the timeout.
+			deadline := time.Now().Add(g.timeout)
+			for i := range 10 {
+				c, f := g.keep()
+				if f != nil {
+					return f
+				}
+				idle = append(idle, c)
+				c.SetDeadline(deadline)
+				if r, err := c.ask(get("/hello/idle")); !r.headRead {
+					return &failure{want: "an answer to each of ten clients, one after another", got: fmt.Sprintf("%d answered, then for client %d: %s", i, i+1, g.ending(err)),
+						why: "after its response a connection stays open for its client's next request, which may come seconds later or never: a server that serves one connection at a time keeps every other client waiting that long; serve each connection on its own (a goroutine, a thread or a process)"}
+				}
+			}
+			return g.answersNewClient("while kept connections wait for their clients' next requests, a server that serves one connection at a time waits on one of them, and the new client waits too: serve each connection on its own (a goroutine, a thread or a process)")
+		}},
 	}
 }

@@ -16,6 +16,7 @@ var zhCN = map[string]string{
 	"parses the request (step4-parse)":                      "解析请求（step4-parse）",
 	"runs an application through a gateway (step5-gateway)": "通过网关运行应用（step5-gateway）",
 	"serves several clients at once (step6-processes)":      "同时服务多个客户端（step6-processes）",
+	"keeps connections open (step7-goroutines)":             "保持连接打开（step7-goroutines）",
 
 	// checks
 	"accepts a TCP connection": "接受一个 TCP 连接",
@@ -44,6 +45,10 @@ var zhCN = map[string]string{
 	"answers a client while another one says nothing":                               "另一个客户端一言不发时，仍回应这个客户端",
 	"answers a client while ten others say nothing":                                 "十个客户端一言不发时，仍回应另一个客户端",
 	"still answers after the silent clients have gone":                              "沉默的客户端离开之后，仍然回应",
+	"answers a second request on the same connection":                               "在同一个连接上回应第二个请求",
+	"answers two requests sent together, in order":                                  "按顺序回应一起发来的两个请求",
+	"closes the connection after a request that says Connection: close":             "在说了 Connection: close 的请求之后关闭连接",
+	"answers a new client while ten kept-alive connections sit idle":                "十个保持打开的连接闲置时，仍回应新的客户端",
 
 	// what was wanted and what came back
 	"the server still running": "服务器仍在运行",
@@ -69,6 +74,16 @@ var zhCN = map[string]string{
 	"a status line such as HTTP/1.1 200 OK": "像 HTTP/1.1 200 OK 这样的状态行",
 	"status 400":                            "状态码 400",
 	"a well-formed chunked body":            "格式正确的分块正文",
+	"the server closed the connection":      "服务器关闭了连接",
+	"a response that keeps the connection open, without Connection: close":                           "一个保持连接打开、不带 Connection: close 的响应",
+	"a body framed by Content-Length or chunks":                                                      "用 Content-Length 或分块标明边界的正文",
+	"neither: the body ends only when the connection closes":                                         "两者都没有：正文只在连接关闭时结束",
+	"the whole body, as its framing announces":                                                       "完整的正文，与 Content-Length 或分块所标明的一致",
+	"an answer to the second request":                                                                "对第二个请求的回应",
+	"the server closed the connection after the first response, which did not say Connection: close": "服务器在第一个响应之后关闭了连接，而那个响应并没有说 Connection: close",
+	"an answer to the second request, after the first's":                                             "在对第一个请求的回应之后，对第二个请求的回应",
+	"Connection: close in the response":                                                              "响应中的 Connection: close",
+	"an answer to each of ten clients, one after another":                                            "依次回应十个客户端中的每一个",
 
 	// why
 	"nothing a client does may end the server":                       "客户端做什么都不应让服务器结束",
@@ -110,8 +125,20 @@ var zhCN = map[string]string{
 	"when the application fails, the gateway tells the client with 500 Internal Server Error":                                                                                 "应用失败时，网关用 500 Internal Server Error 告诉客户端",
 	"none": "没有",
 	"while other clients say nothing, a server that serves one client at a time waits on the first of them, and everyone else waits too: serve each connection on its own (a process, a thread or a goroutine)": "其他客户端一言不发时，一次只服务一个客户端的服务器会等在第一个沉默的客户端上，其他所有人也跟着等：让每个连接各自得到服务（用进程、线程或 goroutine）",
-	"the other clients must be served as usual":        "其他客户端必须照常得到服务",
-	"one failed request must not take the server down": "一个失败的请求不能让服务器停下",
+	"the other clients must be served as usual":                                                                            "其他客户端必须照常得到服务",
+	"one failed request must not take the server down":                                                                     "一个失败的请求不能让服务器停下",
+	"the application answers GET /hello/NAME with Hello, NAME!":                                                            "应用对 GET /hello/NAME 回应 Hello, NAME!",
+	"responses come back in the order of the requests: nothing else tells the client which response answers which request": "响应按请求的顺序返回：客户端没有别的办法知道哪个响应回答的是哪个请求",
+	"the server closes every connection after one response, and says so with Connection: close: HTTP/1.1 allows that, but it is not keep-alive, HTTP/1.1's default, in which the connection stays open for the client's next request; keep it open after the response, and read the next request from it": "服务器在一个响应之后就关闭每个连接，并用 Connection: close 说明了这一点：HTTP/1.1 允许这样做，但这不是 keep-alive（持久连接）；HTTP/1.1 默认让连接保持打开，等待客户端的下一个请求：响应之后让连接保持打开，从中读取下一个请求",
+	"on a connection kept open, only Content-Length or the chunks tell the client where a body ends and the next response begins":                                                                                                                                                                         "在保持打开的连接上，只有 Content-Length 或分块能告诉客户端正文在哪里结束、下一个响应从哪里开始",
+	"a client reads a body up to the end that Content-Length or the last chunk marks: the server must send all of it":                                                                                                                                                                                     "客户端会一直读到 Content-Length 或最后一个块标明的结尾：服务器必须把正文全部发出",
+	"HTTP/1.1 keeps a connection open unless the client or the server says Connection: close: a server that closes it after a response must say so in that response, or the client sends its next request on a connection that is closing, and loses it":                                                  "除非客户端或服务器说了 Connection: close，HTTP/1.1 会让连接保持打开：在响应之后关闭连接的服务器必须在那个响应中说明，否则客户端会把下一个请求发到一个正在关闭的连接上，这个请求就丢了",
+	"the first response kept the connection open (it did not say Connection: close), so the client sent its next request on it: after a response, read the next request from the same connection and answer it":                                                                                           "第一个响应让连接保持打开（它没有说 Connection: close），所以客户端在这个连接上发出了下一个请求：响应之后，要从同一个连接读取下一个请求并回应它",
+	"the second request on a connection is answered like the first": "连接上的第二个请求要像第一个一样得到回应",
+	"a client may send its next request before the answer to the last has come (pipelining): what a recv brings in after the end of a request is the next request, to be kept and answered, not thrown away":                                                                           "客户端可以不等上一个回应到达就发出下一个请求（管线化，pipelining）：一次 recv 读到的、在一个请求结尾之后的字节就是下一个请求，要留下来并回应，而不是丢掉",
+	"when the client says Connection: close, this response is the connection's last: the server says Connection: close in it too, and closes the connection after it":                                                                                                                  "客户端说了 Connection: close 时，这个响应就是这个连接上的最后一个：服务器也要在响应中说 Connection: close，并在它之后关闭连接",
+	"after its response a connection stays open for its client's next request, which may come seconds later or never: a server that serves one connection at a time keeps every other client waiting that long; serve each connection on its own (a goroutine, a thread or a process)": "响应之后，连接保持打开，等待客户端的下一个请求，它可能几秒之后才来，也可能永远不来：一次只服务一个连接的服务器会让其他所有客户端等那么久；让每个连接各自得到服务（用 goroutine、线程或进程）",
+	"while kept connections wait for their clients' next requests, a server that serves one connection at a time waits on one of them, and the new client waits too: serve each connection on its own (a goroutine, a thread or a process)":                                            "保持打开的连接在等待各自客户端的下一个请求时，一次只服务一个连接的服务器会等在其中一个上，新的客户端也跟着等：让每个连接各自得到服务（用 goroutine、线程或进程）",
 }
 
 // translate returns the message in the language, or as it is when it

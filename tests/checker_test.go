@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -44,7 +46,7 @@ func runChecker(t *testing.T, limit time.Duration, args ...string) (string, int)
 
 // checkerStages is the highest stage the checker knows: a later step
 // is graded at that stage, which it must pass too.
-const checkerStages = 6
+const checkerStages = 7
 
 // TestCheckerGradesTheSteps runs the checker against every step: each
 // passes its own stage and all before it, and fails the next one with
@@ -142,6 +144,94 @@ var mistakes = []struct {
 	{"200 for every path", 4, say("HTTP/1.1 200 OK\r\nContent-Length: 39\r\nConnection: close\r\n\r\nHello, World! GET /hello ?name=checker\n")},
 }
 
+// keepAliveMistakes are servers that pass stages 1 to 6 but keep their
+// connections wrongly: each is a net/http server of the application
+// (checkerApp) with one change, spoil; the checker must fail each at
+// the right check of stage 7.
+var keepAliveMistakes = []struct {
+	name  string
+	spoil func(*http.Server)
+}{
+	{"a silent close after each response", closeWhenIdle},
+	{"no answer after the first request on a connection", answerOnlyTheFirst},
+}
+
+// closeWhenIdle makes a server close each connection once it has
+// answered a request, without a Connection: close in the response.
+func closeWhenIdle(s *http.Server) {
+	s.ConnState = func(conn net.Conn, state http.ConnState) {
+		if state == http.StateIdle {
+			conn.Close()
+		}
+	}
+}
+
+// answerOnlyTheFirst makes a server keep each connection open after its
+// first response, as HTTP/1.1 does, but answer no request after it.
+func answerOnlyTheFirst(s *http.Server) {
+	type answered struct{}
+	s.ConnContext = func(ctx context.Context, conn net.Conn) context.Context {
+		return context.WithValue(ctx, answered{}, new(bool))
+	}
+	app := s.Handler
+	s.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// A connection's requests come one after another, on one goroutine.
+		done := r.Context().Value(answered{}).(*bool)
+		if *done {
+			<-r.Context().Done() // until the client hangs up
+			return
+		}
+		*done = true
+		app.ServeHTTP(w, r)
+	})
+}
+
+// checkerApp is the application that docs/checker.md describes, which
+// stage 5 grades.
+func checkerApp() http.Handler {
+	greet := func(w http.ResponseWriter, r *http.Request, name string) {
+		if name == "" {
+			name = "World"
+		}
+		fmt.Fprintf(w, "Hello, %s!\nThe app received: %s %s %s\n", name, r.Method, r.RequestURI, r.Proto)
+	}
+	byQuery := func(w http.ResponseWriter, r *http.Request) { greet(w, r, r.URL.Query().Get("name")) }
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", byQuery)
+	mux.HandleFunc("GET /hello", byQuery)
+	mux.HandleFunc("GET /hello/{name}", func(w http.ResponseWriter, r *http.Request) { greet(w, r, r.PathValue("name")) })
+	mux.HandleFunc("POST /hello", func(w http.ResponseWriter, r *http.Request) {
+		n, _ := io.Copy(io.Discard, r.Body)
+		fmt.Fprintf(w, "Received a body of %d bytes.\n", n)
+	})
+	mux.HandleFunc("GET /count", func(w http.ResponseWriter, r *http.Request) {
+		for i := 1; i <= 2000; i++ {
+			fmt.Fprintln(w, i)
+		}
+	})
+	// net/http answers a handler's panic by closing the connection; the
+	// gateway of step 5 answers 500, which this says at once.
+	mux.HandleFunc("GET /panic", func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "the application panicked", http.StatusInternalServerError)
+	})
+	return mux
+}
+
+// serveSpoiled runs a net/http server of checkerApp on loopback, with
+// the mistake that spoil puts in; it stops when the test ends.
+func serveSpoiled(t *testing.T, spoil func(*http.Server)) string {
+	t.Helper()
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &http.Server{Handler: checkerApp()}
+	spoil(s)
+	go s.Serve(l)
+	t.Cleanup(func() { s.Close() })
+	return l.Addr().String()
+}
+
 // say answers with the given bytes and hangs up.
 func say(response string) func(net.Conn) {
 	return func(conn net.Conn) { io.WriteString(conn, response) }
@@ -188,21 +278,34 @@ func TestCheckerFindsTheMistake(t *testing.T) {
 	for _, m := range mistakes {
 		t.Run("the checker fails a server with "+m.name, func(t *testing.T) {
 			t.Parallel()
-			addr := serveMistake(t, m.serve)
-			out, code := runChecker(t, 30*time.Second, "-addr", addr, "-stage", strconv.Itoa(m.stage), "-timeout", "1s")
-			if code != 1 {
-				t.Errorf("exit status %d, want 1:\n%s", code, out)
-			}
-			name := strings.ReplaceAll(m.name, " ", "-")
-			name = strings.Map(func(r rune) rune {
-				if r == '\'' || r == '/' || r == '.' {
-					return -1
-				}
-				return r
-			}, name)
-			checkGolden(t, filepath.Join("checker", "mistake-"+name+".txt"), normalize([]byte(out)))
+			checkMistake(t, m.name, m.stage, serveMistake(t, m.serve))
 		})
 	}
+	for _, m := range keepAliveMistakes {
+		t.Run("the checker fails a server with "+m.name, func(t *testing.T) {
+			t.Parallel()
+			checkMistake(t, m.name, 7, serveSpoiled(t, m.spoil))
+		})
+	}
+}
+
+// checkMistake runs the checker up to stage against the server at addr,
+// which must fail, and compares its verdict with the golden file named
+// after the mistake.
+func checkMistake(t *testing.T, mistake string, stage int, addr string) {
+	t.Helper()
+	out, code := runChecker(t, 30*time.Second, "-addr", addr, "-stage", strconv.Itoa(stage), "-timeout", "1s")
+	if code != 1 {
+		t.Errorf("exit status %d, want 1:\n%s", code, out)
+	}
+	name := strings.ReplaceAll(mistake, " ", "-")
+	name = strings.Map(func(r rune) rune {
+		if r == '\'' || r == '/' || r == '.' {
+			return -1
+		}
+		return r
+	}, name)
+	checkGolden(t, filepath.Join("checker", "mistake-"+name+".txt"), normalize([]byte(out)))
 }
 
 // TestCheckerReportsJSON checks the -json report an instructor
