@@ -18,8 +18,9 @@ type config struct {
 	addr    string        // host:port, on a loopback address
 	clients int           // connections at once
 	path    string        // what each GET asks for
-	hold    time.Duration // how long each connection stays open after its response
+	hold    time.Duration // how long each connection stays open after its response; with idle, in all
 	timeout time.Duration // for connecting, and again for the exchange
+	idle    bool          // send nothing: hold each connection open, idle, then close it
 }
 
 // check says what is wrong with the configuration, if anything: the
@@ -35,6 +36,8 @@ func (c config) check() error {
 		return fmt.Errorf("-timeout %s: choose more than 0 and at most %s", c.timeout, maxTimeout)
 	case c.hold < 0 || c.hold > maxHold:
 		return fmt.Errorf("-hold %s: choose 0 to %s", c.hold, maxHold)
+	case c.idle && c.hold == 0:
+		return fmt.Errorf("-idle needs -hold: how long to keep the connections open, up to %s", maxHold)
 	case !strings.HasPrefix(c.path, "/") || strings.ContainsAny(c.path, " \r\n"):
 		return fmt.Errorf("-path %q: a path starts with / and has no spaces or line ends", c.path)
 	}
@@ -75,6 +78,8 @@ type outcome struct {
 // each and reads each response to its end, and reports what happened.
 // Every connection is given up after cfg.timeout for connecting and
 // again for the exchange, so runLoad ends within 2 × timeout + hold.
+// With cfg.idle it sends nothing: it holds every connection open for
+// cfg.hold, then closes it, and ends within timeout + hold.
 func runLoad(cfg config) report {
 	start := time.Now()
 	outcomes := make([]outcome, cfg.clients)
@@ -97,14 +102,19 @@ func runLoad(cfg config) report {
 	dialled.Wait()
 	connected := time.Since(start)
 
-	// Then send every request at once, and read every response.
+	// Then send every request at once, and read every response; or, idle,
+	// hold every connection open.
 	var done sync.WaitGroup
 	for i, conn := range conns {
 		if conn == nil {
 			continue
 		}
 		done.Go(func() {
-			outcomes[i] = exchange(conn, request, cfg.timeout, cfg.hold)
+			if cfg.idle {
+				outcomes[i] = holdIdle(conn, cfg.hold)
+			} else {
+				outcomes[i] = exchange(conn, request, cfg.timeout, cfg.hold)
+			}
 		})
 	}
 	done.Wait()
@@ -144,6 +154,27 @@ func exchange(conn net.Conn, request []byte, timeout, hold time.Duration) outcom
 	o.status, o.err = statusOf(response)
 	time.Sleep(hold)
 	return o
+}
+
+// holdIdle keeps conn open for hold without sending anything, as a
+// client between two requests of a kept-alive connection does, then
+// closes it. It fails if the server closes the connection, or sends
+// anything, before the hold is over.
+func holdIdle(conn net.Conn, hold time.Duration) outcome {
+	defer conn.Close()
+	conn.SetReadDeadline(time.Now().Add(hold))
+	n, err := conn.Read(make([]byte, 1))
+	var timeout net.Error
+	switch {
+	case n > 0:
+		return outcome{err: "hold: the server sent data unasked"}
+	case errors.As(err, &timeout) && timeout.Timeout():
+		return outcome{} // still open at the end of the hold
+	case errors.Is(err, io.EOF):
+		return outcome{err: "hold: closed by the server"}
+	default:
+		return outcome{err: errKind("hold", err)}
+	}
 }
 
 // statusOf reads the status from the response's status line, and says

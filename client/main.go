@@ -23,6 +23,16 @@
 // that the server's descriptors and zombie processes can be watched
 // (ls /proc/PID/fd, ps -o pid,stat,cmd). -json prints the report as JSON.
 //
+// -idle sends no request at all: it opens the connections and holds each
+// one open, idle, for -hold, as clients of a kept-alive connection do
+// between requests, then closes it. The report says how many connected,
+// and how many the server kept open to the end. It is there to count
+// what idle connections cost a server, in threads and memory:
+//
+//	go run ./step7-goroutines -read-timeout 5m
+//	go run ./client -addr 127.0.0.1:8888 -clients 1000 -idle -hold 30s
+//	grep -E 'Threads|VmRSS' /proc/$(pgrep step7-goroutines)/status
+//
 // The client is bounded: at most 10000 connections, each given up after
 // -timeout, and it only ever connects to a loopback address (127.0.0.0/8
 // or ::1): a load client must not be pointed at a machine that is not
@@ -49,12 +59,13 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:8888", "`host:port` of the server; the host must be a loopback address (127.0.0.0/8, ::1 or localhost)")
 	clients := flag.Int("clients", 300, fmt.Sprintf("how many connections to open at once, 1 to %d", maxClients))
 	path := flag.String("path", "/", "the `path` that each GET request asks for")
-	hold := flag.Duration("hold", 0, "how long to keep each connection open after its response, to watch the server's descriptors and zombies")
+	hold := flag.Duration("hold", 0, "how long to keep each connection open after its response, to watch the server's descriptors and zombies; with -idle, how long to keep it open in all")
 	timeout := flag.Duration("timeout", 10*time.Second, "how long each connection may take to connect, and then to send its request and read the response")
+	idle := flag.Bool("idle", false, "send no request: hold each connection open, idle, for -hold, then close it")
 	asJSON := flag.Bool("json", false, "print the report as JSON")
 	flag.Parse()
 
-	cfg := config{addr: *addr, clients: *clients, path: *path, hold: *hold, timeout: *timeout}
+	cfg := config{addr: *addr, clients: *clients, path: *path, hold: *hold, timeout: *timeout, idle: *idle}
 	if err := cfg.check(); err != nil {
 		fmt.Fprintln(os.Stderr, "client:", err)
 		os.Exit(2)

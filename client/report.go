@@ -16,6 +16,8 @@ import (
 type report struct {
 	Addr        string         `json:"addr"`
 	Path        string         `json:"path"`
+	Idle        bool           `json:"idle"` // no requests: the connections were only held open
+	Hold        time.Duration  `json:"hold_ns"`
 	Clients     int            `json:"clients"`
 	Connected   int            `json:"connected"`
 	Succeeded   int            `json:"succeeded"`
@@ -38,7 +40,7 @@ type latency struct {
 // summarize turns what happened to each connection into the report.
 func summarize(cfg config, outcomes []outcome, connectTook, took time.Duration) report {
 	rep := report{
-		Addr: cfg.addr, Path: cfg.path, Clients: cfg.clients,
+		Addr: cfg.addr, Path: cfg.path, Idle: cfg.idle, Hold: cfg.hold, Clients: cfg.clients,
 		Statuses: map[string]int{}, Errors: map[string]int{},
 		ConnectTook: connectTook, Took: took,
 	}
@@ -59,7 +61,9 @@ func summarize(cfg config, outcomes []outcome, connectTook, took time.Duration) 
 			continue
 		}
 		rep.Succeeded++
-		times = append(times, o.end.Sub(o.sent))
+		if !cfg.idle {
+			times = append(times, o.end.Sub(o.sent))
+		}
 	}
 	slices.Sort(times)
 	rep.Latency = latency{
@@ -133,9 +137,17 @@ func maxOverlap(intervals []interval) int {
 // writeText writes the report for a person to read.
 func (r report) writeText(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "GET %s from %s, %d connections at once\n", r.Path, r.Addr, r.Clients)
+	if r.Idle {
+		fmt.Fprintf(&b, "idle: %d connections at once to %s, each held open %s without a request\n", r.Clients, r.Addr, r.Hold)
+	} else {
+		fmt.Fprintf(&b, "GET %s from %s, %d connections at once\n", r.Path, r.Addr, r.Clients)
+	}
 	fmt.Fprintf(&b, "connected:  %d of %d in %s\n", r.Connected, r.Clients, round(r.ConnectTook))
-	fmt.Fprintf(&b, "succeeded:  %d\n", r.Succeeded)
+	if r.Idle {
+		fmt.Fprintf(&b, "held open:  %d to the end of the hold\n", r.Succeeded)
+	} else {
+		fmt.Fprintf(&b, "succeeded:  %d\n", r.Succeeded)
+	}
 	for _, status := range slices.Sorted(maps.Keys(r.Statuses)) {
 		fmt.Fprintf(&b, "  %-40s %d\n", status, r.Statuses[status])
 	}
@@ -143,9 +155,11 @@ func (r report) writeText(w io.Writer) error {
 	for _, kind := range slices.Sorted(maps.Keys(r.Errors)) {
 		fmt.Fprintf(&b, "  %-40s %d\n", kind, r.Errors[kind])
 	}
-	fmt.Fprintf(&b, "latency:    p50 %s, p90 %s, p99 %s, max %s\n",
-		round(r.Latency.P50), round(r.Latency.P90), round(r.Latency.P99), round(r.Latency.Max))
-	fmt.Fprintf(&b, "in flight:  %d at most (responses being served at once, from first byte to end)\n", r.MaxInFlight)
+	if !r.Idle {
+		fmt.Fprintf(&b, "latency:    p50 %s, p90 %s, p99 %s, max %s\n",
+			round(r.Latency.P50), round(r.Latency.P90), round(r.Latency.P99), round(r.Latency.Max))
+		fmt.Fprintf(&b, "in flight:  %d at most (responses being served at once, from first byte to end)\n", r.MaxInFlight)
+	}
 	fmt.Fprintf(&b, "took:       %s\n", round(r.Took))
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return fmt.Errorf("writing the report: %w", err)

@@ -146,6 +146,8 @@ func TestConfigCheck(t *testing.T) {
 		{"refuses too many clients", func(c *config) { c.clients = maxClients + 1 }, "-clients"},
 		{"refuses no timeout", func(c *config) { c.timeout = 0 }, "-timeout"},
 		{"refuses a negative hold", func(c *config) { c.hold = -time.Second }, "-hold"},
+		{"accepts idle connections held for a while", func(c *config) { c.idle, c.hold = true, time.Minute }, ""},
+		{"refuses idle connections without a hold", func(c *config) { c.idle = true }, "-idle needs -hold"},
 		{"refuses a path that would break the request line", func(c *config) { c.path = "/a b" }, "-path"},
 	}
 	for _, tt := range tests {

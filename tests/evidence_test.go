@@ -2,6 +2,7 @@ package tests
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -16,15 +17,16 @@ import (
 )
 
 // The evidence in docs/evidence/ shows, with strace, which system calls
-// step 1 and Go's net package make. These tests keep it honest: they run
-// both programs under strace again and check the calls that the
+// step 1, Go's net package and step 7 make. These tests keep it honest:
+// they run the programs under strace again and check the calls that the
 // transcripts show, and they check that the checked-in transcripts
 // still hold those calls, in order.
 
 // A wantCall is one system call that a trace must show, as a pattern
 // over one line of strace output without its process id. FD in the
 // pattern stands for the listening socket's descriptor, once a pattern
-// with an fd group has found it.
+// with an fd group has found it; CONN likewise stands for a connection's
+// descriptor, once a pattern with a conn group has found it.
 type wantCall struct {
 	what    string // how the call reads in a message
 	pattern string
@@ -54,6 +56,22 @@ var netListenCalls = []wantCall{
 	{"accept4(…, SOCK_CLOEXEC|SOCK_NONBLOCK) of a client on 127.0.0.1", `^accept4\(FD, \{sa_family=AF_INET, sin_port=htons\(\w+\), sin_addr=inet_addr\("127\.0\.0\.1"\)\}, \[\d+ => 16\], SOCK_CLOEXEC\|SOCK_NONBLOCK\) += \d+$`},
 }
 
+// step7Calls are the calls of step7-goroutines, serving one request: the
+// calls of net.Listen, on a non-blocking socket, which is registered with
+// the runtime's poller (epoll_ctl ADD); an accept4 that finds no client
+// and fails with EAGAIN instead of waiting (the goroutine parks on the
+// poller); later, woken by the poller, the accept4 that returns the
+// connection, non-blocking too; then the request read from it and the
+// response written to it.
+var step7Calls = []wantCall{
+	netListenCalls[0], netListenCalls[1], netListenCalls[2], netListenCalls[3], // socket, setsockopt, bind, listen
+	{"epoll_ctl(…, EPOLL_CTL_ADD, the listening socket, …)", `^epoll_ctl\(\d+, EPOLL_CTL_ADD, FD, \{events=EPOLLIN\|EPOLLOUT\|EPOLLRDHUP\|EPOLLET, data=\{[^}]*\}\}\) += 0$`},
+	{"accept4(…) = -1 EAGAIN: no client yet, and the goroutine parks", `^accept4\(FD, 0x\w+, \[\d+\], SOCK_CLOEXEC\|SOCK_NONBLOCK\) += -1 EAGAIN \(Resource temporarily unavailable\)$`},
+	{"accept4(…, SOCK_CLOEXEC|SOCK_NONBLOCK) that returns the connection", `^accept4\(FD, \{sa_family=AF_INET, sin_port=htons\(\w+\), sin_addr=inet_addr\("127\.0\.0\.1"\)\}, \[\d+ => 16\], SOCK_CLOEXEC\|SOCK_NONBLOCK\) += (?P<conn>\d+)$`},
+	{"read(connection, the request …)", `^read\(CONN, "GET / HTTP/1\.1\\r\\n.*, \d+\) += [1-9]\d*$`},
+	{"write(connection, the response …)", `^write\(CONN, "HTTP/1\.1 200 OK\\r\\n.*, \d+\) += [1-9]\d*$`},
+}
+
 // TestEvidenceStep1MakesTheArticlesSystemCalls runs step1-socket under
 // strace, connects once, stops it with Ctrl-C, and checks the calls it
 // made, in order.
@@ -61,20 +79,11 @@ func TestEvidenceStep1MakesTheArticlesSystemCalls(t *testing.T) {
 	t.Parallel()
 	strace := straceOrSkip(t)
 	trace := filepath.Join(t.TempDir(), "step1.strace")
-	addr, straced := startTraced(t, strace, trace, filepath.Join(binDir, "step1-socket"), servingLine)
+	addr, straced := startTraced(t, strace, trace, "network", filepath.Join(binDir, "step1-socket"), servingLine)
 	exchange(t, addr, 0)
 	// Wait until the step waits in its next accept, then press Ctrl-C.
-	// strace ignores SIGINT while it runs a program, so it goes to the
-	// step itself: the process that made the first call in the trace.
 	waitForLines(t, trace, `^\d+ +accept4?\(`, 2)
-	step, err := os.FindProcess(tracedPid(t, trace))
-	if err == nil {
-		err = step.Signal(os.Interrupt)
-	}
-	if err != nil {
-		t.Fatalf("interrupt step1-socket: %v", err)
-	}
-	waitTraced(t, straced)
+	interruptTraced(t, trace, straced)
 	checkCallsInOrder(t, "step1-socket under strace", readTrace(t, trace), step1Calls)
 }
 
@@ -92,10 +101,36 @@ func TestEvidenceNetListenMakesTheSameSystemCalls(t *testing.T) {
 		t.Fatalf("go build ./docs/evidence/listen-with-net: %v\n%s", err, out)
 	}
 	trace := filepath.Join(dir, "net.strace")
-	addr, straced := startTraced(t, strace, trace, filepath.Join(dir, "listen-with-net"), netServingLine)
+	addr, straced := startTraced(t, strace, trace, "network", filepath.Join(dir, "listen-with-net"), netServingLine)
 	exchange(t, addr, 0)
 	waitTraced(t, straced)
 	checkCallsInOrder(t, "listen-with-net under strace", readTrace(t, trace), netListenCalls)
+}
+
+// TestEvidenceStep7ParksOnThePoller runs step7-goroutines under strace,
+// with the poller's calls and read and write traced too, has it serve one
+// request on a kept-alive connection, stops it with Ctrl-C, and checks
+// that its goroutines waited on the poller, not in the kernel: every
+// socket non-blocking and registered with epoll, an accept4 that fails
+// with EAGAIN before the one that returns the connection.
+func TestEvidenceStep7ParksOnThePoller(t *testing.T) {
+	t.Parallel()
+	strace := straceOrSkip(t)
+	trace := filepath.Join(t.TempDir(), "step7.strace")
+	addr, straced := startTraced(t, strace, trace, "%network,/^epoll_,read,write", filepath.Join(binDir, "step7-goroutines"), servingLine)
+	// Step 7 says where it listens just before its accept loop starts:
+	// connect once the first accept4 has found nobody, so that the
+	// trace shows it.
+	waitForLines(t, trace, `accept4.* = -1 EAGAIN`, 1)
+	// One request that says nothing about the connection: HTTP/1.1 keeps
+	// it open. The client then hangs up its sending side, and step 7,
+	// reading the end of the stream, closes the connection.
+	reply := talk(t, addr, 0, true, [][]byte{[]byte("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")})
+	if !bytes.HasPrefix(reply, []byte("HTTP/1.1 200 OK\r\n")) {
+		t.Errorf("step 7 answered %q, want HTTP/1.1 200 OK", reply)
+	}
+	interruptTraced(t, trace, straced)
+	checkCallsInOrder(t, "step7-goroutines under strace", readTrace(t, trace), step7Calls)
 }
 
 // TestEvidenceTranscriptsShowTheCallsInOrder checks the transcripts that
@@ -108,6 +143,7 @@ func TestEvidenceTranscriptsShowTheCallsInOrder(t *testing.T) {
 	}{
 		{"strace-step1.txt", step1Calls},
 		{"strace-net-listen.txt", netListenCalls},
+		{"strace-step7.txt", step7Calls},
 	} {
 		t.Run(tt.file+" shows the calls in order", func(t *testing.T) {
 			checkCallsInOrder(t, tt.file, readTrace(t, filepath.Join("..", "docs", "evidence", tt.file)), tt.calls)
@@ -173,12 +209,12 @@ func straceOrSkip(t *testing.T) string {
 }
 
 // startTraced starts program -addr 127.0.0.1:0 under strace -f -e
-// trace=network, writing the trace to trace, and waits until the program
+// trace=CALLS, writing the trace to trace, and waits until the program
 // says where it listens (the first line it prints, matched by serving).
 // It returns the address and the running strace.
-func startTraced(t *testing.T, strace, trace, program string, serving *regexp.Regexp) (string, *exec.Cmd) {
+func startTraced(t *testing.T, strace, trace, calls, program string, serving *regexp.Regexp) (string, *exec.Cmd) {
 	t.Helper()
-	cmd := exec.Command(strace, "-f", "-e", "trace=network", "-o", trace, program, "-addr", "127.0.0.1:0")
+	cmd := exec.Command(strace, "-f", "-e", "trace="+calls, "-o", trace, program, "-addr", "127.0.0.1:0")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -229,6 +265,22 @@ func startTraced(t *testing.T, strace, trace, program string, serving *regexp.Re
 		t.Fatalf("%s under strace did not say where it listens within 10s", filepath.Base(program))
 	}
 	return "", nil
+}
+
+// interruptTraced presses Ctrl-C: it sends SIGINT to the traced program,
+// and waits until it, and strace, have exited. strace ignores SIGINT
+// while it runs a program, so the signal goes to the program itself: the
+// process that made the first call in the trace.
+func interruptTraced(t *testing.T, trace string, straced *exec.Cmd) {
+	t.Helper()
+	program, err := os.FindProcess(tracedPid(t, trace))
+	if err == nil {
+		err = program.Signal(os.Interrupt)
+	}
+	if err != nil {
+		t.Fatalf("interrupt the traced program: %v", err)
+	}
+	waitTraced(t, straced)
 }
 
 // waitTraced waits until strace, and so the traced program, has exited.
@@ -339,21 +391,29 @@ func straceCalls(text string) []string {
 }
 
 // checkCallsInOrder checks that lines hold a match of each wanted call,
-// each after the one before.
+// each after the one before. A descriptor that a pattern's fd or conn
+// group finds stands for FD or CONN in the patterns after it.
 func checkCallsInOrder(t *testing.T, name string, lines []string, want []wantCall) {
 	t.Helper()
-	fd := `\d+`
+	descriptors := map[string]string{"FD": `\d+`, "CONN": `\d+`}
 	from := 0
 	for _, w := range want {
-		re := regexp.MustCompile(strings.ReplaceAll(w.pattern, "FD", fd))
+		pattern := w.pattern
+		for placeholder, fd := range descriptors {
+			pattern = strings.ReplaceAll(pattern, placeholder, fd)
+		}
+		re := regexp.MustCompile(pattern)
 		i := indexOfMatch(lines, re, from)
 		if i < 0 {
 			t.Errorf("%s does not show %s after line %d (pattern %s):\n%s",
 				name, w.what, from, re, strings.Join(lines, "\n"))
 			return
 		}
-		if g := re.SubexpIndex("fd"); g > 0 {
-			fd = re.FindStringSubmatch(lines[i])[g]
+		match := re.FindStringSubmatch(lines[i])
+		for group, groupName := range re.SubexpNames() {
+			if placeholder := strings.ToUpper(groupName); descriptors[placeholder] != "" {
+				descriptors[placeholder] = match[group]
+			}
 		}
 		from = i + 1
 	}

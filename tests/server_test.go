@@ -38,8 +38,10 @@ var steps = []string{
 // response, for the client's next request (HTTP/1.1's keep-alive).
 var keepAliveSteps = map[string]bool{"step7-goroutines": true}
 
-// tools are the programs beside the steps that the tests run too.
-var tools = []string{"checker", "client"}
+// tools are the programs beside the steps that the tests run too, by
+// their directory; each binary is named after the directory's last
+// element.
+var tools = []string{"checker", "client", "docs/evidence/raw-goroutines"}
 
 // binDir holds the step and tool binaries that TestMain builds.
 var binDir string

@@ -5,6 +5,9 @@
 #   strace-step1.txt      step1-socket under strace, one curl connects
 #   strace-net-listen.txt listen-with-net (Go's net package) under strace,
 #                         one curl connects
+#   strace-step7.txt      step7-goroutines under strace, one curl request on
+#                         a kept-alive connection, then Ctrl-C: the calls on
+#                         the listening socket and the connection only
 #   tcpdump-step3.txt     one curl request to step3-response, as tcpdump
 #                         sees it on lo: handshake, request, response, FINs
 #
@@ -48,8 +51,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "building step1-socket, step3-response and listen-with-net"
-go build -o "$work/" ./step1-socket ./step3-response ./docs/evidence/listen-with-net
+echo "building step1-socket, step3-response, step7-goroutines and listen-with-net"
+go build -o "$work/" ./step1-socket ./step3-response ./step7-goroutines ./docs/evidence/listen-with-net
 
 # free_port prints a free port from 8888 on (the steps' default port; the
 # number of digits stays the same, and so do the lengths in the capture).
@@ -79,10 +82,10 @@ wait_for() {
 }
 
 # The calls to trace: the network class (socket, setsockopt, bind, listen,
-# accept4, getsockname, ...), the runtime's poller (epoll_*, eventfd2), and
-# open/read/close, of which the filter below keeps only those on sockets
-# and on /proc/sys/net/core/somaxconn.
-syscalls='%network,/^epoll_,eventfd2,openat,read,close'
+# accept4, getsockname, shutdown, ...), the runtime's poller (epoll_*,
+# eventfd2), and open/read/write/close, of which the filter below keeps
+# only those on sockets and on /proc/sys/net/core/somaxconn.
+syscalls='%network,/^epoll_,eventfd2,openat,read,write,close'
 
 # merge_threads turns strace -f output into one call per line, without the
 # thread ids (which thread makes a call is the Go scheduler's choice and
@@ -94,7 +97,7 @@ syscalls='%network,/^epoll_,eventfd2,openat,read,close'
 # ("???("), are dropped. Of the signals it keeps SIGINT (the Ctrl-C that
 # stops a step), not the runtime's SIGURG (goroutine preemption); of the
 # exits, only the process's own. The results are aligned in one column,
-# as strace aligns them.
+# as strace aligns them (see align).
 merge_threads() {
   awk '
     {
@@ -115,22 +118,29 @@ merge_threads() {
       }
       out[++n] = line
     }
-    END {
-      for (i = 1; i <= n; i++) {
-        line = out[i]
-        sub(/  <unfinished/, " <unfinished", line)
-        if (match(line, /\) += (\?|-?[0-9]+|0x[0-9a-f]+)( [A-Z0-9]+)?( \([^()]*\))?$/)) {
-          result = substr(line, RSTART + 1); sub(/^ += /, "", result)
-          line = sprintf("%-39s = %s", substr(line, 1, RSTART), result)
-        }
-        print line
+    END { for (i = 1; i <= n; i++) print out[i] }
+  ' | align
+}
+
+# align writes each call's result in one column, " = " at the 40th, as
+# strace does, whatever room the call's arguments take.
+align() {
+  awk '
+    {
+      line = $0
+      sub(/  <unfinished/, " <unfinished", line)
+      if (match(line, /\) += (\?|-?[0-9]+|0x[0-9a-f]+)( [A-Z0-9]+)?( \([^()]*\))?$/)) {
+        result = substr(line, RSTART + 1); sub(/^ += /, "", result)
+        line = sprintf("%-39s = %s", substr(line, 1, RSTART), result)
       }
+      print line
     }
   '
 }
 
 # keep_socket_calls drops what is not about sockets: the runtime's own
-# files (open, read, close of other descriptors), and the scheduler's quick
+# files (open, read, write, close of other descriptors: the program's
+# output, the poller's eventfd), and the scheduler's quick
 # looks at the poller that do not wait (epoll_pwait with timeout 0): how
 # many there are, and what they find, depends on timing. The waits that
 # block (timeout -1) stay.
@@ -143,23 +153,60 @@ keep_socket_calls() {
     {
       c = name($0)
       if (c ~ /^(socket|accept|accept4|epoll_create1|eventfd2)$/) {
-        r = result($0); if (r != "") mine[r] = 1
+        r = result($0)
+        if (r != "") { mine[r] = 1; if (c ~ /^(socket|accept4?)$/) sock[r] = 1 }
         print; next
       }
       if (c == "openat") {
         if ($0 ~ /somaxconn/) { r = result($0); if (r != "") { mine[r] = 1; somaxconn[r] = 1 }; print }
         next
       }
-      if (c == "read") { if (fd($0) in somaxconn) print; next }
+      if (c == "read" || c == "write") { f = fd($0); if (f in sock || f in somaxconn) print; next }
       if (c == "close") {
         f = fd($0)
-        if (f in mine) { print; delete mine[f]; delete somaxconn[f] }
+        if (f in mine) { print; delete mine[f]; delete sock[f]; delete somaxconn[f] }
         next
       }
       if (c ~ /^epoll_p?wait$/ && $0 ~ /\], [0-9]+, 0(, |\))/) next
       print
     }
   '
+}
+
+# keep_listener_calls keeps, of a server's normalised socket calls, only
+# those on its listening socket and on the connections accepted from it,
+# from the socket call that made the listening socket on; and, for the
+# reader to know what the first argument of epoll_ctl is, the poller's
+# epoll_create1. What net does before the listening socket (its probes,
+# the backlog from somaxconn) is shown in strace-net-listen.txt already.
+# It drops the waits in epoll_pwait: a server with timers (step 7's
+# deadlines) has several threads look at the poller, which one waits,
+# for how long and what it finds first changes from run to run. The
+# results are aligned again, as normalise made some calls shorter.
+keep_listener_calls() {
+  awk '
+    function name(s) { return substr(s, 1, index(s, "(") - 1) }
+    function fd(s,   a) { a = substr(s, index(s, "(") + 1); sub(/[,)].*/, "", a); return a }
+    function ctl_fd(s,   a) { a = s; sub(/^epoll_ctl\([0-9]+, EPOLL_CTL_[A-Z]+, /, "", a); sub(/[,)].*/, "", a); return a }
+    function result(s) { return match(s, / = [0-9]+$/) ? substr(s, RSTART + 3) : "" }
+    { line[++n] = $0 }
+    END {
+      for (i = 1; i <= n; i++) if (name(line[i]) == "listen") { listening = fd(line[i]); at = i; break }
+      if (listening == "") { print "capture.sh: no listen call in the trace" > "/dev/stderr"; exit 1 }
+      for (start = at; start > 1; start--) if (name(line[start]) == "socket" && result(line[start]) == listening) break
+      for (i = 1; i < start; i++) if (name(line[i]) == "epoll_create1") print line[i]
+      mine[listening] = 1
+      for (i = start; i <= n; i++) {
+        s = line[i]; c = name(s)
+        if (s ~ /^(---|\+\+\+) /) print s
+        else if (c == "socket") { if (i == start) print s }
+        else if (c ~ /^accept4?$/) { if (fd(s) == listening) { r = result(s); if (r != "") mine[r] = 1; print s } }
+        else if (c == "epoll_ctl") { if (ctl_fd(s) in mine) print s }
+        else if (c ~ /^epoll_p?wait$/) continue
+        else if (fd(s) in mine) { print s; if (c == "close") delete mine[fd(s)] }
+      }
+    }
+  ' | align
 }
 
 # normalise PORT replaces what changes from run to run in a transcript.
@@ -177,11 +224,15 @@ normalise() {
     -e 's#curl/[0-9][0-9.A-Za-z-]*#curl/VERSION#g'
 }
 
-# trace NAME BINARY OUTPUT runs BINARY under strace -f on 127.0.0.1, lets
-# one curl connect, stops the program with SIGINT (Ctrl-C) if it has not
-# exited by itself, and writes the normalised trace to OUTPUT.
+# trace NAME BINARY OUTPUT [DONE [FILTER]] runs BINARY under strace -f on
+# 127.0.0.1, lets one curl connect, stops the program with SIGINT (Ctrl-C)
+# if it has not exited by itself, and writes the normalised trace to
+# OUTPUT. DONE is a pattern for the line the program prints once it is
+# done with curl's connection: then, not after a guess of a second, comes
+# the Ctrl-C. FILTER is one more filter for the calls, such as
+# keep_listener_calls; the default, cat, keeps them all.
 trace() {
-  local name=$1 binary=$2 output=$3 port strace_pid tracee i
+  local name=$1 binary=$2 output=$3 done=${4:-} filter=${5:-cat} port strace_pid tracee i
   port=$(free_port)
   echo "strace $binary on 127.0.0.1:$port"
   strace -f -o "$work/$name.strace" -e trace="$syscalls" \
@@ -194,9 +245,16 @@ trace() {
   # that strace leaves behind goes on running: signal the program itself.
   tracee=$(head -1 "$work/$name.strace" | cut -d' ' -f1)
   running+=("$tracee")
+  # A server may say where it listens before its first accept: curl
+  # connects once that accept has begun, so that the trace shows what
+  # accept does when no client is waiting.
+  wait_for "$work/$name.strace" '^[0-9]* *accept'
   # step1-socket and listen-with-net hang up without reading the request:
-  # curl reports a reset or an empty reply, which is what they do.
+  # curl reports a reset or an empty reply, which is what they do. curl
+  # says nothing about the connection: HTTP/1.1 keeps it open after the
+  # response (step 7 does), until curl exits and closes it.
   curl -sS --max-time 5 -o /dev/null "http://127.0.0.1:$port/" 2>>"$work/curl.err" || true
+  [ -z "$done" ] || wait_for "$work/$name.out" "$done"
   for i in $(seq 10); do
     kill -0 "$strace_pid" 2>/dev/null || break
     sleep 0.1
@@ -206,12 +264,13 @@ trace() {
   fi
   wait "$strace_pid" || echo "capture.sh: $binary exited with status $?" >&2
   running=()
-  merge_threads <"$work/$name.strace" | keep_socket_calls | normalise "$port" >"$output"
+  merge_threads <"$work/$name.strace" | keep_socket_calls | normalise "$port" | "$filter" >"$output"
   echo "wrote $output ($(wc -l <"$output") lines)"
 }
 
 trace step1 step1-socket "$evidence/strace-step1.txt"
 trace net listen-with-net "$evidence/strace-net-listen.txt"
+trace step7 step7-goroutines "$evidence/strace-step7.txt" '^Closing connection' keep_listener_calls
 
 # payload_as_text turns the hex dump that tcpdump -x prints under each
 # packet into the TCP payload, written as text: the IP and TCP headers
