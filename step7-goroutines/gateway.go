@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -64,8 +66,17 @@ func newRequest(req request, body []byte, remoteAddr string) (*http.Request, err
 	// "Content-Type"), each name with its values in the order they came:
 	// WSGI's HTTP_* variables. Host moves to r.Host, as net/http does.
 	header := make(http.Header, len(req.Headers))
-	for _, field := range req.Headers {
-		header.Add(field.Name, field.Value)
+	// One slice holds every value, and each name's values are a piece of
+	// it, rather than a slice of their own for each (as net/http does).
+	values := make([]string, len(req.Headers))
+	for i, field := range req.Headers {
+		name := http.CanonicalHeaderKey(field.Name)
+		values[i] = field.Value
+		if have, ok := header[name]; ok {
+			header[name] = append(have, field.Value)
+		} else {
+			header[name] = values[i : i+1 : i+1]
+		}
 	}
 	host := u.Host // from an absolute-form target, which wins over Host
 	if host == "" {
@@ -286,6 +297,12 @@ func (w *responseWriter) sendHead(complete bool) {
 	w.headSent = true
 	h := w.sentHeader
 
+	// The fields that the gateway adds go into own, not into the
+	// application's map, where each would cost an allocation; they are
+	// sorted in among the application's below.
+	var ownFields [6]headerField
+	own := ownFields[:0]
+
 	// How the client will know where the body ends, and whether the
 	// connection stays open: the gateway decides, not the application.
 	// (WSGI forbids an application to set such "hop-by-hop" fields;
@@ -304,11 +321,11 @@ func (w *responseWriter) sendHead(complete bool) {
 	case complete && !(w.isHEAD && len(w.buffer) == 0):
 		// The whole body is known: say how long it is. (A handler that
 		// writes nothing for HEAD has not said how long GET's body is.)
-		h.Set("Content-Length", strconv.Itoa(len(w.buffer)))
+		own = append(own, headerField{"Content-Length", strconv.Itoa(len(w.buffer))})
 	case w.isHEAD:
 		// No body follows, and its length is not known: say nothing.
 	case w.canChunk:
-		h.Set("Transfer-Encoding", "chunked")
+		own = append(own, headerField{"Transfer-Encoding", "chunked"})
 		w.chunked = true
 	default:
 		// An HTTP/1.0 client does not read chunks: the body ends when
@@ -318,54 +335,65 @@ func (w *responseWriter) sendHead(complete bool) {
 	// A body with no Content-Type gets the type that its first bytes
 	// suggest, as net/http does (it sniffs the first 512 bytes).
 	if _, set := h["Content-Type"]; !set && bodyAllowed(w.status) && len(w.buffer) > 0 {
-		h.Set("Content-Type", http.DetectContentType(w.buffer))
+		own = append(own, headerField{"Content-Type", http.DetectContentType(w.buffer)})
 	}
 	if _, set := h["Date"]; !set {
-		h.Set("Date", w.now().UTC().Format(http.TimeFormat))
+		own = append(own, headerField{"Date", w.now().UTC().Format(http.TimeFormat)})
 	}
 	if _, set := h["Server"]; !set {
-		h.Set("Server", serverName)
+		own = append(own, headerField{"Server", serverName})
 	}
 	// Say whether the connection stays open. HTTP/1.1 keeps it open
 	// unless told otherwise; HTTP/1.0 closes it unless told otherwise.
 	switch {
 	case !w.keepAlive:
-		h.Set("Connection", "close")
+		own = append(own, headerField{"Connection", "close"})
 	case !w.canChunk:
-		h.Set("Connection", "keep-alive")
+		own = append(own, headerField{"Connection", "keep-alive"})
 	}
+
+	// Every field to send, the application's and the gateway's, in a
+	// stable order, sorted by name, so that the same response is the
+	// same bytes every time (Go's maps have no order). A field with
+	// several values keeps them in the order the application added them.
+	var fieldArray [32]headerField
+	fields := append(fieldArray[:0], own...)
+	for name, values := range h {
+		for _, value := range values {
+			fields = append(fields, headerField{name, value})
+		}
+	}
+	slices.SortStableFunc(fields, func(a, b headerField) int { return strings.Compare(a.Name, b.Name) })
 
 	// The head is built in one slice and goes out in one write; each
 	// piece is appended to it, rather than joined into strings first,
-	// which would allocate memory for every field.
-	head := make([]byte, 0, 512)
-	head = append(head, "HTTP/1.1 "...)
-	head = append(head, statusLine(w.status)...)
-	head = append(head, "\r\n"...)
-	// In a stable order, sorted by name, so that the same response is
-	// the same bytes every time (Go's maps have no order).
-	names := make([]string, 0, len(h))
-	for name := range h {
-		names = append(names, name)
+	// which would allocate memory for every field. Writing to a
+	// bufio.Writer, as the server does, the slice starts as the free
+	// end of the writer's own buffer, so that it is not even copied.
+	var head []byte
+	if buffered, ok := w.out.(*bufio.Writer); ok && buffered.Available() >= 512 {
+		head = buffered.AvailableBuffer()
+	} else {
+		head = make([]byte, 0, 512)
 	}
-	slices.Sort(names)
-	for _, name := range names {
-		if !isToken(name) {
+	head = append(head, "HTTP/1.1 "...)
+	head = appendStatusLine(head, w.status)
+	head = append(head, "\r\n"...)
+	for _, field := range fields {
+		if !isToken(field.Name) {
 			continue // not a field name: it would break the head
 		}
-		for _, value := range h[name] {
-			head = append(head, name...)
-			head = append(head, ": "...)
-			for _, c := range []byte(value) {
-				// A CR or LF in a value would end the field early and let
-				// the rest pose as another field: send them as spaces.
-				if c == '\r' || c == '\n' {
-					c = ' '
-				}
-				head = append(head, c)
+		head = append(head, field.Name...)
+		head = append(head, ": "...)
+		for _, c := range []byte(field.Value) {
+			// A CR or LF in a value would end the field early and let the
+			// rest pose as another field: send them as spaces.
+			if c == '\r' || c == '\n' {
+				c = ' '
 			}
-			head = append(head, "\r\n"...)
+			head = append(head, c)
 		}
+		head = append(head, "\r\n"...)
 	}
 	head = append(head, "\r\n"...)
 	w.sendBytes(head)
@@ -443,11 +471,19 @@ func answerError(w http.ResponseWriter, err error) {
 // "404 Not Found". (net/http is used here for its table of reason
 // phrases.) A code the table does not know gets a phrase that says so.
 func statusLine(code int) string {
-	text := http.StatusText(code)
-	if text == "" {
-		text = "status code " + strconv.Itoa(code)
+	return string(appendStatusLine(nil, code))
+}
+
+// appendStatusLine appends statusLine(code) to dst, without allocating
+// memory of its own.
+func appendStatusLine(dst []byte, code int) []byte {
+	dst = strconv.AppendInt(dst, int64(code), 10)
+	dst = append(dst, ' ')
+	if text := http.StatusText(code); text != "" {
+		return append(dst, text...)
 	}
-	return strconv.Itoa(code) + " " + text
+	dst = append(dst, "status code "...)
+	return strconv.AppendInt(dst, int64(code), 10)
 }
 
 // bodyAllowed reports whether a response with this status may have a

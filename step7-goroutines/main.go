@@ -50,6 +50,7 @@ import (
 	"os/signal"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -143,10 +144,10 @@ type server struct {
 	listener net.Listener
 	slots    chan struct{} // one token for each connection being served: the bound
 	stopping chan struct{} // closed when the shutdown begins
+	buffers  sync.Pool     // *[]byte of responseBufferSize, lent to one response at a time
 
-	mu           sync.Mutex
-	conns        map[*conn]bool // the open connections; true while idle, between requests
-	shuttingDown bool
+	mu    sync.Mutex
+	conns map[*conn]struct{} // the open connections
 
 	accepting sync.WaitGroup // the accept loop
 	serving   sync.WaitGroup // the connections' goroutines
@@ -161,7 +162,11 @@ func newServer(listener net.Listener, cfg config, app http.Handler) *server {
 		listener: listener,
 		slots:    make(chan struct{}, cfg.maxConns),
 		stopping: make(chan struct{}),
-		conns:    make(map[*conn]bool),
+		conns:    make(map[*conn]struct{}),
+	}
+	s.buffers.New = func() any {
+		buffer := make([]byte, 0, responseBufferSize)
+		return &buffer
 	}
 	s.accepting.Add(1) // serve's
 	return s
@@ -221,13 +226,12 @@ func (s *server) serve() error {
 // middle of one to finish, for timeout at most. Then it closes what is
 // left, and says whether every request in flight was finished.
 func (s *server) shutdown(timeout time.Duration) error {
-	s.mu.Lock()
-	s.shuttingDown = true
 	close(s.stopping)
 	s.listener.Close()
+	s.mu.Lock()
 	inFlight := 0
-	for c, idle := range s.conns {
-		if idle {
+	for c := range s.conns {
+		if c.idle.Load() {
 			// Wake the goroutine waiting for the next request: its read
 			// fails at once, and, seeing the shutdown, it hangs up.
 			c.netConn.SetReadDeadline(time.Now())
@@ -285,6 +289,7 @@ type conn struct {
 	writer     *bufio.Writer // the response, sent by Flush
 	head       []byte        // the head of the request being read
 	requests   int           // how many requests it has answered
+	idle       atomic.Bool   // it waits for a request, between two
 }
 
 // newConn registers netConn as an open connection of s.
@@ -297,7 +302,7 @@ func (s *server) newConn(netConn net.Conn) *conn {
 		writer:     bufio.NewWriterSize(netConn, ioBufferSize),
 	}
 	s.mu.Lock()
-	s.conns[c] = false
+	s.conns[c] = struct{}{}
 	open := len(s.conns)
 	s.mu.Unlock()
 	s.logf("Accepted connection from %s (%d open)\n", c.remoteAddr, open)
@@ -327,11 +332,11 @@ func (c *conn) serveRequests() string {
 			wait = c.s.readTimeout
 		}
 		c.netConn.SetReadDeadline(time.Now().Add(wait))
-		if !c.s.setIdle(c, true) {
+		if !c.setIdle(true) {
 			return "the server is shutting down"
 		}
 		_, err := c.reader.Peek(1)
-		stopping := !c.s.setIdle(c, false)
+		stopping := !c.setIdle(false)
 		switch {
 		case err != nil && stopping:
 			return "the server is shutting down"
@@ -377,11 +382,14 @@ func plural(n int, noun string) string {
 
 // setIdle records whether c waits idle for a request. It returns false
 // when the server is shutting down, in which case c must not wait.
-func (s *server) setIdle(c *conn, idle bool) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.conns[c] = idle
-	return !s.shuttingDown
+//
+// The order matters, against shutdown's: c first says it is idle, then
+// looks for the shutdown; the shutdown first begins, then looks for idle
+// connections. Either the shutdown sees c idle and wakes it, or c sees
+// the shutdown, or both; never neither.
+func (c *conn) setIdle(idle bool) bool {
+	c.idle.Store(idle)
+	return !c.s.isStopping()
 }
 
 // handleRequest reads one request, has the application answer it
@@ -417,6 +425,11 @@ func (c *conn) handleRequest(stopping bool) (keepAlive bool, why string) {
 	}
 
 	w := newResponseWriter(c.writer, req, time.Now)
+	// The body is held back in a buffer borrowed for this response only:
+	// a connection that waits between requests holds none.
+	buffer := c.s.buffers.Get().(*[]byte)
+	defer c.s.buffers.Put(buffer)
+	w.buffer = (*buffer)[:0]
 	if err != nil || stopping {
 		// After a request that could not be read, the server cannot tell
 		// where the next one would begin; and a server shutting down takes
