@@ -145,6 +145,8 @@ type server struct {
 	slots    chan struct{} // one token for each connection being served: the bound
 	stopping chan struct{} // closed when the shutdown begins
 	buffers  sync.Pool     // *[]byte of responseBufferSize, lent to one response at a time
+	readers  sync.Pool     // *bufio.Reader, lent to one connection at a time
+	writers  sync.Pool     // *bufio.Writer, likewise
 
 	mu    sync.Mutex
 	conns map[*conn]struct{} // the open connections
@@ -168,6 +170,10 @@ func newServer(listener net.Listener, cfg config, app http.Handler) *server {
 		buffer := make([]byte, 0, responseBufferSize)
 		return &buffer
 	}
+	// A connection's read and write buffers, 8 KiB, are not allocated
+	// for each one anew, but taken from those of connections that ended.
+	s.readers.New = func() any { return bufio.NewReaderSize(nil, ioBufferSize) }
+	s.writers.New = func() any { return bufio.NewWriterSize(nil, ioBufferSize) }
 	s.accepting.Add(1) // serve's
 	return s
 }
@@ -298,9 +304,11 @@ func (s *server) newConn(netConn net.Conn) *conn {
 		s:          s,
 		netConn:    netConn,
 		remoteAddr: netConn.RemoteAddr().String(),
-		reader:     bufio.NewReaderSize(netConn, ioBufferSize),
-		writer:     bufio.NewWriterSize(netConn, ioBufferSize),
+		reader:     s.readers.Get().(*bufio.Reader),
+		writer:     s.writers.Get().(*bufio.Writer),
 	}
+	c.reader.Reset(netConn)
+	c.writer.Reset(netConn)
 	s.mu.Lock()
 	s.conns[c] = struct{}{}
 	open := len(s.conns)
@@ -319,6 +327,11 @@ func (c *conn) serve() {
 	c.s.mu.Unlock()
 	c.s.logf("Closing connection from %s after %s: %s (%d open)\n", c.remoteAddr, plural(c.requests, "request"), why, open)
 	c.netConn.Close()
+	// Give the buffers back, for the next connection.
+	c.reader.Reset(nil)
+	c.writer.Reset(nil)
+	c.s.readers.Put(c.reader)
+	c.s.writers.Put(c.writer)
 }
 
 // serveRequests is the keep-alive loop: wait for a request, answer it,
