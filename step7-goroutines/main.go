@@ -9,13 +9,14 @@
 //   - A goroutine per connection (serve). A goroutine costs a few
 //     kilobytes, not a process; the server goes back to accept at once,
 //     and nothing is left to reap.
-//   - The net package (serve, newConn). A goroutine blocked in a raw
-//     accept or recv holds an operating-system thread for as long as it
-//     waits. net makes the same system calls on non-blocking sockets and,
-//     when one would wait, parks the goroutine on the runtime's poller
-//     (epoll on Linux, kqueue on macOS): ten thousand idle connections
-//     cost ten thousand small stacks, not ten thousand threads.
-//   - Persistent connections, HTTP/1.1's keep-alive (conn.serve): after
+//   - The net package (serveUntilInterrupted, serve). A goroutine
+//     blocked in a raw accept or recv holds an operating-system thread
+//     for as long as it waits. net makes the same system calls on
+//     non-blocking sockets and, when one would wait, parks the goroutine
+//     on the runtime's poller (epoll on Linux, kqueue on macOS): ten
+//     thousand idle connections cost ten thousand small stacks, not ten
+//     thousand threads.
+//   - Persistent connections, HTTP/1.1's keep-alive (serveRequests): after
 //     a response the connection stays open for the client's next request,
 //     until the client asks to close it or stays idle for -idle-timeout.
 //   - Limits and a graceful shutdown (serve, shutdown): at most
