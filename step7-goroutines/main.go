@@ -61,6 +61,12 @@ import (
 // one write sends up to this many bytes of responses.
 const ioBufferSize = 4 << 10
 
+// idleShutdownGrace is how long a connection that waits for a request
+// when the shutdown begins is still given. A request that arrived just
+// before, which the connection's goroutine has not begun to read, is
+// then answered rather than dropped.
+const idleShutdownGrace = 100 * time.Millisecond
+
 func main() {
 	addr := flag.String("addr", ":8888", "`host:port` to listen on; an empty host means every interface, port 0 lets the kernel choose")
 	cfg := config{}
@@ -239,9 +245,10 @@ func (s *server) shutdown(timeout time.Duration) error {
 	inFlight := 0
 	for c := range s.conns {
 		if c.idle.Load() {
-			// Wake the goroutine waiting for the next request: its read
-			// fails at once, and, seeing the shutdown, it hangs up.
-			c.netConn.SetReadDeadline(time.Now())
+			// Cut short the wait for the next request: unless a request
+			// is already on its way, the read fails, and the goroutine,
+			// seeing the shutdown, hangs up.
+			c.netConn.SetReadDeadline(time.Now().Add(idleShutdownGrace))
 		} else {
 			inFlight++
 		}

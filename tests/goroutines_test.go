@@ -92,7 +92,10 @@ func TestStep7FinishesTheRequestInFlightOnSIGTERM(t *testing.T) {
 	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	waitForConsole(t, srv, "Shutting down: no new connections; waiting for 1 request in flight.", 1)
+	// (The count of requests in flight that the line gives is left out:
+	// the busy connection's request may have arrived but not been read
+	// yet, which the server counts as waiting, and answers all the same.)
+	waitForConsole(t, srv, "Shutting down: no new connections; waiting for", 1)
 
 	if _, err := idleReader.ReadByte(); err != io.EOF {
 		t.Errorf("the idle connection read %v, want the end of the stream: the shutdown closes idle connections", err)
