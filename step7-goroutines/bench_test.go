@@ -57,16 +57,12 @@ func startBenchServer(b *testing.B, kind string, app http.Handler) string {
 		b.Fatal(err)
 	}
 	cfg := config{readTimeout: 10 * time.Second, writeTimeout: 10 * time.Second, idleTimeout: 10 * time.Second, maxConns: 10000}
-	if kind == "ours" {
-		s := newServer(listener, cfg, app)
-		go s.serve()
-		b.Cleanup(func() { s.shutdown(5 * time.Second) })
-	} else {
-		srv := &http.Server{Handler: app, ReadHeaderTimeout: cfg.readTimeout, ReadTimeout: cfg.readTimeout,
-			WriteTimeout: cfg.writeTimeout, IdleTimeout: cfg.idleTimeout}
-		go srv.Serve(listener)
-		b.Cleanup(func() { srv.Close() })
+	var s httpServer = newServer(listener, cfg, app)
+	if kind == "net-http" {
+		s = newNetHTTPServer(listener, cfg, app)
 	}
+	go s.serve()
+	b.Cleanup(func() { s.shutdown(5 * time.Second) })
 	return listener.Addr().String()
 }
 

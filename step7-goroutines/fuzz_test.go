@@ -54,7 +54,7 @@ func FuzzHandleRequests(f *testing.F) {
 			next, _ := c.reader.Peek(c.reader.Buffered())
 			method, _, _ := bytes.Cut(bytes.TrimLeft(next, "\r\n"), []byte(" "))
 			methods = append(methods, string(method))
-			keepAlive, _ := c.handleRequest(false)
+			keepAlive, _ := c.handleRequest()
 			c.requests++
 			if !keepAlive {
 				break

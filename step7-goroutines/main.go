@@ -122,11 +122,12 @@ func serveUntilInterrupted(addr string, cfg config, app http.Handler, shutdownTi
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	var s httpServer = newServer(listener, cfg, app)
+	which := ""
 	if netHTTP {
-		return serveWithNetHTTP(listener, cfg, app, shutdownTimeout)
+		s, which = newNetHTTPServer(listener, cfg, app), " (with net/http's server)"
 	}
-	s := newServer(listener, cfg, app)
-	fmt.Printf("Serving HTTP on %s ...\n", listener.Addr())
+	fmt.Printf("Serving HTTP on %s ...%s\n", listener.Addr(), which)
 
 	interrupted := make(chan os.Signal, 1)
 	signal.Notify(interrupted, os.Interrupt, syscall.SIGTERM)
@@ -140,7 +141,17 @@ func serveUntilInterrupted(addr string, cfg config, app http.Handler, shutdownTi
 	}
 	// A second Ctrl-C does not wait for the requests in flight.
 	signal.Reset(os.Interrupt, syscall.SIGTERM)
-	return s.shutdown(shutdownTimeout)
+	if err := s.shutdown(shutdownTimeout); err != nil {
+		return err
+	}
+	return <-served
+}
+
+// httpServer is what serveUntilInterrupted needs of a server: this
+// step's, or net/http's.
+type httpServer interface {
+	serve() error                         // serves until the shutdown
+	shutdown(timeout time.Duration) error // stops gracefully, in timeout at most
 }
 
 // server serves HTTP/1.1 clients on one listening socket, a goroutine
@@ -375,7 +386,7 @@ func (c *conn) serveRequests() string {
 		// timeout, and its response leave within the write timeout.
 		c.netConn.SetReadDeadline(time.Now().Add(c.s.readTimeout))
 		c.netConn.SetWriteDeadline(time.Now().Add(c.s.writeTimeout))
-		keepAlive, why := c.handleRequest(stopping)
+		keepAlive, why := c.handleRequest()
 		c.requests++
 		// Hold the connection a while after the response, as the
 		// article's time.sleep(60), so that many are open at once and can
@@ -415,10 +426,9 @@ func (c *conn) setIdle(idle bool) bool {
 
 // handleRequest reads one request, has the application answer it
 // through the gateway, and sends the response. It reports whether the
-// connection stays open for the next request, and if not, why.
-// stopping says that the server is shutting down: the response then
-// says Connection: close.
-func (c *conn) handleRequest(stopping bool) (keepAlive bool, why string) {
+// connection stays open for the next request, and if not, why. While
+// the server shuts down, the response says Connection: close.
+func (c *conn) handleRequest() (keepAlive bool, why string) {
 	// Read the head, up to the empty line (maxHeadBytes at most), and
 	// take it apart (see request.go).
 	head, err := c.readHead()
@@ -451,7 +461,7 @@ func (c *conn) handleRequest(stopping bool) (keepAlive bool, why string) {
 	buffer := c.s.buffers.Get().(*[]byte)
 	defer c.s.buffers.Put(buffer)
 	w.buffer = (*buffer)[:0]
-	if err != nil || stopping {
+	if err != nil || c.s.isStopping() {
 		// After a request that could not be read, the server cannot tell
 		// where the next one would begin; and a server shutting down takes
 		// no next request. Either way, this response is the last.

@@ -22,10 +22,7 @@ var curlComplaint = regexp.MustCompile(`(?i)malformed|weird|http/0\.9|excess|inv
 // and finds nothing to complain about.
 func TestCurlAcceptsTheResponses(t *testing.T) {
 	t.Parallel()
-	curl, err := exec.LookPath("curl")
-	if err != nil {
-		t.Skip("curl is not installed (Debian: apt-get install curl); .ci/run installs it")
-	}
+	curl := findCurl(t)
 	tests := []struct {
 		step     string
 		flags    []string // the step's own flags, after -addr
@@ -53,29 +50,47 @@ func TestCurlAcceptsTheResponses(t *testing.T) {
 			_, port, _ := net.SplitHostPort(srv.addr)
 			url := "http://localhost:" + port + tt.path
 
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			args := append(append([]string{"-sS", "-v"}, tt.args...), url)
-			cmd := exec.CommandContext(ctx, curl, args...)
-			var stdout, stderr bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &stdout, &stderr
-			err := cmd.Run()
+			stdout, stderr := runCurl(t, curl, append(append([]string{"-sS", "-v"}, tt.args...), url)...)
 			srv.stop()
 
-			if err != nil {
-				t.Fatalf("curl %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+			if m := curlComplaint.FindString(stderr); m != "" {
+				t.Errorf("curl complained (%q):\n%s", m, stderr)
 			}
-			if m := curlComplaint.FindString(stderr.String()); m != "" {
-				t.Errorf("curl complained (%q):\n%s", m, stderr.String())
+			if !strings.Contains(stderr, "< HTTP/1.1 ") {
+				t.Errorf("curl did not see an HTTP/1.1 status line:\n%s", stderr)
 			}
-			if !strings.Contains(stderr.String(), "< HTTP/1.1 ") {
-				t.Errorf("curl did not see an HTTP/1.1 status line:\n%s", stderr.String())
-			}
-			if tt.wantBody != "" && !strings.Contains(stdout.String(), tt.wantBody) {
-				t.Errorf("curl printed %q, want it to contain %q", stdout.String(), tt.wantBody)
+			if tt.wantBody != "" && !strings.Contains(stdout, tt.wantBody) {
+				t.Errorf("curl printed %q, want it to contain %q", stdout, tt.wantBody)
 			}
 		})
 	}
+}
+
+// findCurl returns the path of curl, or skips the test where there is
+// none.
+func findCurl(t *testing.T) string {
+	t.Helper()
+	curl, err := exec.LookPath("curl")
+	if err != nil {
+		t.Skip("curl is not installed (Debian: apt-get install curl); .ci/run installs it")
+	}
+	return curl
+}
+
+// runCurl runs curl with args, for 10 s at most, and returns what it
+// printed on standard output and standard error. It fails the test if
+// curl fails.
+func runCurl(t *testing.T, curl string, args ...string) (stdout, stderr string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, curl, args...)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("curl %s: %v\n%s", strings.Join(args, " "), err, errOut.String())
+	}
+	return out.String(), errOut.String()
 }
 
 // chromiumPaths are where Debian and other systems install Chromium.

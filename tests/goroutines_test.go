@@ -2,12 +2,9 @@ package tests
 
 import (
 	"bufio"
-	"bytes"
-	"context"
 	"io"
 	"net"
 	"net/http"
-	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
@@ -49,11 +46,7 @@ func TestStep7LeaksNoDescriptors(t *testing.T) {
 		}
 		// The client has read every response to its end: the server has
 		// closed every connection. Give it a moment to let go of them.
-		deadline := time.Now().Add(5 * time.Second)
-		for countFDs(t, pid) != fdsBefore && time.Now().Before(deadline) {
-			time.Sleep(10 * time.Millisecond)
-		}
-		if fdsAfter := countFDs(t, pid); fdsAfter != fdsBefore {
+		if fdsAfter := fdsWhen(t, pid, func(n int) bool { return n == fdsBefore }); fdsAfter != fdsBefore {
 			t.Errorf("round %d: the server holds %d descriptors after the load, %d before: it leaks", round, fdsAfter, fdsBefore)
 		}
 	}
@@ -87,7 +80,7 @@ func TestStep7FinishesTheRequestInFlightOnSIGTERM(t *testing.T) {
 	defer busy.Close()
 	busy.SetDeadline(time.Now().Add(10 * time.Second))
 	io.WriteString(busy, "POST /hello HTTP/1.1\r\nHost: localhost\r\nContent-Length: 10\r\n\r\nhello")
-	waitForConsole(t, srv, "Accepted connection", 2)
+	srv.waitForConsole("Accepted connection", 2)
 
 	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -95,7 +88,7 @@ func TestStep7FinishesTheRequestInFlightOnSIGTERM(t *testing.T) {
 	// (The count of requests in flight that the line gives is left out:
 	// the busy connection's request may have arrived but not been read
 	// yet, which the server counts as waiting, and answers all the same.)
-	waitForConsole(t, srv, "Shutting down: no new connections; waiting for", 1)
+	srv.waitForConsole("Shutting down: no new connections; waiting for", 1)
 
 	if _, err := idleReader.ReadByte(); err != io.EOF {
 		t.Errorf("the idle connection read %v, want the end of the stream: the shutdown closes idle connections", err)
@@ -115,18 +108,8 @@ func TestStep7FinishesTheRequestInFlightOnSIGTERM(t *testing.T) {
 		t.Errorf("the request in flight got %d %q, Close %v; want 200, its body's length, and Connection: close", resp.StatusCode, body, resp.Close)
 	}
 
-	exited := make(chan error, 1)
-	go func() { exited <- srv.cmd.Wait() }()
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Errorf("after SIGTERM the server exited with %v, want status 0", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("the server did not exit within 10 s of finishing its last request")
-	}
-	<-srv.done
-	if console := srv.consoleText(); !strings.HasSuffix(console, "Shutting down.\n") {
+	console := string(srv.waitForExit("SIGTERM"))
+	if !strings.HasSuffix(console, "Shutting down.\n") {
 		t.Errorf("the server's last line is not \"Shutting down.\":\n%s", console)
 	}
 }
@@ -135,31 +118,21 @@ func TestStep7FinishesTheRequestInFlightOnSIGTERM(t *testing.T) {
 // requests on one connection, since step 7 keeps it open.
 func TestCurlReusesStep7sConnection(t *testing.T) {
 	t.Parallel()
-	curl, err := exec.LookPath("curl")
-	if err != nil {
-		t.Skip("curl is not installed (Debian: apt-get install curl); .ci/run installs it")
-	}
+	curl := findCurl(t)
 	srv := startStep(t, "step7-goroutines")
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, curl, "-sS", "-v", "http://"+srv.addr+"/hello/one", "http://"+srv.addr+"/hello/two")
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("curl: %v\n%s", err, stderr.String())
-	}
+	stdout, stderr := runCurl(t, curl, "-sS", "-v", "http://"+srv.addr+"/hello/one", "http://"+srv.addr+"/hello/two")
 	console := string(srv.stop())
 
-	if m := curlComplaint.FindString(stderr.String()); m != "" {
-		t.Errorf("curl complained (%q):\n%s", m, stderr.String())
+	if m := curlComplaint.FindString(stderr); m != "" {
+		t.Errorf("curl complained (%q):\n%s", m, stderr)
 	}
-	if !strings.Contains(stdout.String(), "Hello, one!") || !strings.Contains(stdout.String(), "Hello, two!") {
-		t.Errorf("curl printed %q, want both greetings", stdout.String())
+	if !strings.Contains(stdout, "Hello, one!") || !strings.Contains(stdout, "Hello, two!") {
+		t.Errorf("curl printed %q, want both greetings", stdout)
 	}
 	// curl 7 says "Re-using existing connection #0", curl 8 "Re-using
 	// existing http: connection".
-	if !strings.Contains(stderr.String(), "Re-using existing") {
-		t.Errorf("curl did not reuse the connection:\n%s", stderr.String())
+	if !strings.Contains(stderr, "Re-using existing") {
+		t.Errorf("curl did not reuse the connection:\n%s", stderr)
 	}
 	if n := strings.Count(console, "Accepted connection"); n != 1 {
 		t.Errorf("the server accepted %d connections, want 1:\n%s", n, console)
@@ -167,24 +140,4 @@ func TestCurlReusesStep7sConnection(t *testing.T) {
 	if !strings.Contains(console, "after 2 requests") {
 		t.Errorf("the server does not say it answered 2 requests on the connection:\n%s", console)
 	}
-}
-
-// waitForConsole waits until the server has printed a line containing
-// text at least n times.
-func waitForConsole(t *testing.T, srv *server, text string, n int) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for strings.Count(srv.consoleText(), text) < n {
-		if time.Now().After(deadline) {
-			t.Fatalf("the server did not print %q %d times within 5 s:\n%s", text, n, srv.consoleText())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// consoleText is what the server has printed so far.
-func (s *server) consoleText() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.console.String()
 }

@@ -108,6 +108,20 @@ func countFDs(t *testing.T, pid int) int {
 	return len(entries)
 }
 
+// fdsWhen counts the descriptors of process pid again and again, for 5 s
+// at most, until ok says the count is the one awaited; it returns the
+// last count.
+func fdsWhen(t *testing.T, pid int, ok func(n int) bool) int {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	n := countFDs(t, pid)
+	for !ok(n) && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+		n = countFDs(t, pid)
+	}
+	return n
+}
+
 // childrenOf counts the processes whose parent is pid, and how many of
 // them are zombies (state Z), from /proc/*/stat.
 func childrenOf(pid int) (children, zombies int) {

@@ -167,21 +167,46 @@ func (s *server) stop() []byte {
 	if err := s.cmd.Process.Signal(os.Interrupt); err != nil {
 		s.t.Fatalf("interrupt: %v", err)
 	}
+	return s.waitForExit("Ctrl-C")
+}
+
+// waitForExit waits for the server to exit after what (a signal, or
+// Ctrl-C), checks that its status is 0, and returns all it printed.
+func (s *server) waitForExit(what string) []byte {
+	s.t.Helper()
 	exited := make(chan error, 1)
 	go func() { exited <- s.cmd.Wait() }()
 	select {
 	case err := <-exited:
 		if err != nil {
-			s.t.Errorf("after Ctrl-C the server exited with %v, want status 0", err)
+			s.t.Errorf("after %s the server exited with %v, want status 0", what, err)
 		}
 	case <-time.After(10 * time.Second):
 		s.cmd.Process.Kill()
-		s.t.Fatalf("the server did not exit within 10s of Ctrl-C")
+		s.t.Fatalf("the server did not exit within 10s of %s", what)
 	}
 	<-s.done
+	return []byte(s.consoleText())
+}
+
+// consoleText is what the server has printed so far.
+func (s *server) consoleText() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return bytes.Clone(s.console.Bytes())
+	return s.console.String()
+}
+
+// waitForConsole waits until the server has printed text at least n
+// times.
+func (s *server) waitForConsole(text string, n int) {
+	s.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for strings.Count(s.consoleText(), text) < n {
+		if time.Now().After(deadline) {
+			s.t.Fatalf("the server did not print %q %d times within 5 s:\n%s", text, n, s.consoleText())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // exchange connects to the server, sends the request in the given

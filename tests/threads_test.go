@@ -50,7 +50,10 @@ func TestIdleConnectionsHoldThreadsOnlyOnBlockingSockets(t *testing.T) {
 			pid := srv.cmd.Process.Pid
 			before := countFDs(t, pid)
 			openIdleConnections(t, srv.addr, idle)
-			waitForFDs(t, pid, before+idle)
+			want := before + idle
+			if got := fdsWhen(t, pid, func(n int) bool { return n >= want }); got < want {
+				t.Fatalf("the server holds %d descriptors after 5s, want %d: it has not accepted every connection", got, want)
+			}
 
 			// A goroutine that blocks in a system call gives up its thread a
 			// moment later, and the runtime starts another: watch the count
@@ -83,23 +86,6 @@ func openIdleConnections(t *testing.T, addr string, n int) {
 			t.Fatalf("connect to %s: %v", addr, err)
 		}
 		t.Cleanup(func() { conn.Close() })
-	}
-}
-
-// waitForFDs waits up to 5 s until process pid holds at least want
-// descriptors: then it has accepted the connections.
-func waitForFDs(t *testing.T, pid, want int) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		got := countFDs(t, pid)
-		if got >= want {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the server holds %d descriptors after 5s, want %d: it has not accepted every connection", got, want)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 
