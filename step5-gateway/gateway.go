@@ -58,7 +58,7 @@ func newRequest(req request, body []byte, remoteAddr string) (*http.Request, err
 	// becomes a URL: WSGI's PATH_INFO and QUERY_STRING.
 	u, err := url.ParseRequestURI(req.Target)
 	if err != nil {
-		return nil, badRequest("the request-target %q is not a valid URL: %v", req.Target, errors.Unwrap(err))
+		return nil, badRequest("the request-target %s is not a valid URL: %v", excerpt(req.Target), errors.Unwrap(err))
 	}
 	major, minor, _ := http.ParseHTTPVersion(req.Version)
 
