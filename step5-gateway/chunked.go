@@ -38,11 +38,10 @@ const maxChunkFramingBytes = 16 << 10
 // that breaks these rules gets a *requestError with 400, one longer than
 // the limit 413; a stream that ends too soon is a 400 too.
 type chunkedReader struct {
-	r     *bufio.Reader
-	limit int64 // the most body bytes to read
-	read  int64 // body bytes read so far
-	// framing counts the bytes read that are not body data.
-	framing int64
+	r       *bufio.Reader
+	limit   int64 // the most body bytes to read
+	read    int64 // body bytes read so far
+	framing int64 // bytes read that are not body data: size lines, CRLFs, trailer
 	left    int64 // bytes left in the current chunk
 	done    bool  // the last chunk and the trailer have been read
 	err     error // the first error, returned from then on

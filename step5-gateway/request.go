@@ -340,6 +340,19 @@ func checkTransferCoding(version string, codings []string) error {
 	return nil
 }
 
+// expectsContinue reports whether the client waits for 100 Continue
+// before it sends its body: an HTTP/1.1 request that has a body and
+// says "Expect: 100-continue", in any case (RFC 9110, section 10.1.1).
+func (req request) expectsContinue() bool {
+	hasBody := req.ContentLength > 0 || req.Chunked
+	for _, v := range req.values("Expect") {
+		if strings.EqualFold(v, "100-continue") {
+			return hasBody && req.Version == "HTTP/1.1"
+		}
+	}
+	return false
+}
+
 // values returns the values of every header field with this name, in
 // any case: field names are case-insensitive.
 func (req request) values(name string) []string {
