@@ -610,10 +610,19 @@ func orElse(s, fallback string) string {
 	return s
 }
 
+// checkShortReason fails the test when the reason of err would make an
+// error body longer than 1 KiB.
+func checkShortReason(t *testing.T, err error) {
+	t.Helper()
+	if len(err.Error()) > 1<<10-100 {
+		t.Fatalf("the reason is %d bytes, too long for an error body of 1 KiB: %.200q", len(err.Error()), err.Error())
+	}
+}
+
 // FuzzNewRequest feeds the server's parser and then the gateway any
 // bytes. Whatever the client sends, the gateway returns an
-// *http.Request or a *requestError, never panics, and what it passes on
-// says what the request line said.
+// *http.Request or a *requestError with a short reason, never panics,
+// and what it passes on says what the request line said.
 func FuzzNewRequest(f *testing.F) {
 	f.Add("GET /hello?name=ada HTTP/1.1\r\nHost: h\r\n\r\n")
 	f.Add("GET http://example.com:8080/a%20b?c=%zz HTTP/1.1\r\nhost: x\r\nX: 1\r\n\r\n")
@@ -622,6 +631,7 @@ func FuzzNewRequest(f *testing.F) {
 	f.Fuzz(func(t *testing.T, head string) {
 		req, err := parseRequest([]byte(head))
 		if err != nil {
+			checkShortReason(t, err)
 			return
 		}
 		r, err := newRequest(req, strings.NewReader("body"), "127.0.0.1:1")
@@ -630,6 +640,7 @@ func FuzzNewRequest(f *testing.F) {
 			if !errors.As(err, &reqErr) {
 				t.Fatalf("got %T %v, want a *requestError", err, err)
 			}
+			checkShortReason(t, err)
 			return
 		}
 		if r.Method != req.Method || r.RequestURI != req.Target || r.Proto != req.Version || r.ProtoMajor != 1 {
