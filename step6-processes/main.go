@@ -700,8 +700,10 @@ func recvBefore(clientConn int, buffer []byte, deadline time.Time) (int, error) 
 		case syscall.EAGAIN: // the timeout passed with nothing to read
 			return 0, errTimedOut
 		case syscall.EINTR:
-			// A signal came first: try again. (Dead code on Linux: Go's
-			// SA_RESTART has the kernel restart the read; see accept.)
+			// A signal came first: try again. Unlike accept's, this
+			// branch is live: the kernel never restarts a recv on a
+			// socket that has a timeout (SO_RCVTIMEO), SA_RESTART or not
+			// (signal(7); strace shows read(...) = -1 EINTR).
 			continue
 		default:
 			return 0, err
@@ -742,7 +744,10 @@ func sendall(clientConn int, data []byte, deadline time.Time) error {
 			data = data[n:]
 		case syscall.EAGAIN: // the timeout passed and the kernel took nothing
 			return fmt.Errorf("send: %w", errTimedOut)
-		case syscall.EINTR: // dead code on Linux, as in recvBefore
+		case syscall.EINTR:
+			// A signal came before any byte was taken: try again. With
+			// SO_SNDTIMEO set, the kernel does not restart a send, as
+			// it does not restart recvBefore's recv (signal(7)).
 			continue
 		default:
 			return fmt.Errorf("send: %w", err)
