@@ -463,3 +463,75 @@ func cut(reply []byte) []byte {
 	}
 	return reply
 }
+
+// TestStep7AnswersSlowHeadsWith408 is issue 12, item 5: the write
+// deadline is armed when the response starts, not with the read
+// deadline; with equal read and write timeouts, a client that sends half
+// a head still receives its 408. Ten such clients at once, each must.
+func TestStep7AnswersSlowHeadsWith408(t *testing.T) {
+	t.Parallel()
+	const clients = 10
+	srv := startStep(t, "step7-goroutines", "-read-timeout", "300ms", "-write-timeout", "300ms")
+	statuses := make(chan string, clients)
+	for range clients {
+		conn := dial(t, srv.addr)
+		defer conn.Close()
+		conn.SetDeadline(time.Now().Add(attackDeadline))
+		io.WriteString(conn, "GET /hello HTTP/1.1\r\nHost: x\r\n")
+		go func() {
+			reply, err := io.ReadAll(conn)
+			line, _, _ := strings.Cut(string(reply), "\r\n")
+			if line == "" {
+				line = fmt.Sprintf("nothing (%v)", err)
+			}
+			statuses <- line
+		}()
+	}
+	got := 0
+	for range clients {
+		if line := <-statuses; line == "HTTP/1.1 408 Request Timeout" {
+			got++
+		} else {
+			t.Logf("a slow client got %s", line)
+		}
+	}
+	if got != clients {
+		t.Errorf("%d of %d clients that sent half a head received 408, want all: the write deadline must start with the response", got, clients)
+	}
+}
+
+// TestStep7EndsAConnectionWhoseWriteFailed is issue 12, item 4: a client
+// sends 2000 pipelined requests for /count (9 KB each to answer) and
+// reads nothing. Once a write has timed out, the connection must end: the
+// server must not go on "answering" the rest into a dead writer, logging
+// 200 OK for each. Some hundreds fit in the socket buffers before the
+// first write blocks; all 2000 answered means the failure was ignored.
+func TestStep7EndsAConnectionWhoseWriteFailed(t *testing.T) {
+	t.Parallel()
+	const requests = 2000
+	srv := startStep(t, "step7-goroutines", "-write-timeout", "300ms")
+	conn := dialSmallWindow(t, srv.addr)
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(attackDeadline))
+	pipelined := strings.Repeat("GET /count HTTP/1.1\r\nHost: x\r\n\r\n", requests)
+	if _, err := io.WriteString(conn, pipelined); err != nil && !isResetOrClosed(err) {
+		t.Fatalf("send: %v", err)
+	}
+	// The server closes the connection once its write has failed.
+	client := conn.LocalAddr().String()
+	closing := "Closing connection from " + client
+	deadline := time.Now().Add(attackDeadline)
+	for !strings.Contains(srv.consoleText(), closing) && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	console := srv.consoleText()
+	answered := strings.Count(console, client+": GET /count HTTP/1.1 -> 200 OK")
+	if !strings.Contains(console, closing) {
+		t.Errorf("%s after a client that reads nothing sent %d requests, the server still holds its connection, and has logged 200 OK for %d of them; want the connection closed at the first failed write", attackDeadline, requests, answered)
+		return
+	}
+	t.Logf("the server answered %d of %d pipelined requests before it closed the connection", answered, requests)
+	if answered >= requests {
+		t.Errorf("the server logged 200 OK for all %d pipelined requests of a client that reads nothing, want it to stop at the first failed write", requests)
+	}
+}
