@@ -304,7 +304,9 @@ func isRequestError(err error) bool {
 // A request that could not be read or parsed gets the error's status and
 // a one-line reason; a method other than GET and HEAD gets 501; a known
 // path gets 200 and an echo of what the server understood; any other
-// path gets 404.
+// path gets 404. An error body quotes at most an excerpt of what the
+// client sent, so that it stays short (under 1 KiB) whatever the input:
+// a long answer would take long to send to a client that reads slowly.
 func route(req request, err error) (status, body string) {
 	if err != nil {
 		code := http.StatusBadRequest
@@ -320,14 +322,14 @@ func route(req request, err error) (status, body string) {
 	// 405 says that this path takes other methods, and none does.
 	if req.Method != "GET" && req.Method != "HEAD" {
 		status = statusLine(http.StatusNotImplemented)
-		return status, status + ": this server answers GET and HEAD only, not " + req.Method + "\n"
+		return status, status + ": this server answers GET and HEAD only, not " + excerpt(req.Method) + "\n"
 	}
 	switch req.Path {
 	case "/", "/hello":
 		return statusLine(http.StatusOK), responseBody + "\n\n" + req.describe()
 	default:
 		status = statusLine(http.StatusNotFound)
-		return status, status + ": there is no page at " + req.Path + "\n"
+		return status, status + ": there is no page at " + excerpt(req.Path) + "\n"
 	}
 }
 

@@ -59,13 +59,13 @@ func TestRouteAnswersErrorsAndUnknownPaths(t *testing.T) {
 			name:       "answers 404 for a path it does not know",
 			req:        request{Method: "GET", Target: "/favicon.ico", Path: "/favicon.ico", Version: "HTTP/1.1"},
 			wantStatus: "404 Not Found",
-			wantBody:   "404 Not Found: there is no page at /favicon.ico\n",
+			wantBody:   "404 Not Found: there is no page at \"/favicon.ico\"\n",
 		},
 		{
 			name:       "answers 404 for a path that only starts like a known one",
 			req:        request{Method: "GET", Target: "/hello/world", Path: "/hello/world", Version: "HTTP/1.1"},
 			wantStatus: "404 Not Found",
-			wantBody:   "404 Not Found: there is no page at /hello/world\n",
+			wantBody:   "404 Not Found: there is no page at \"/hello/world\"\n",
 		},
 		{
 			name:       "answers 400 with the reason to a bad request",
@@ -420,6 +420,53 @@ func TestRouteAnswers501ToMethodsOtherThanGetAndHead(t *testing.T) {
 			status, body := route(request{Method: method, Path: "/hello", Version: "HTTP/1.1"}, nil)
 			if status != "501 Not Implemented" || !strings.Contains(body, method) {
 				t.Errorf("got %q, %q; want 501 Not Implemented naming %s", status, body, method)
+			}
+		})
+	}
+}
+
+// maxErrorBodyBytes is the most an error answer's body may weigh,
+// whatever the client sent: the answer must reach even a client that
+// reads slowly, within the write timeout.
+const maxErrorBodyBytes = 1 << 10
+
+func TestErrorBodiesStayShortWhateverTheInput(t *testing.T) {
+	// Each input is as long as the limits let it be (8 KiB for the
+	// request line, 64 KiB for the head) and breaks one rule whose reason
+	// quotes the client's bytes.
+	const ok = "GET / HTTP/1.1\r\nHost: h\r\n"
+	line := func(n int, c string) string { return strings.Repeat(c, n) }
+	longPath := "/" + line(maxRequestLineBytes-len("GET / HTTP/1.1"), "a")
+	tests := []struct {
+		name  string
+		input string
+	}{
+		{"a 60 KB header line of control bytes", ok + "X: " + line(60<<10, "\x01") + "\r\n\r\n"},
+		{"a 60 KB header line without a colon", ok + line(60<<10, "a") + "\r\n\r\n"},
+		{"a 60 KB header name that is not a token", ok + line(60<<10, "(") + ": v\r\n\r\n"},
+		{"a 60 KB folded header line", ok + " " + line(60<<10, "a") + "\r\n\r\n"},
+		{"a 60 KB header line with whitespace before its colon", ok + line(60<<10, "a") + " : v\r\n\r\n"},
+		{"a 60 KB Host that is not a host name", "GET / HTTP/1.1\r\nHost: " + line(60<<10, "<") + "\r\n\r\n"},
+		{"a 60 KB Content-Length that is not a number", ok + "Content-Length: " + line(60<<10, "x") + "\r\n\r\n"},
+		{"two 30 KB Content-Length fields that disagree", ok + "Content-Length: " + line(30<<10, "1") + "\r\nContent-Length: " + line(30<<10, "2") + "\r\n\r\n"},
+		{"an 8 KB request line of two words", "GET " + longPath + "\r\n\r\n"},
+		{"an 8 KB method that is not a token", line(maxRequestLineBytes-len(" / HTTP/1.1"), "(") + " / HTTP/1.1\r\n\r\n"},
+		{"an 8 KB version", "GET / " + line(maxRequestLineBytes-len("GET / "), "H") + "\r\n\r\n"},
+		{"an 8 KB target with a byte that must be encoded", "GET /\x80" + longPath[2:] + " HTTP/1.1\r\n\r\n"},
+		{"an 8 KB target with a bad percent escape", "GET /%zz" + longPath[4:] + " HTTP/1.1\r\n\r\n"},
+		{"an 8 KB target that is not a path", "GET " + longPath[1:] + "a HTTP/1.1\r\n\r\n"},
+		{"an 8 KB absolute URL with a bad host", "GET http://" + line(maxRequestLineBytes-len("GET http:// HTTP/1.1"), "<") + " HTTP/1.1\r\n\r\n"},
+		{"an 8 KB path that is not a page", "GET " + longPath + " HTTP/1.1\r\nHost: h\r\n\r\n"},
+		{"an 8 KB method that this server does not implement", line(maxRequestLineBytes-len(" / HTTP/1.1"), "A") + " / HTTP/1.1\r\nHost: h\r\n\r\n"},
+	}
+	for _, tt := range tests {
+		t.Run("answers "+tt.name+" with a body under 1 KiB", func(t *testing.T) {
+			status, body := route(parseRequest([]byte(tt.input)))
+			if strings.HasPrefix(status, "200") {
+				t.Fatalf("got %s, want an error answer", status)
+			}
+			if len(body) >= maxErrorBodyBytes {
+				t.Errorf("got a %s body of %d bytes, want under %d: %.200q...", status, len(body), maxErrorBodyBytes, body)
 			}
 		})
 	}

@@ -56,6 +56,19 @@ type requestError struct {
 // Error returns the reason.
 func (e *requestError) Error() string { return e.reason }
 
+// excerptBytes bounds how much of a client's input an error message
+// quotes: a reason must stay short, however long the bad line.
+const excerptBytes = 100
+
+// excerpt quotes s for an error message: all of it when it is short,
+// else its first excerptBytes bytes and how long it was.
+func excerpt(s string) string {
+	if len(s) <= excerptBytes {
+		return strconv.Quote(s)
+	}
+	return strconv.Quote(s[:excerptBytes]) + fmt.Sprintf("... (%d bytes)", len(s))
+}
+
 // badRequest makes the error for a request that breaks HTTP's syntax.
 func badRequest(format string, args ...any) *requestError {
 	return &requestError{http.StatusBadRequest, fmt.Sprintf(format, args...)}
@@ -106,7 +119,7 @@ func parseRequest(data []byte) (request, error) {
 		// A CR, NUL or other control byte inside a line could smuggle a
 		// line end past one reader and not another: refuse them all.
 		if c := strings.IndexFunc(lines[i], isControl); c >= 0 {
-			return request{}, badRequest("the line %q holds the control character %q", lines[i], lines[i][c])
+			return request{}, badRequest("the line %s holds the control character %q", excerpt(lines[i]), lines[i][c])
 		}
 	}
 	if len(lines)-1 > maxHeaderFields {
@@ -138,15 +151,15 @@ func parseRequest(data []byte) (request, error) {
 func parseRequestLine(line string) (request, error) {
 	parts := strings.Split(line, " ")
 	if len(parts) != 3 {
-		return request{}, badRequest("the request line %q is not METHOD, target and version separated by single spaces", line)
+		return request{}, badRequest("the request line %s is not METHOD, target and version separated by single spaces", excerpt(line))
 	}
 	req := request{Method: parts[0], Target: parts[1], Version: parts[2]}
 
 	if !isToken(req.Method) {
-		return request{}, badRequest("the method %q is not a token (letters, digits and a few symbols)", req.Method)
+		return request{}, badRequest("the method %s is not a token (letters, digits and a few symbols)", excerpt(req.Method))
 	}
 	if !isHTTPVersion(req.Version) {
-		return request{}, badRequest("%q is not an HTTP version such as HTTP/1.1", req.Version)
+		return request{}, badRequest("%s is not an HTTP version such as HTTP/1.1", excerpt(req.Version))
 	}
 	// This server speaks HTTP/1.0 and HTTP/1.1. A later 1.x is answered
 	// as 1.1; another major version (HTTP/2.0, HTTP/0.9) is not spoken
@@ -175,7 +188,7 @@ func checkHost(req request) error {
 	case len(hosts) > 1:
 		return badRequest("the request has %d Host header fields; it must have one", len(hosts))
 	case len(hosts) == 1 && !isAuthority(hosts[0]):
-		return badRequest("the Host %q is not a host name or address with an optional port", hosts[0])
+		return badRequest("the Host %s is not a host name or address with an optional port", excerpt(hosts[0]))
 	}
 	return nil
 }
@@ -229,16 +242,16 @@ func bodyLength(req request) (int, error) {
 	}
 	for _, v := range lengths {
 		if v != lengths[0] {
-			return 0, badRequest("the Content-Length fields disagree: %q and %q", lengths[0], v)
+			return 0, badRequest("the Content-Length fields disagree: %s and %s", excerpt(lengths[0]), excerpt(v))
 		}
 	}
 	v := lengths[0]
 	if v == "" || len(v) > 18 || strings.Trim(v, "0123456789") != "" {
-		return 0, badRequest("the Content-Length %q is not a number of bytes", v)
+		return 0, badRequest("the Content-Length %s is not a number of bytes", excerpt(v))
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil { // too big for an int on this machine
-		return 0, badRequest("the Content-Length %q is too large", v)
+		return 0, badRequest("the Content-Length %s is too large", excerpt(v))
 	}
 	return n, nil
 }
@@ -262,11 +275,11 @@ func (req request) values(name string) []string {
 func targetPath(target string) (string, error) {
 	for _, c := range []byte(target) {
 		if c <= ' ' || c >= 0x7f || c == '#' {
-			return "", badRequest("the request-target %q holds the byte 0x%02x, which must be percent-encoded", target, c)
+			return "", badRequest("the request-target %s holds the byte 0x%02x, which must be percent-encoded", excerpt(target), c)
 		}
 	}
 	if !validPercents(target) {
-		return "", badRequest("the request-target %q has a %% that is not followed by two hexadecimal digits", target)
+		return "", badRequest("the request-target %s has a %% that is not followed by two hexadecimal digits", excerpt(target))
 	}
 	switch {
 	case strings.HasPrefix(target, "/"):
@@ -284,11 +297,11 @@ func targetPath(target string) (string, error) {
 		}
 		host, port, hasPort := strings.Cut(authority, ":")
 		if host == "" || !isAuthority(authority) || hasPort && strings.Trim(port, "0123456789") != "" {
-			return "", badRequest("the request-target %q has no valid host after ://", target)
+			return "", badRequest("the request-target %s has no valid host after ://", excerpt(target))
 		}
 		return path, nil
 	default:
-		return "", badRequest("the request-target %q is neither a path starting with / nor an absolute URL", target)
+		return "", badRequest("the request-target %s is neither a path starting with / nor an absolute URL", excerpt(target))
 	}
 }
 
@@ -297,17 +310,17 @@ func targetPath(target string) (string, error) {
 // part of it.
 func parseHeaderField(line string) (headerField, error) {
 	if line != "" && (line[0] == ' ' || line[0] == '\t') {
-		return headerField{}, badRequest("the header line %q starts with whitespace (obsolete line folding)", line)
+		return headerField{}, badRequest("the header line %s starts with whitespace (obsolete line folding)", excerpt(line))
 	}
 	name, value, found := strings.Cut(line, ":")
 	if !found {
-		return headerField{}, badRequest("the header line %q has no colon", line)
+		return headerField{}, badRequest("the header line %s has no colon", excerpt(line))
 	}
 	if trimmed := strings.TrimRight(name, " \t"); trimmed != name && isToken(trimmed) {
-		return headerField{}, badRequest("the header line %q has whitespace before its colon", line)
+		return headerField{}, badRequest("the header line %s has whitespace before its colon", excerpt(line))
 	}
 	if !isToken(name) {
-		return headerField{}, badRequest("the header name %q is not a token (no spaces, and none before the colon)", name)
+		return headerField{}, badRequest("the header name %s is not a token (no spaces, and none before the colon)", excerpt(name))
 	}
 	return headerField{Name: name, Value: strings.Trim(value, " \t")}, nil
 }

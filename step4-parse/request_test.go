@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -448,5 +449,26 @@ func TestFirefoxRequestIsTheFixture(t *testing.T) {
 	require.NoError(t, err)
 	if diff := cmp.Diff(string(fixture), firefoxRequest); diff != "" {
 		t.Errorf("firefoxRequest differs from tests/testdata/requests/firefox.http (-fixture +here):\n%s", diff)
+	}
+}
+
+func TestExcerpt(t *testing.T) {
+	long := strings.Repeat("a", excerptBytes) + "bcd"
+	tests := []struct {
+		name string
+		s    string
+		want string
+	}{
+		{"quotes a short string whole", "GET /", `"GET /"`},
+		{"quotes a string of exactly excerptBytes bytes whole", long[:excerptBytes], strconv.Quote(long[:excerptBytes])},
+		{"quotes the first excerptBytes bytes of a longer string and says how long it was", long, strconv.Quote(long[:excerptBytes]) + "... (103 bytes)"},
+		{"escapes control bytes, as %q does", "a\x01\r\n", `"a\x01\r\n"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := excerpt(tt.s); got != tt.want {
+				t.Errorf("excerpt(%q) = %s, want %s", tt.s, got, tt.want)
+			}
+		})
 	}
 }
