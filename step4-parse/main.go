@@ -10,8 +10,10 @@
 // for / and /hello, 404 for any other path, 501 for a method other than
 // GET and HEAD, and for a request it cannot or will not take, the status
 // that says why (400, 408, 413, 414, 431, 505) with the reason in one
-// line. Every limit is named, and a client has -read-timeout to send its
-// whole request, so that no client can take the server down.
+// line. Every limit is named, a client has -read-timeout to send its
+// whole request and -write-timeout to take the whole answer, and an
+// error answer quotes at most a short excerpt of the request, so that no
+// client can take the server down.
 //
 // Run it, then open http://localhost:8888/hello?name=you in a browser, or:
 //
@@ -52,9 +54,10 @@ const responseBody = "Hello, World!"
 func main() {
 	addr := flag.String("addr", ":8888", "`host:port` to listen on; an empty host means every interface, port 0 lets the kernel choose")
 	readTimeout := flag.Duration("read-timeout", 10*time.Second, "how long a client may take to send its whole request")
+	writeTimeout := flag.Duration("write-timeout", 10*time.Second, "how long a client may take to receive a whole response")
 	flag.Parse()
 
-	if err := serveForever(*addr, *readTimeout); err != nil {
+	if err := serveForever(*addr, *readTimeout, *writeTimeout); err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
 		os.Exit(1)
 	}
@@ -62,7 +65,7 @@ func main() {
 
 // serveForever opens the listening socket and serves one client after
 // another until the process is interrupted.
-func serveForever(addr string, readTimeout time.Duration) error {
+func serveForever(addr string, readTimeout, writeTimeout time.Duration) error {
 	listenSocket, err := createListenSocket(addr)
 	if err != nil {
 		return err
@@ -88,7 +91,7 @@ func serveForever(addr string, readTimeout time.Duration) error {
 			}
 			continue
 		}
-		handleRequest(clientConn, clientAddr, readTimeout)
+		handleRequest(clientConn, clientAddr, readTimeout, writeTimeout)
 	}
 }
 
@@ -138,7 +141,7 @@ func createListenSocket(addr string) (int, error) {
 
 // handleRequest serves one client: it reads the request's head, prints
 // it, parses it and answers what it understood.
-func handleRequest(clientConn int, clientAddr syscall.Sockaddr, readTimeout time.Duration) {
+func handleRequest(clientConn int, clientAddr syscall.Sockaddr, readTimeout, writeTimeout time.Duration) {
 	// close hangs up: the kernel sends the client a FIN (a RST instead,
 	// if bytes the client sent are still unread), and the descriptor
 	// number is free to be used again.
@@ -204,14 +207,19 @@ func handleRequest(clientConn int, clientAddr syscall.Sockaddr, readTimeout time
 		response = response[:len(response)-len(body)]
 	}
 
+	// The answer has a deadline too: a client that reads nothing would
+	// otherwise keep send waiting for room in the socket's buffer for
+	// ever, and every other client waiting behind it. A client that has
+	// not taken the whole answer by then loses the connection.
 	// Python: client_connection.sendall(http_response)
-	if err := sendall(clientConn, response); err != nil {
+	if err := sendall(clientConn, response, time.Now().Add(writeTimeout)); err != nil {
 		fmt.Fprintln(os.Stderr, "sendall:", err)
+		return
 	}
 }
 
 // errTimedOut says that the deadline passed before the client sent all
-// that the server waited for.
+// that the server waited for, or took all that the server sent.
 var errTimedOut = errors.New("timed out")
 
 // recvHead reads from the client until the empty line that ends the
@@ -285,7 +293,12 @@ func recvBefore(clientConn int, buffer []byte, deadline time.Time) (int, error) 
 			return n, nil
 		case syscall.EAGAIN: // the timeout passed with nothing to read
 			return 0, errTimedOut
-		case syscall.EINTR: // a signal came first: try again
+		case syscall.EINTR:
+			// A signal came first: try again. Go installs its signal
+			// handlers with SA_RESTART, but the kernel never restarts a
+			// socket call that has a timeout: it fails with EINTR
+			// (signal(7)), as strace shows when a signal reaches the
+			// thread blocked in this read.
 			continue
 		default:
 			return 0, err
@@ -360,20 +373,54 @@ func makeResponse(status, body string) []byte {
 		body)
 }
 
-// sendall writes all of data to the socket, as Python's socket.sendall
-// does. One send may take only part of it (the kernel copies what fits
-// in the socket's send buffer, or a signal cuts the call short) and
-// returns how much it took, so sendall loops until every byte is out.
-// (send with no flags is the write system call.)
-func sendall(clientConn int, data []byte) error {
+// sendall writes all of data to the socket before the deadline, as
+// Python's socket.sendall does when the socket has a timeout. On a
+// blocking socket Linux's send waits until the kernel has taken every
+// byte; it returns a short count only when a signal comes after part was
+// sent, when the send timeout SO_SNDTIMEO passes, or on a non-blocking
+// socket (send(2), signal(7)). sendBefore sets SO_SNDTIMEO, so one send
+// may take only part of data, and sendall loops until every byte is out
+// or the deadline has passed.
+func sendall(clientConn int, data []byte, deadline time.Time) error {
 	for len(data) > 0 {
-		n, err := syscall.Write(clientConn, data)
+		n, err := sendBefore(clientConn, data, deadline)
 		if err != nil {
 			return fmt.Errorf("send: %w", err)
 		}
 		data = data[n:]
 	}
 	return nil
+}
+
+// sendBefore is one send that gives up at the deadline, as recvBefore is
+// one recv. The socket option SO_SNDTIMEO tells the kernel how long a
+// send may wait for room in the socket's send buffer, which fills when
+// the client does not read; the server sets it to the time left before
+// each call, so that a client reading one byte at a time cannot stretch
+// the deadline. (send with no flags is the write system call.)
+func sendBefore(clientConn int, data []byte, deadline time.Time) (int, error) {
+	for {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return 0, errTimedOut
+		}
+		// A timeout of zero would mean "wait forever": wait at least 1µs.
+		timeout := syscall.NsecToTimeval(max(left, time.Microsecond).Nanoseconds())
+		if err := syscall.SetsockoptTimeval(clientConn, syscall.SOL_SOCKET, syscall.SO_SNDTIMEO, &timeout); err != nil {
+			return 0, fmt.Errorf("setsockopt SO_SNDTIMEO: %w", err)
+		}
+		n, err := syscall.Write(clientConn, data)
+		switch err {
+		case nil:
+			return n, nil
+		case syscall.EAGAIN: // the timeout passed before the kernel took a byte
+			return 0, errTimedOut
+		case syscall.EINTR: // a signal came before the kernel took a byte (see recvBefore)
+			continue
+		default:
+			return 0, err
+		}
+	}
 }
 
 // parseAddr turns "host:port" into the address structure that bind

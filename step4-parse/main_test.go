@@ -228,6 +228,15 @@ func closeOnce(t *testing.T, fd int) func() {
 // so that recvHead returns, and stop then fails the test.
 func watchRecv(t *testing.T, server int) (stop func()) {
 	t.Helper()
+	return watchCall(t, server, "recvHead was still reading", "bytes that the client would never send")
+}
+
+// watchCall guards a call on fd that might wait forever: if the returned
+// stop is not called within a second, it shuts the socket down, so that
+// the call returns, and stop then fails the test with "doing after 1s,
+// waiting for what".
+func watchCall(t *testing.T, fd int, doing, what string) (stop func()) {
+	t.Helper()
 	const limit = time.Second
 	var (
 		mu      sync.Mutex
@@ -239,7 +248,7 @@ func watchRecv(t *testing.T, server int) (stop func()) {
 		defer mu.Unlock()
 		if !stopped {
 			fired = true
-			syscall.Shutdown(server, syscall.SHUT_RDWR)
+			syscall.Shutdown(fd, syscall.SHUT_RDWR)
 		}
 	})
 	return func() {
@@ -249,7 +258,7 @@ func watchRecv(t *testing.T, server int) (stop func()) {
 		defer mu.Unlock()
 		stopped = true
 		if fired {
-			t.Errorf("recvHead was still reading after %v, waiting for bytes that the client would never send", limit)
+			t.Errorf("%s after %v, waiting for %s", doing, limit, what)
 		}
 	}
 }
@@ -467,6 +476,65 @@ func TestErrorBodiesStayShortWhateverTheInput(t *testing.T) {
 			}
 			if len(body) >= maxErrorBodyBytes {
 				t.Errorf("got a %s body of %d bytes, want under %d: %.200q...", status, len(body), maxErrorBodyBytes, body)
+			}
+		})
+	}
+}
+
+func TestSendallGivesUpAtTheDeadline(t *testing.T) {
+	// The server's send buffer is small and the client reads nothing, or
+	// stops reading: the kernel soon has no room for more of the payload,
+	// and a send without a timeout would wait for ever.
+	const (
+		bufferSize = 4096
+		timeout    = 200 * time.Millisecond
+	)
+	payload := bytes.Repeat([]byte("x"), 1<<20)
+	tests := []struct {
+		name      string
+		readFirst int // bytes the client reads before it stops reading; -1 reads all
+		wantErr   error
+	}{
+		{"returns a timeout error when the client reads nothing", 0, errTimedOut},
+		{"returns a timeout error when the client stops reading half way", len(payload) / 2, errTimedOut},
+		{"sends every byte to a client that reads them all", -1, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			server, client, _, _ := socketPair(t)
+			require.NoError(t, syscall.SetsockoptInt(server, syscall.SOL_SOCKET, syscall.SO_SNDBUF, bufferSize), "setsockopt SO_SNDBUF")
+			require.NoError(t, syscall.SetsockoptInt(client, syscall.SOL_SOCKET, syscall.SO_RCVBUF, bufferSize), "setsockopt SO_RCVBUF")
+
+			read := make(chan int, 1)
+			go func() {
+				total, buffer := 0, make([]byte, 64<<10)
+				for tt.readFirst < 0 || total < tt.readFirst {
+					want := len(buffer)
+					if tt.readFirst >= 0 {
+						want = min(want, tt.readFirst-total)
+					}
+					n, err := syscall.Read(client, buffer[:want])
+					if err == syscall.EINTR {
+						continue
+					}
+					if err != nil || n == 0 {
+						break
+					}
+					total += n
+				}
+				read <- total
+			}()
+
+			stop := watchCall(t, server, "sendall was still sending", "room that the client would never make")
+			err := sendall(server, payload, time.Now().Add(timeout))
+			stop()
+			syscall.Shutdown(server, syscall.SHUT_WR) // a client still reading sees the end
+			got := <-read
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("sendall: got error %v, want %v", err, tt.wantErr)
+			}
+			if tt.readFirst < 0 && got != len(payload) {
+				t.Errorf("the client read %d bytes, want %d", got, len(payload))
 			}
 		})
 	}
