@@ -76,7 +76,8 @@ func badRequest(format string, args ...any) *requestError {
 
 // endOfHead returns the index just past the empty line that ends the
 // head in data, or -1 when data does not hold one yet. Lines end in
-// CRLF; a bare LF is tolerated, as RFC 9112 allows.
+// CRLF, or all in a bare LF, as RFC 9112 allows (parseRequest refuses a
+// head that mixes the two).
 func endOfHead(data []byte) int {
 	end := -1
 	// The empty line is a line end followed by another: "\r\n\r\n" (in
@@ -110,10 +111,16 @@ func parseRequest(data []byte) (request, error) {
 		return request{}, &requestError{http.StatusRequestHeaderFieldsTooLarge,
 			fmt.Sprintf("the request's head is longer than %d bytes", maxHeadBytes)}
 	}
-	// Split the head into lines, without their line ends; the last two
-	// elements are the empty line and what follows it.
+	// Split the head into lines at each LF; the last element is what
+	// follows the LF of the empty line, which is nothing. Every line, the
+	// empty one included, must end the same way; then the empty line
+	// goes, and each line loses the CR of its CRLF.
 	lines := strings.Split(string(data[:end]), "\n")
-	lines = lines[:len(lines)-2]
+	lines = lines[:len(lines)-1]
+	if err := checkLineEnds(lines); err != nil {
+		return request{}, err
+	}
+	lines = lines[:len(lines)-1]
 	for i, line := range lines {
 		lines[i] = strings.TrimSuffix(line, "\r")
 		// A CR, NUL or other control byte inside a line could smuggle a
@@ -145,6 +152,27 @@ func parseRequest(data []byte) (request, error) {
 		return request{}, err
 	}
 	return req, nil
+}
+
+// checkLineEnds refuses a head whose lines (split at LF, so that a line
+// that ended in CRLF still ends in CR) do not all end the same way. RFC
+// 9112 (section 2.2) lets a recipient take a bare LF for a line end, and
+// this server does, so that a request typed into nc works; but only when
+// every line of the head, the empty line included, ends in a bare LF. A
+// head that mixes them is refused: a proxy in front of the server that
+// ends lines at CRLF alone would read "Dummy: x\nContent-Length: 23\r\n"
+// as one field, and the two would not agree on where the request ends.
+func checkLineEnds(lines []string) error {
+	crlf := 0
+	for _, line := range lines {
+		if strings.HasSuffix(line, "\r") {
+			crlf++
+		}
+	}
+	if crlf != 0 && crlf != len(lines) {
+		return badRequest("the head mixes CRLF and bare LF line ends")
+	}
+	return nil
 }
 
 // parseRequestLine takes apart "METHOD SP request-target SP HTTP-version".

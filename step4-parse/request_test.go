@@ -112,11 +112,6 @@ func TestParseRequest(t *testing.T) {
 			want:  request{Method: "GET", Target: "/hello", Path: "/hello", Version: "HTTP/1.1", Headers: []headerField{{"Host", "localhost"}}},
 		},
 		{
-			name:  "accepts a mix of CRLF and bare LF line ends",
-			input: "GET / HTTP/1.0\r\nHost: localhost\nAccept: */*\r\n\n",
-			want:  request{Method: "GET", Target: "/", Path: "/", Version: "HTTP/1.0", Headers: []headerField{{"Host", "localhost"}, {"Accept", "*/*"}}},
-		},
-		{
 			name:  "trims spaces and tabs around a header value but keeps those inside it",
 			input: "GET / HTTP/1.1\r\nHost: h\r\nUser-Agent: \t curl/8.5  (test) \t\r\nX-Empty:\r\nX-Tight:value\r\n\r\n",
 			want: request{Method: "GET", Target: "/", Path: "/", Version: "HTTP/1.1", Headers: []headerField{
@@ -170,6 +165,7 @@ func TestParseRequestRejects(t *testing.T) {
 		badName       = "the header name"
 		folding       = "obsolete line folding"
 		unfinished    = "ended before the empty line"
+		mixedEnds     = "mixes CRLF and bare LF line ends"
 		tooLong       = "longer than"
 	)
 	tests := []struct {
@@ -200,6 +196,11 @@ func TestParseRequestRejects(t *testing.T) {
 		{"a header line that starts with a space (obsolete folding)", "GET / HTTP/1.1\r\nX-Long: one\r\n two\r\n\r\n", http.StatusBadRequest, folding},
 		{"a header line that starts with a tab (obsolete folding)", "GET / HTTP/1.1\r\nX-Long: one\r\n\ttwo: three\r\n\r\n", http.StatusBadRequest, folding},
 		{"whitespace between the request line and the first header", "GET / HTTP/1.1\r\n Host: localhost\r\n\r\n", http.StatusBadRequest, folding},
+		{"a CRLF head with a header line that ends in a bare LF", "GET / HTTP/1.1\r\nHost: h\r\nDummy: x\nContent-Length: 23\r\n\r\n", http.StatusBadRequest, mixedEnds},
+		{"a CRLF head whose empty line is a bare LF", "GET / HTTP/1.1\r\nHost: h\r\n\n", http.StatusBadRequest, mixedEnds},
+		{"a bare LF head whose empty line is a CRLF", "GET / HTTP/1.1\nHost: h\n\r\n", http.StatusBadRequest, mixedEnds},
+		{"a request line that ends in a bare LF before CRLF header lines", "GET / HTTP/1.1\nHost: h\r\n\r\n", http.StatusBadRequest, mixedEnds},
+		{"a mix of line ends in an HTTP/1.0 head", "GET / HTTP/1.0\r\nHost: localhost\nAccept: */*\r\n\n", http.StatusBadRequest, mixedEnds},
 		{"a request that ends before the empty line", "GET / HTTP/1.1\r\nHost: localhost\r\n", http.StatusBadRequest, unfinished},
 		{"a request line with no line end", "GET / HTTP/1.1", http.StatusBadRequest, unfinished},
 		{"nothing at all", "", http.StatusBadRequest, unfinished},
