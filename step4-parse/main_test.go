@@ -301,6 +301,11 @@ func TestRecvHead(t *testing.T) {
 			want:   "GET / HTTP/1.1\r\n\r\n",
 		},
 		{
+			name:   "reads on past one empty line before the request line, as parseRequest ignores it",
+			pieces: []string{"\r\n", "GET / HTTP/1.1\r\nHost: x\r\n\r\n"},
+			want:   "\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n",
+		},
+		{
 			name:   "keeps the bytes that came after the empty line in the same read",
 			pieces: []string{"POST / HTTP/1.1\r\n\r\nname=you"},
 			want:   "POST / HTTP/1.1\r\n\r\nname=you",

@@ -78,6 +78,12 @@ func badRequest(format string, args ...any) *requestError {
 // head in data, or -1 when data does not hold one yet. Lines end in
 // CRLF, or all in a bare LF, as RFC 9112 allows (parseRequest refuses a
 // head that mixes the two).
+//
+// One empty line at the very start of data, which parseRequest ignores,
+// is not taken for the end: the empty line that ends the head is a line
+// end followed by another, and the first line of data has no line end
+// before it. A second empty line at the start is the end of an empty
+// head, which parseRequest refuses.
 func endOfHead(data []byte) int {
 	end := -1
 	// The empty line is a line end followed by another: "\r\n\r\n" (in
@@ -98,7 +104,14 @@ func endOfHead(data []byte) int {
 // It is a pure function of its input, so that it can be tested without
 // a network.
 func parseRequest(data []byte) (request, error) {
-	firstLine, _, _ := bytes.Cut(data, []byte("\n"))
+	// One empty line before the request line is ignored, as RFC 9112
+	// (section 2.2) asks of a server: some clients send a CRLF after a
+	// POST body. Not two: a head must not be made of empty lines.
+	start := emptyLineAt(data)
+	if start > 0 && emptyLineAt(data[start:]) > 0 {
+		return request{}, badRequest("the request starts with two empty lines; a server ignores only one before its request line")
+	}
+	firstLine, _, _ := bytes.Cut(data[start:], []byte("\n"))
 	if len(bytes.TrimSuffix(firstLine, []byte("\r"))) > maxRequestLineBytes {
 		return request{}, &requestError{http.StatusRequestURITooLong,
 			fmt.Sprintf("the request line is longer than %d bytes", maxRequestLineBytes)}
@@ -115,7 +128,7 @@ func parseRequest(data []byte) (request, error) {
 	// follows the LF of the empty line, which is nothing. Every line, the
 	// empty one included, must end the same way; then the empty line
 	// goes, and each line loses the CR of its CRLF.
-	lines := strings.Split(string(data[:end]), "\n")
+	lines := strings.Split(string(data[start:end]), "\n")
 	lines = lines[:len(lines)-1]
 	if err := checkLineEnds(lines); err != nil {
 		return request{}, err
@@ -152,6 +165,18 @@ func parseRequest(data []byte) (request, error) {
 		return request{}, err
 	}
 	return req, nil
+}
+
+// emptyLineAt returns the length of the empty line that data starts
+// with: 2 for a CRLF, 1 for a bare LF, 0 when data starts otherwise.
+func emptyLineAt(data []byte) int {
+	switch {
+	case bytes.HasPrefix(data, []byte("\r\n")):
+		return 2
+	case bytes.HasPrefix(data, []byte("\n")):
+		return 1
+	}
+	return 0
 }
 
 // checkLineEnds refuses a head whose lines (split at LF, so that a line

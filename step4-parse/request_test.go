@@ -112,6 +112,21 @@ func TestParseRequest(t *testing.T) {
 			want:  request{Method: "GET", Target: "/hello", Path: "/hello", Version: "HTTP/1.1", Headers: []headerField{{"Host", "localhost"}}},
 		},
 		{
+			name:  "ignores one empty line before the request line",
+			input: "\r\nGET /hello HTTP/1.1\r\nHost: h\r\n\r\n",
+			want:  request{Method: "GET", Target: "/hello", Path: "/hello", Version: "HTTP/1.1", Headers: []headerField{{"Host", "h"}}},
+		},
+		{
+			name:  "ignores one bare LF before the request line",
+			input: "\nGET /hello HTTP/1.1\nHost: h\n\n",
+			want:  request{Method: "GET", Target: "/hello", Path: "/hello", Version: "HTTP/1.1", Headers: []headerField{{"Host", "h"}}},
+		},
+		{
+			name:  "does not count the line end of the ignored empty line against the head's",
+			input: "\nGET /hello HTTP/1.1\r\nHost: h\r\n\r\n",
+			want:  request{Method: "GET", Target: "/hello", Path: "/hello", Version: "HTTP/1.1", Headers: []headerField{{"Host", "h"}}},
+		},
+		{
 			name:  "trims spaces and tabs around a header value but keeps those inside it",
 			input: "GET / HTTP/1.1\r\nHost: h\r\nUser-Agent: \t curl/8.5  (test) \t\r\nX-Empty:\r\nX-Tight:value\r\n\r\n",
 			want: request{Method: "GET", Target: "/", Path: "/", Version: "HTTP/1.1", Headers: []headerField{
@@ -166,6 +181,7 @@ func TestParseRequestRejects(t *testing.T) {
 		folding       = "obsolete line folding"
 		unfinished    = "ended before the empty line"
 		mixedEnds     = "mixes CRLF and bare LF line ends"
+		twoEmpty      = "ignores only one"
 		tooLong       = "longer than"
 	)
 	tests := []struct {
@@ -174,7 +190,10 @@ func TestParseRequestRejects(t *testing.T) {
 		wantStatus int
 		reasonHas  string // a phrase of the reason, to show which rule caught it
 	}{
-		{"an empty request line", "\r\n\r\n", http.StatusBadRequest, notThreeParts},
+		{"an empty request line", "\r\n\r\n", http.StatusBadRequest, twoEmpty},
+		{"two empty lines before the request line", "\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n", http.StatusBadRequest, twoEmpty},
+		{"two bare LFs before the request line", "\n\nGET / HTTP/1.1\nHost: h\n\n", http.StatusBadRequest, twoEmpty},
+		{"a request line that is only spaces", " \r\n\r\n", http.StatusBadRequest, notThreeParts},
 		{"a request line of two parts", "GET /\r\n\r\n", http.StatusBadRequest, notThreeParts},
 		{"a request line of four parts", "GET / HTTP/1.1 extra\r\n\r\n", http.StatusBadRequest, notThreeParts},
 		{"a request line with a double space", "GET  / HTTP/1.1\r\n\r\n", http.StatusBadRequest, notThreeParts},
@@ -319,6 +338,8 @@ func TestEndOfHead(t *testing.T) {
 		{"finds a CRLF line end followed by a LF empty line", "GET / HTTP/1.1\r\nHost: x\r\n\n", 26},
 		{"points just past the empty line, not at the end of the data", "GET / HTTP/1.1\r\n\r\nbody", 18},
 		{"finds an empty request line", "\r\n\r\n", 4},
+		{"skips one empty line before the request line", "\r\nGET / HTTP/1.1\r\n\r\n", 20},
+		{"skips one bare LF before the request line", "\nGET / HTTP/1.1\n\n", 17},
 		{"returns -1 when the empty line has not arrived yet", "GET / HTTP/1.1\r\nHost: x\r\n", -1},
 		{"returns -1 for no data at all", "", -1},
 		{"returns -1 for a single line end", "\r\n", -1},

@@ -20,6 +20,9 @@ func TestParseRequestVerdicts(t *testing.T) {
 		wantStatus int
 	}{
 		{"answers 414 to a request line longer than 8 KiB", "GET /" + strings.Repeat("a", maxRequestLineBytes) + " HTTP/1.1\r\nHost: h\r\n\r\n", http.StatusRequestURITooLong},
+		{"answers 414 to a long request line after an empty line", "\r\nGET /" + strings.Repeat("a", maxRequestLineBytes) + " HTTP/1.1\r\nHost: h\r\n\r\n", http.StatusRequestURITooLong},
+		{"accepts one empty line before the request line", "\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n", ok},
+		{"answers 400 to two empty lines before the request line", "\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n", http.StatusBadRequest},
 		{"answers 414 to a long request line even before the head ends", "GET /" + strings.Repeat("a", maxRequestLineBytes), http.StatusRequestURITooLong},
 		{"accepts a request line of exactly 8 KiB", "GET /" + strings.Repeat("a", maxRequestLineBytes-len("GET / HTTP/1.1")) + " HTTP/1.1\r\nHost: h\r\n\r\n", ok},
 		{"answers 431 to more than 100 header fields", "GET / HTTP/1.1\r\nHost: h\r\n" + strings.Repeat("X: y\r\n", maxHeaderFields) + "\r\n", http.StatusRequestHeaderFieldsTooLarge},
@@ -152,6 +155,9 @@ func TestParseRequestAgreesWithNetHTTP(t *testing.T) {
 		{name: "bare LF line ends", input: "GET / HTTP/1.1\nHost: h\n\n"},
 		{name: "a head that mixes CRLF and bare LF line ends", input: "GET / HTTP/1.1\r\nHost: h\r\nDummy: x\nContent-Length: 3\r\n\r\nabc",
 			disagreement: "http.ReadRequest takes each line's end on its own; RFC 9112 section 2.2 lets a recipient recognize a bare LF, and step 4 does so only when every line of the head ends that way, since another parser may end a mixed head, or a line of it, elsewhere"},
+		{name: "one empty line before the request line", input: "\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n",
+			disagreement: "http.ReadRequest refuses it (net/http's Server skips up to four CR and LF bytes before calling it, and only after a POST); RFC 9112 section 2.2 asks a server to ignore at least one empty line before the request line, and step 4 ignores one"},
+		{name: "two empty lines before the request line", input: "\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n"},
 		{name: "a value with spaces around it", input: "GET / HTTP/1.1\r\nHost: h\r\nX-A:  a b \t\r\n\r\n"},
 		{name: "a repeated field", input: "GET / HTTP/1.1\r\nHost: h\r\nCookie: a=1\r\nCookie: b=2\r\n\r\n"},
 		{name: "an absolute-form target", input: "GET http://h/p?q=1 HTTP/1.1\r\nHost: h\r\n\r\n"},
