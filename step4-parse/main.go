@@ -201,9 +201,13 @@ func handleRequest(clientConn int, clientAddr syscall.Sockaddr, readTimeout, wri
 	fmt.Printf("Answered %s\n", status)
 
 	// A response to HEAD is the response to GET without its body: the
-	// header fields still say how long that body would be.
+	// header fields still say how long that body would be. An error
+	// answer too has no body (RFC 9110, section 9.3.2), as soon as the
+	// request line has told the method, however bad the rest: a client
+	// that sent HEAD reads no body, and would take one for the start of
+	// the next response.
 	response := makeResponse(status, body)
-	if req.Method == "HEAD" {
+	if requestMethod(request) == "HEAD" {
 		response = response[:len(response)-len(body)]
 	}
 

@@ -544,3 +544,81 @@ func TestSendallGivesUpAtTheDeadline(t *testing.T) {
 		})
 	}
 }
+
+// serveOne has handleRequest serve one client on a socket pair: the
+// client sends request, shuts down its sending side and reads until the
+// end of the stream. It returns all that the client read, once
+// handleRequest has returned (and closed the server's end).
+func serveOne(t *testing.T, request string) []byte {
+	t.Helper()
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
+	require.NoError(t, err, "socketpair")
+	server, client := fds[0], fds[1]
+	closeClient := closeOnce(t, client)
+
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		handleRequest(server, &syscall.SockaddrUnix{}, time.Second, time.Second)
+	}()
+	require.NoError(t, writeAll(client, []byte(request)), "write")
+	syscall.Shutdown(client, syscall.SHUT_WR)
+
+	var response []byte
+	buffer := make([]byte, 4096)
+	for {
+		n, err := syscall.Read(client, buffer)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil || n == 0 {
+			break
+		}
+		response = append(response, buffer[:n]...)
+	}
+	<-served
+	closeClient()
+	return response
+}
+
+func TestHandleRequestAnswersHEADWithoutABody(t *testing.T) {
+	tests := []struct {
+		name       string
+		request    string
+		wantStatus int
+		wantBody   bool
+	}{
+		{"answers HEAD for a page with the header fields of GET and no body", "HEAD /hello HTTP/1.1\r\nHost: h\r\n\r\n", http.StatusOK, false},
+		{"answers HEAD with a bad header line with a 400 without a body", "HEAD / HTTP/1.1\r\nHost: h\r\nNoColon\r\n\r\n", http.StatusBadRequest, false},
+		{"answers HEAD with a mix of line ends with a 400 without a body", "HEAD / HTTP/1.1\r\nHost: h\n\r\n", http.StatusBadRequest, false},
+		{"answers HEAD in HTTP/2.0 with a 505 without a body", "HEAD / HTTP/2.0\r\nHost: h\r\n\r\n", http.StatusHTTPVersionNotSupported, false},
+		{"answers HEAD with a request line too long with a 414 without a body", "HEAD /" + strings.Repeat("a", maxRequestLineBytes) + " HTTP/1.1\r\n\r\n", http.StatusRequestURITooLong, false},
+		{"answers HEAD that ends before its empty line with a 400 without a body", "HEAD / HTTP/1.1\r\nHost: h\r\n", http.StatusBadRequest, false},
+		{"answers HEAD for an unknown path with a 404 without a body", "HEAD /nowhere HTTP/1.1\r\nHost: h\r\n\r\n", http.StatusNotFound, false},
+		{"answers GET with a bad header line with a 400 and its body", "GET / HTTP/1.1\r\nHost: h\r\nNoColon\r\n\r\n", http.StatusBadRequest, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			raw := serveOne(t, tt.request)
+			head, body, found := bytes.Cut(raw, []byte("\r\n\r\n"))
+			if !found {
+				t.Fatalf("got %q, want a response head", raw)
+			}
+			resp, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(append(head, "\r\n\r\n"...))), &http.Request{Method: "HEAD"})
+			require.NoError(t, err, "reading the response %q", raw)
+			if resp.StatusCode != tt.wantStatus {
+				t.Errorf("got status %d, want %d", resp.StatusCode, tt.wantStatus)
+			}
+			// The Content-Length is the body's that GET would get, sent or not.
+			if resp.ContentLength <= 0 {
+				t.Errorf("got Content-Length %d, want the length of the body", resp.ContentLength)
+			}
+			if tt.wantBody && int64(len(body)) != resp.ContentLength {
+				t.Errorf("got a body of %d bytes, want %d", len(body), resp.ContentLength)
+			}
+			if !tt.wantBody && len(body) != 0 {
+				t.Errorf("got %d bytes after the head, want none: %q", len(body), body)
+			}
+		})
+	}
+}

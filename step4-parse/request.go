@@ -167,6 +167,18 @@ func parseRequest(data []byte) (request, error) {
 	return req, nil
 }
 
+// requestMethod returns the method that starts the request line in
+// data, the token before its first space, or "" when there is none: a
+// server knows the method as soon as it has read that far, however bad
+// the rest of the request may be.
+func requestMethod(data []byte) string {
+	method, _, found := bytes.Cut(data[emptyLineAt(data):], []byte(" "))
+	if !found || !isToken(string(method)) {
+		return ""
+	}
+	return string(method)
+}
+
 // emptyLineAt returns the length of the empty line that data starts
 // with: 2 for a CRLF, 1 for a bare LF, 0 when data starts otherwise.
 func emptyLineAt(data []byte) int {

@@ -494,3 +494,29 @@ func TestExcerpt(t *testing.T) {
 		})
 	}
 }
+
+func TestRequestMethod(t *testing.T) {
+	tests := []struct {
+		name string
+		data string
+		want string
+	}{
+		{"reads the method of a good request", "HEAD / HTTP/1.1\r\nHost: h\r\n\r\n", "HEAD"},
+		{"reads the method when a header line is bad", "HEAD / HTTP/1.1\r\nNoColon\r\n\r\n", "HEAD"},
+		{"reads the method when the version is not spoken here", "HEAD / HTTP/2.0\r\nHost: h\r\n\r\n", "HEAD"},
+		{"reads the method of a request line that is too long", "HEAD /" + strings.Repeat("a", maxRequestLineBytes), "HEAD"},
+		{"reads the method of a head that has not ended", "HEAD / HTTP/1.1\r\nHost: h", "HEAD"},
+		{"reads the method after the empty line that is ignored", "\r\nHEAD /a b HTTP/1.1\r\n\r\n", "HEAD"},
+		{"reads no method before a space has come", "HEAD", ""},
+		{"reads no method that is not a token", "HE(D / HTTP/1.1\r\n\r\n", ""},
+		{"reads no method across a line end", "HEAD\r\nHost: a b\r\n\r\n", ""},
+		{"reads no method from nothing", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := requestMethod([]byte(tt.data)); got != tt.want {
+				t.Errorf("requestMethod(%.40q) = %q, want %q", tt.data, got, tt.want)
+			}
+		})
+	}
+}
