@@ -13,7 +13,10 @@
 // line. Every limit is named, a client has -read-timeout to send its
 // whole request and -write-timeout to take the whole answer, and an
 // error answer quotes at most a short excerpt of the request, so that no
-// client can take the server down.
+// client can take the server down. When it ends a connection on which
+// the client may still be sending, it shuts down its sending side and
+// reads what still comes, for a short while, before it closes, so that
+// the client gets the answer rather than a reset.
 //
 // Run it, then open http://localhost:8888/hello?name=you in a browser, or:
 //
@@ -50,6 +53,15 @@ const recvBufferSize = 1024
 
 // responseBody is what the browser will show.
 const responseBody = "Hello, World!"
+
+// When the server ends a connection on which the client may still be
+// sending, it first reads and throws away what comes, up to lingerBytes
+// for up to lingerTimeout (see lingerBeforeClose). net/http's server
+// uses the same two bounds.
+const (
+	lingerBytes   = 256 << 10
+	lingerTimeout = 500 * time.Millisecond
+)
 
 func main() {
 	addr := flag.String("addr", ":8888", "`host:port` to listen on; an empty host means every interface, port 0 lets the kernel choose")
@@ -143,8 +155,9 @@ func createListenSocket(addr string) (int, error) {
 // it, parses it and answers what it understood.
 func handleRequest(clientConn int, clientAddr syscall.Sockaddr, readTimeout, writeTimeout time.Duration) {
 	// close hangs up: the kernel sends the client a FIN (a RST instead,
-	// if bytes the client sent are still unread), and the descriptor
-	// number is free to be used again.
+	// if bytes the client sent are still unread: lingerBeforeClose, below,
+	// reads them first), and the descriptor number is free to be used
+	// again.
 	// Python: client_connection.close()
 	defer syscall.Close(clientConn)
 
@@ -219,6 +232,47 @@ func handleRequest(clientConn int, clientAddr syscall.Sockaddr, readTimeout, wri
 	if err := sendall(clientConn, response, time.Now().Add(writeTimeout)); err != nil {
 		fmt.Fprintln(os.Stderr, "sendall:", err)
 		return
+	}
+
+	// An error answer may come while the client is still sending: a body
+	// that the server refused to read, the rest of a head it stopped at.
+	// A client that sent more than this request (it pipelines) is still
+	// sending too. Then the connection must not end in a reset.
+	if err != nil || len(request)-endOfHead(request) > req.ContentLength {
+		lingerBeforeClose(clientConn)
+	}
+}
+
+// lingerBeforeClose ends a connection on which the client may still be
+// sending without losing the answer (RFC 9112, section 9.6). A close
+// with received bytes unread makes the kernel send a reset (RST) instead
+// of a FIN, and a reset can reach the client before it has read the
+// answer: its send fails, or its read does, and some systems throw away
+// what the client had received but not yet read. So the server first
+// says that it will send no more, then reads what the client still
+// sends until the client hangs up, within bounds (lingerBytes,
+// lingerTimeout) so that a client that never stops cannot hold it. The
+// deferred close in handleRequest then finds nothing unread.
+func lingerBeforeClose(clientConn int) {
+	// shutdown(SHUT_WR) closes the server's sending side only: the kernel
+	// sends a FIN after the answer, so the client reads the answer to the
+	// end of the stream, and the server can still recv. (The article
+	// never needs it: its server reads one recv and closes.)
+	// Python: client_connection.shutdown(socket.SHUT_WR)
+	if err := syscall.Shutdown(clientConn, syscall.SHUT_WR); err != nil {
+		return // the connection is gone already
+	}
+	// recv what the client still sends, and throw it away, until it
+	// hangs up (a recv of 0 bytes), an error, or either bound.
+	// Python: client_connection.recv(1024), again and again
+	deadline := time.Now().Add(lingerTimeout)
+	buffer := make([]byte, recvBufferSize)
+	for drained := 0; drained < lingerBytes; {
+		n, err := recvBefore(clientConn, buffer, deadline)
+		if err != nil || n == 0 {
+			return
+		}
+		drained += n
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -228,16 +229,15 @@ func closeOnce(t *testing.T, fd int) func() {
 // so that recvHead returns, and stop then fails the test.
 func watchRecv(t *testing.T, server int) (stop func()) {
 	t.Helper()
-	return watchCall(t, server, "recvHead was still reading", "bytes that the client would never send")
+	return watchCall(t, server, time.Second, "recvHead was still reading", "bytes that the client would never send")
 }
 
 // watchCall guards a call on fd that might wait forever: if the returned
-// stop is not called within a second, it shuts the socket down, so that
-// the call returns, and stop then fails the test with "doing after 1s,
+// stop is not called within limit, it shuts the socket down, so that the
+// call returns, and stop then fails the test with "doing after limit,
 // waiting for what".
-func watchCall(t *testing.T, fd int, doing, what string) (stop func()) {
+func watchCall(t *testing.T, fd int, limit time.Duration, doing, what string) (stop func()) {
 	t.Helper()
-	const limit = time.Second
 	var (
 		mu      sync.Mutex
 		stopped bool
@@ -530,7 +530,7 @@ func TestSendallGivesUpAtTheDeadline(t *testing.T) {
 				read <- total
 			}()
 
-			stop := watchCall(t, server, "sendall was still sending", "room that the client would never make")
+			stop := watchCall(t, server, time.Second, "sendall was still sending", "room that the client would never make")
 			err := sendall(server, payload, time.Now().Add(timeout))
 			stop()
 			syscall.Shutdown(server, syscall.SHUT_WR) // a client still reading sees the end
@@ -618,6 +618,173 @@ func TestHandleRequestAnswersHEADWithoutABody(t *testing.T) {
 			}
 			if !tt.wantBody && len(body) != 0 {
 				t.Errorf("got %d bytes after the head, want none: %q", len(body), body)
+			}
+		})
+	}
+}
+
+// serveOneOverTCP has handleRequest serve one client on 127.0.0.1, as
+// serveForever would: it listens with createListenSocket, accepts and
+// calls handleRequest. The server's sockets get small receive buffers,
+// so that a client that sends much soon waits for the server to read.
+// It returns the client's connection, which gives up after five seconds
+// whatever happens, and a channel closed when handleRequest returns.
+func serveOneOverTCP(t *testing.T) (net.Conn, <-chan struct{}) {
+	t.Helper()
+	listenSocket, err := createListenSocket("127.0.0.1:0")
+	require.NoError(t, err, "createListenSocket")
+	closeListener := closeOnce(t, listenSocket)
+	// An accepted socket takes its buffer sizes from the listening one.
+	require.NoError(t, syscall.SetsockoptInt(listenSocket, syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096), "setsockopt SO_RCVBUF")
+	addr, err := syscall.Getsockname(listenSocket)
+	require.NoError(t, err, "getsockname")
+
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		defer closeListener()
+		clientConn, clientAddr, err := syscall.Accept(listenSocket)
+		if err != nil {
+			t.Errorf("accept: %v", err)
+			return
+		}
+		handleRequest(clientConn, clientAddr, 2*time.Second, 2*time.Second)
+	}()
+
+	conn, err := net.Dial("tcp", formatAddr(addr))
+	require.NoError(t, err, "dial")
+	t.Cleanup(func() { conn.Close() })
+	require.NoError(t, conn.(*net.TCPConn).SetWriteBuffer(4096), "SetWriteBuffer")
+	require.NoError(t, conn.SetDeadline(time.Now().Add(5*time.Second)), "SetDeadline")
+	return conn, served
+}
+
+func TestHandleRequestClosesWithoutLosingTheAnswer(t *testing.T) {
+	// Each client sends more than the server reads of its request, then
+	// reads the answer to the end of the stream. A server that closed with
+	// those bytes unread would make its kernel reset the connection: the
+	// client's send fails, or its read ends in ECONNRESET, and a client
+	// may lose the answer that it had not read yet (RFC 9112, section 9.6).
+	const bodySent = 128 << 10 // less than lingerBytes
+	tests := []struct {
+		name       string
+		head       string
+		body       int // bytes the client sends after the head, in 16 KiB writes
+		wantStatus int
+	}{
+		{
+			name:       "a client still sending the body of a 413 sends it without a reset and reads the whole 413",
+			head:       fmt.Sprintf("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: %d\r\n\r\n", 2*maxBodyBytes),
+			body:       bodySent,
+			wantStatus: http.StatusRequestEntityTooLarge,
+		},
+		{
+			name:       "a client still sending after a 400 sends it without a reset and reads the whole 400",
+			head:       "GET / HTTP/1.1\r\nHost: h\r\nNoColon\r\n\r\n",
+			body:       bodySent,
+			wantStatus: http.StatusBadRequest,
+		},
+		{
+			name:       "a client that pipelines a second request reads the first answer without a reset",
+			head:       "GET / HTTP/1.1\r\nHost: h\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\nX-Padding: " + strings.Repeat("a", 4<<10) + "\r\n\r\n",
+			wantStatus: http.StatusOK,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			conn, served := serveOneOverTCP(t)
+
+			// The client sends as a client would that does not wait for an
+			// answer before its body, and reads at the same time.
+			answer := make(chan received, 1)
+			go func() {
+				data, err := io.ReadAll(conn)
+				answer <- received{data, err}
+			}()
+			_, err := conn.Write([]byte(tt.head))
+			piece := make([]byte, 16<<10)
+			for sent := 0; err == nil && sent < tt.body; sent += len(piece) {
+				_, err = conn.Write(piece)
+			}
+			if err != nil {
+				t.Errorf("sending the request: %v", err)
+			}
+			got := <-answer
+			conn.Close()
+			<-served
+
+			if got.err != nil {
+				t.Errorf("reading the answer: %v (after %d bytes)", got.err, len(got.data))
+			}
+			resp, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(got.data)), nil)
+			if err != nil {
+				t.Fatalf("got %q, want a whole response: %v", got.data, err)
+			}
+			body, err := io.ReadAll(resp.Body)
+			if err != nil {
+				t.Errorf("reading the body: %v", err)
+			}
+			if resp.StatusCode != tt.wantStatus || int64(len(body)) != resp.ContentLength {
+				t.Errorf("got %d with %d of %d body bytes, want %d whole", resp.StatusCode, len(body), resp.ContentLength, tt.wantStatus)
+			}
+		})
+	}
+}
+
+// received is what a reader got before the end of the stream, or the
+// error that stopped it.
+type received struct {
+	data []byte
+	err  error
+}
+
+func TestLingerBeforeCloseIsBounded(t *testing.T) {
+	tests := []struct {
+		name        string
+		clientSends bool // the client sends without end; else it sends nothing
+		clientHangs bool // the client closes its side first
+	}{
+		{"returns when the client hangs up", false, true},
+		{"returns after lingerTimeout when the client neither sends nor hangs up", false, false},
+		{"returns after lingerBytes or lingerTimeout when the client never stops sending", true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			server, client, closeServer, _ := socketPair(t)
+			sent := make(chan int, 1)
+			go func() {
+				total, piece := 0, make([]byte, 16<<10)
+				for tt.clientSends {
+					n, err := syscall.Write(client, piece)
+					if err == syscall.EINTR {
+						continue
+					}
+					if err != nil {
+						break // the server has closed its end
+					}
+					total += n
+				}
+				sent <- total
+			}()
+			if tt.clientHangs {
+				syscall.Shutdown(client, syscall.SHUT_WR)
+			}
+
+			stop := watchCall(t, server, 3*time.Second, "lingerBeforeClose was still reading", "a client that would never stop")
+			lingerBeforeClose(server)
+			stop()
+			closeServer()
+			<-sent
+
+			// The server's side is shut: the client reads the end of the
+			// stream. (One that never stopped sending gets a reset: the
+			// server closed with its last bytes unread.)
+			if tt.clientSends {
+				return
+			}
+			n, err := syscall.Read(client, make([]byte, 1))
+			if n != 0 || err != nil {
+				t.Errorf("the client's read after lingerBeforeClose: got %d bytes, error %v; want the end of the stream", n, err)
 			}
 		})
 	}
