@@ -336,7 +336,8 @@ func (req request) values(name string) []string {
 // targetPath returns the path and query of a request-target. A browser
 // sends the origin form, "/path?query"; a client that talks to a proxy
 // sends the absolute form, "http://host/path?query", which a server must
-// accept too; OPTIONS may ask about the whole server with "*".
+// accept too; OPTIONS may ask about the whole server with "*". A scheme
+// is case-insensitive (RFC 9110, section 4.2.3): HTTP:// is http://.
 func targetPath(target string) (string, error) {
 	for _, c := range []byte(target) {
 		if c <= ' ' || c >= 0x7f || c == '#' {
@@ -346,13 +347,13 @@ func targetPath(target string) (string, error) {
 	if !validPercents(target) {
 		return "", badRequest("the request-target %s has a %% that is not followed by two hexadecimal digits", excerpt(target))
 	}
+	scheme, rest, isURL := strings.Cut(target, "://")
 	switch {
 	case strings.HasPrefix(target, "/"):
 		return target, nil
 	case target == "*":
 		return target, nil
-	case strings.HasPrefix(target, "http://"), strings.HasPrefix(target, "https://"):
-		_, rest, _ := strings.Cut(target, "://")
+	case isURL && (strings.EqualFold(scheme, "http") || strings.EqualFold(scheme, "https")):
 		authority, path := rest, "/"
 		if i := strings.IndexAny(rest, "/?"); i >= 0 {
 			authority, path = rest[:i], rest[i:]
@@ -360,14 +361,39 @@ func targetPath(target string) (string, error) {
 				path = "/" + path
 			}
 		}
-		host, port, hasPort := strings.Cut(authority, ":")
-		if host == "" || !isAuthority(authority) || hasPort && strings.Trim(port, "0123456789") != "" {
+		// The port follows the last colon, unless that colon is inside
+		// the brackets of an IPv6 address (RFC 3986, section 3.2.2), as
+		// in http://[::1]:8080/, whose colons are not the port's.
+		host, port := authority, ""
+		if i := strings.LastIndexByte(authority, ':'); i >= 0 && !strings.Contains(authority[i:], "]") {
+			host, port = authority[:i], authority[i+1:]
+		}
+		validHost := host != "" && (isIPv6Literal(host) || !strings.ContainsAny(host, "[]:"))
+		if !validHost || !isAuthority(authority) || strings.Trim(port, "0123456789") != "" {
 			return "", badRequest("the request-target %s has no valid host after ://", excerpt(target))
 		}
 		return path, nil
 	default:
 		return "", badRequest("the request-target %s is neither a path starting with / nor an absolute URL", excerpt(target))
 	}
+}
+
+// isIPv6Literal reports whether host is an IPv6 address in brackets, as
+// a URL writes one: "[::1]", "[2001:db8::7]". It checks the characters
+// (hexadecimal digits, colons, and dots for an IPv4 tail), not that the
+// address is well formed.
+func isIPv6Literal(host string) bool {
+	address, ok := strings.CutPrefix(host, "[")
+	address, closed := strings.CutSuffix(address, "]")
+	if !ok || !closed || address == "" {
+		return false
+	}
+	for _, c := range []byte(address) {
+		if !isHex(c) && c != ':' && c != '.' {
+			return false
+		}
+	}
+	return true
 }
 
 // parseHeaderField takes apart "Name: value". The name is a token with
