@@ -98,6 +98,14 @@ func serveForever(addr string, readTimeout, writeTimeout time.Duration) error {
 		// Python: client_connection, client_address = listen_socket.accept()
 		clientConn, clientAddr, err := syscall.Accept(listenSocket)
 		if err != nil {
+			// The article's webserver3f retries an accept that a signal
+			// interrupted (EINTR). Here that branch never runs on Linux:
+			// Go installs its signal handlers with SA_RESTART, so the
+			// kernel restarts an interrupted accept itself (strace shows
+			// accept4(...) = ? ERESTARTSYS, then the same call again).
+			// The article's EINTR lesson (webserver3e, 3f) cannot be
+			// reproduced in Go, nor in Python 3.5 and later, which
+			// retries such calls itself (PEP 475).
 			if err != syscall.EINTR {
 				fmt.Fprintln(os.Stderr, "accept:", err)
 			}
@@ -414,11 +422,16 @@ func statusLine(code int) string {
 // makeResponse writes an HTTP/1.1 response: the status line, the header
 // fields, the empty line that ends them, and the body.
 //
-// The article's response is a newline, a status line and the body, with
-// no header fields and bare LF line ends. Browsers forgive that, but it
-// is not HTTP: curl rejects the leading empty line, and without
-// Content-Length or a closed connection a client cannot know where the
-// body ends.
+// The article's webserver1.py sends "HTTP/1.1 200 OK\n\nHello, World!\n"
+// (its """\ continues the line: no newline comes before the status
+// line), then closes the connection. curl accepts it, and its body ends
+// where the connection does, which HTTP allows (RFC 9112, section 6.3).
+// Its faults are two: its lines end in a bare LF, where a sender MUST
+// send CRLF (RFC 9112, section 2.2), and it has no header fields to say
+// what the body is. This response ends every line in CRLF and says the
+// body's type and length. (The study note copies the article's response
+// with a newline before the status line and no empty line after it;
+// curl reads that one as HTTP/0.9 and refuses it.)
 func makeResponse(status, body string) []byte {
 	return []byte("HTTP/1.1 " + status + "\r\n" +
 		// The body is plain text, in UTF-8: show it as it is.

@@ -300,6 +300,10 @@ func bodyLength(req request) (int, error) {
 		if len(lengths) > 0 {
 			return 0, badRequest("the request has both Transfer-Encoding and Content-Length")
 		}
+		// A deliberate limit of this teaching step, not HTTP's rule: RFC
+		// 9112 (section 6.1) says a recipient MUST be able to parse the
+		// chunked transfer coding. Step 5 does; this step answers 501 Not
+		// Implemented, and closes (see lingerBeforeClose).
 		return 0, &requestError{http.StatusNotImplemented, "this step does not read a body sent with Transfer-Encoding"}
 	}
 	if len(lengths) == 0 {
