@@ -91,9 +91,14 @@ func TestParseRequestReadsContentLength(t *testing.T) {
 	}
 }
 
+// maxReasonBytes bounds an error's reason, so that the body of the
+// answer (the status line, the reason and a newline) stays under 1 KiB.
+const maxReasonBytes = 1<<10 - 64
+
 // FuzzParseRequest feeds the parser any bytes at all. Whatever the input,
-// it returns a request or a *requestError, never panics, and what it
-// accepts keeps within the limits and holds no line end or control byte.
+// it returns a request or a *requestError with a short reason, never
+// panics, and what it accepts keeps within the limits and holds no line
+// end or control byte.
 // The seed corpus is in testdata/fuzz/FuzzParseRequest.
 func FuzzParseRequest(f *testing.F) {
 	f.Add([]byte(firefoxRequest))
@@ -108,6 +113,11 @@ func FuzzParseRequest(f *testing.F) {
 			}
 			if reqErr.status < 400 || reqErr.status > 599 || strings.ContainsAny(reqErr.reason, "\r\n") {
 				t.Fatalf("got status %d and reason %q", reqErr.status, reqErr.reason)
+			}
+			// The body is the status line, ": ", the reason and a newline:
+			// under 1 KiB whatever the input, so the reason under 960 bytes.
+			if len(reqErr.reason) > maxReasonBytes {
+				t.Fatalf("got a reason of %d bytes, more than %d: %.200q", len(reqErr.reason), maxReasonBytes, reqErr.reason)
 			}
 			return
 		}
