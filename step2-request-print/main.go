@@ -70,14 +70,13 @@ func serveForever(addr string) error {
 		// Python: client_connection, client_address = listen_socket.accept()
 		clientConn, clientAddr, err := syscall.Accept(listenSocket)
 		if err != nil {
-			// The article's webserver3f retries an accept that a signal
-			// interrupted (EINTR). Here that branch never runs on Linux:
-			// Go installs its signal handlers with SA_RESTART, so the
-			// kernel restarts an interrupted accept itself (strace shows
-			// accept4(...) = ? ERESTARTSYS, then the same call again).
-			// The article's EINTR lesson (webserver3e, 3f) cannot be
-			// reproduced in Go, nor in Python 3.5 and later, which
-			// retries such calls itself (PEP 475).
+			// EINTR, a signal that cut accept short, is the article's
+			// lesson (webserver3e, 3f), but it cannot happen here: Go
+			// installs its signal handlers with SA_RESTART, so the
+			// kernel restarts an accept that a signal interrupts
+			// (strace shows ERESTARTSYS). Python 3.5 and later retry by
+			// themselves too (PEP 475). The branch stays for a system
+			// that does not restart.
 			if err != syscall.EINTR {
 				fmt.Fprintln(os.Stderr, "accept:", err)
 			}

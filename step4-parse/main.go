@@ -54,10 +54,9 @@ const recvBufferSize = 1024
 // responseBody is what the browser will show.
 const responseBody = "Hello, World!"
 
-// When the server ends a connection on which the client may still be
-// sending, it first reads and throws away what comes, up to lingerBytes
-// for up to lingerTimeout (see lingerBeforeClose). net/http's server
-// uses the same two bounds.
+// A lingering close (see lingeringClose) reads and throws away at most
+// lingerBytes of what the client still sends, for at most lingerTimeout:
+// net/http's server uses the same bounds.
 const (
 	lingerBytes   = 256 << 10
 	lingerTimeout = 500 * time.Millisecond
@@ -98,14 +97,13 @@ func serveForever(addr string, readTimeout, writeTimeout time.Duration) error {
 		// Python: client_connection, client_address = listen_socket.accept()
 		clientConn, clientAddr, err := syscall.Accept(listenSocket)
 		if err != nil {
-			// The article's webserver3f retries an accept that a signal
-			// interrupted (EINTR). Here that branch never runs on Linux:
-			// Go installs its signal handlers with SA_RESTART, so the
-			// kernel restarts an interrupted accept itself (strace shows
-			// accept4(...) = ? ERESTARTSYS, then the same call again).
-			// The article's EINTR lesson (webserver3e, 3f) cannot be
-			// reproduced in Go, nor in Python 3.5 and later, which
-			// retries such calls itself (PEP 475).
+			// EINTR, a signal that cut accept short, is the article's
+			// lesson (webserver3e, 3f), but it cannot happen here: Go
+			// installs its signal handlers with SA_RESTART, so the
+			// kernel restarts an accept that a signal interrupts
+			// (strace shows ERESTARTSYS). Python 3.5 and later retry by
+			// themselves too (PEP 475). The branch stays for a system
+			// that does not restart.
 			if err != syscall.EINTR {
 				fmt.Fprintln(os.Stderr, "accept:", err)
 			}
@@ -162,10 +160,11 @@ func createListenSocket(addr string) (int, error) {
 // handleRequest serves one client: it reads the request's head, prints
 // it, parses it and answers what it understood.
 func handleRequest(clientConn int, clientAddr syscall.Sockaddr, readTimeout, writeTimeout time.Duration) {
-	// close hangs up: the kernel sends the client a FIN (a RST instead,
-	// if bytes the client sent are still unread: lingerBeforeClose, below,
-	// reads them first), and the descriptor number is free to be used
-	// again.
+	// close hangs up: the kernel sends the client a FIN, and the
+	// descriptor number is free to be used again. If bytes the client
+	// sent are still unread, the kernel sends a RST instead, a reset,
+	// and the client may lose the response: the server reads them first
+	// (see discardBody and lingeringClose below).
 	// Python: client_connection.close()
 	defer syscall.Close(clientConn)
 
@@ -242,26 +241,25 @@ func handleRequest(clientConn int, clientAddr syscall.Sockaddr, readTimeout, wri
 		return
 	}
 
-	// An error answer may come while the client is still sending: a body
-	// that the server refused to read, the rest of a head it stopped at.
-	// A client that sent more than this request (it pipelines) is still
-	// sending too. Then the connection must not end in a reset.
-	if err != nil || len(request)-endOfHead(request) > req.ContentLength {
-		lingerBeforeClose(clientConn)
+	// A client that may still be sending gets a lingering close: after
+	// an error answer (a body the server refused to read, the rest of a
+	// head it stopped at), or when bytes it sent are still unread (it
+	// sent a next request already).
+	if err != nil || inputPending(clientConn) {
+		lingeringClose(clientConn)
 	}
 }
 
-// lingerBeforeClose ends a connection on which the client may still be
-// sending without losing the answer (RFC 9112, section 9.6). A close
-// with received bytes unread makes the kernel send a reset (RST) instead
-// of a FIN, and a reset can reach the client before it has read the
-// answer: its send fails, or its read does, and some systems throw away
-// what the client had received but not yet read. So the server first
-// says that it will send no more, then reads what the client still
-// sends until the client hangs up, within bounds (lingerBytes,
-// lingerTimeout) so that a client that never stops cannot hold it. The
-// deferred close in handleRequest then finds nothing unread.
-func lingerBeforeClose(clientConn int) {
+// lingeringClose prepares to close a connection on which the client
+// may still be sending: a request the server refused, or a body it did
+// not read to its end (RFC 9112, section 9.6). Closing at once would
+// make the kernel answer those bytes with a RST, and a client that gets
+// a RST may throw away the answer it had not read yet. So the server
+// shuts down its sending side, which sends a FIN: the client sees the
+// end of the answer. Then it reads and throws away what still comes, at
+// most lingerBytes for at most lingerTimeout, stopping at the client's
+// own FIN; then the caller closes.
+func lingeringClose(clientConn int) {
 	// shutdown(SHUT_WR) closes the server's sending side only: the kernel
 	// sends a FIN after the answer, so the client reads the answer to the
 	// end of the stream, and the server can still recv. (The article
@@ -270,18 +268,28 @@ func lingerBeforeClose(clientConn int) {
 	if err := syscall.Shutdown(clientConn, syscall.SHUT_WR); err != nil {
 		return // the connection is gone already
 	}
-	// recv what the client still sends, and throw it away, until it
-	// hangs up (a recv of 0 bytes), an error, or either bound.
+	// recv what the client still sends, and throw it away.
 	// Python: client_connection.recv(1024), again and again
 	deadline := time.Now().Add(lingerTimeout)
 	buffer := make([]byte, recvBufferSize)
 	for drained := 0; drained < lingerBytes; {
 		n, err := recvBefore(clientConn, buffer, deadline)
 		if err != nil || n == 0 {
-			return
+			return // the deadline, the client's FIN, or a reset
 		}
 		drained += n
 	}
+}
+
+// inputPending reports whether the client has sent bytes that the
+// server has not read: they wait in the kernel's receive buffer, and
+// would make close send a RST. MSG_PEEK looks without taking them,
+// MSG_DONTWAIT answers at once (EAGAIN when there are none).
+func inputPending(clientConn int) bool {
+	var b [1]byte
+	// Python: client_connection.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+	n, _, err := syscall.Recvfrom(clientConn, b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+	return err == nil && n > 0
 }
 
 // errTimedOut says that the deadline passed before the client sent all
@@ -360,11 +368,10 @@ func recvBefore(clientConn int, buffer []byte, deadline time.Time) (int, error) 
 		case syscall.EAGAIN: // the timeout passed with nothing to read
 			return 0, errTimedOut
 		case syscall.EINTR:
-			// A signal came first: try again. Go installs its signal
-			// handlers with SA_RESTART, but the kernel never restarts a
-			// socket call that has a timeout: it fails with EINTR
-			// (signal(7)), as strace shows when a signal reaches the
-			// thread blocked in this read.
+			// A signal came first: try again. Unlike accept's, this
+			// branch is live: the kernel never restarts a recv on a
+			// socket that has a timeout (SO_RCVTIMEO), SA_RESTART or not
+			// (signal(7); strace shows read(...) = -1 EINTR).
 			continue
 		default:
 			return 0, err
@@ -445,53 +452,41 @@ func makeResponse(status, body string) []byte {
 }
 
 // sendall writes all of data to the socket before the deadline, as
-// Python's socket.sendall does when the socket has a timeout. On a
-// blocking socket Linux's send waits until the kernel has taken every
-// byte; it returns a short count only when a signal comes after part was
-// sent, when the send timeout SO_SNDTIMEO passes, or on a non-blocking
-// socket (send(2), signal(7)). sendBefore sets SO_SNDTIMEO, so one send
-// may take only part of data, and sendall loops until every byte is out
-// or the deadline has passed.
+// Python's socket.sendall does with a timeout set. On a blocking socket
+// Linux's send waits until it has taken everything; it returns a short
+// count only when a signal comes after part was sent, when the send
+// timeout SO_SNDTIMEO passes, or on a non-blocking socket (send(2),
+// signal(7)). This server sets SO_SNDTIMEO, as recvBefore sets
+// SO_RCVTIMEO, to the time left before each send, so that a client that
+// never reads cannot hold the server forever: so sendall loops until
+// every byte is out or the deadline has passed. (send with no flags is
+// the write system call.)
 func sendall(clientConn int, data []byte, deadline time.Time) error {
 	for len(data) > 0 {
-		n, err := sendBefore(clientConn, data, deadline)
-		if err != nil {
-			return fmt.Errorf("send: %w", err)
-		}
-		data = data[n:]
-	}
-	return nil
-}
-
-// sendBefore is one send that gives up at the deadline, as recvBefore is
-// one recv. The socket option SO_SNDTIMEO tells the kernel how long a
-// send may wait for room in the socket's send buffer, which fills when
-// the client does not read; the server sets it to the time left before
-// each call, so that a client reading one byte at a time cannot stretch
-// the deadline. (send with no flags is the write system call.)
-func sendBefore(clientConn int, data []byte, deadline time.Time) (int, error) {
-	for {
 		left := time.Until(deadline)
 		if left <= 0 {
-			return 0, errTimedOut
+			return fmt.Errorf("send: %w", errTimedOut)
 		}
-		// A timeout of zero would mean "wait forever": wait at least 1µs.
 		timeout := syscall.NsecToTimeval(max(left, time.Microsecond).Nanoseconds())
 		if err := syscall.SetsockoptTimeval(clientConn, syscall.SOL_SOCKET, syscall.SO_SNDTIMEO, &timeout); err != nil {
-			return 0, fmt.Errorf("setsockopt SO_SNDTIMEO: %w", err)
+			return fmt.Errorf("setsockopt SO_SNDTIMEO: %w", err)
 		}
 		n, err := syscall.Write(clientConn, data)
 		switch err {
 		case nil:
-			return n, nil
-		case syscall.EAGAIN: // the timeout passed before the kernel took a byte
-			return 0, errTimedOut
-		case syscall.EINTR: // a signal came before the kernel took a byte (see recvBefore)
+			data = data[n:]
+		case syscall.EAGAIN: // the timeout passed and the kernel took nothing
+			return fmt.Errorf("send: %w", errTimedOut)
+		case syscall.EINTR:
+			// A signal came before any byte was taken: try again. With
+			// SO_SNDTIMEO set, the kernel does not restart a send, as
+			// it does not restart recvBefore's recv (signal(7)).
 			continue
 		default:
-			return 0, err
+			return fmt.Errorf("send: %w", err)
 		}
 	}
+	return nil
 }
 
 // parseAddr turns "host:port" into the address structure that bind

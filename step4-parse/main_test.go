@@ -770,8 +770,8 @@ func TestLingerBeforeCloseIsBounded(t *testing.T) {
 				syscall.Shutdown(client, syscall.SHUT_WR)
 			}
 
-			stop := watchCall(t, server, 3*time.Second, "lingerBeforeClose was still reading", "a client that would never stop")
-			lingerBeforeClose(server)
+			stop := watchCall(t, server, 3*time.Second, "lingeringClose was still reading", "a client that would never stop")
+			lingeringClose(server)
 			stop()
 			closeServer()
 			<-sent
@@ -784,7 +784,7 @@ func TestLingerBeforeCloseIsBounded(t *testing.T) {
 			}
 			n, err := syscall.Read(client, make([]byte, 1))
 			if n != 0 || err != nil {
-				t.Errorf("the client's read after lingerBeforeClose: got %d bytes, error %v; want the end of the stream", n, err)
+				t.Errorf("the client's read after lingeringClose: got %d bytes, error %v; want the end of the stream", n, err)
 			}
 		})
 	}

