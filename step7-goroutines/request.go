@@ -62,6 +62,19 @@ func badRequest(format string, args ...any) *requestError {
 	return &requestError{http.StatusBadRequest, fmt.Sprintf(format, args...)}
 }
 
+// excerptBytes bounds how much of a client's input an error message
+// quotes: a reason must stay short, however long the bad line.
+const excerptBytes = 100
+
+// excerpt quotes s for an error message: all of it when it is short,
+// else its first excerptBytes bytes and how long it was.
+func excerpt(s string) string {
+	if len(s) <= excerptBytes {
+		return strconv.Quote(s)
+	}
+	return strconv.Quote(s[:excerptBytes]) + fmt.Sprintf("... (%d bytes)", len(s))
+}
+
 // endOfHead returns the index just past the empty line that ends the
 // head in data, or -1 when data does not hold one yet. Lines end in
 // CRLF; a bare LF is tolerated, as RFC 9112 allows.
@@ -101,13 +114,22 @@ func parseRequest(data []byte) (request, error) {
 	// Split the head into lines, without their line ends; the last two
 	// elements are the empty line and what follows it.
 	lines := strings.Split(string(data[:end]), "\n")
+	if crlf := countCRLF(lines[:len(lines)-1]); crlf > 0 && crlf < len(lines)-1 {
+		// RFC 9112 (section 2.2) lets a server take a bare LF for a line
+		// end, and a head typed into nc ends every line so: such a head
+		// agrees with itself on where each line ends. A head that mixes
+		// the two does not: in "Dummy: x\nContent-Length: 23\r\n", a
+		// parser that splits at CRLF sees one field, one that splits at
+		// LF two, and the two disagree on where the body ends.
+		return request{}, badRequest("the head mixes CRLF and bare LF line ends")
+	}
 	lines = lines[:len(lines)-2]
 	for i, line := range lines {
 		lines[i] = strings.TrimSuffix(line, "\r")
 		// A CR, NUL or other control byte inside a line could smuggle a
 		// line end past one reader and not another: refuse them all.
 		if c := strings.IndexFunc(lines[i], isControl); c >= 0 {
-			return request{}, badRequest("the line %q holds the control character %q", lines[i], lines[i][c])
+			return request{}, badRequest("the line %s holds the control character %q", excerpt(lines[i]), lines[i][c])
 		}
 	}
 	if len(lines)-1 > maxHeaderFields {
@@ -135,19 +157,45 @@ func parseRequest(data []byte) (request, error) {
 	return req, nil
 }
 
+// countCRLF returns how many of lines, split at LF, ended in CRLF.
+func countCRLF(lines []string) int {
+	n := 0
+	for _, line := range lines {
+		if strings.HasSuffix(line, "\r") {
+			n++
+		}
+	}
+	return n
+}
+
+// methodOf returns the method that head's request line begins with, as
+// soon as the space after it has come: "HEAD" for "HEAD /x HT", even
+// when the rest of the head turns out bad; "" before that space. An
+// answer to HEAD has no body, not even an error answer (RFC 9110,
+// section 9.3.2): the client reads none, and would take one for the
+// next response.
+func methodOf(head []byte) string {
+	firstLine, _, _ := bytes.Cut(head, []byte("\n"))
+	method, _, found := bytes.Cut(firstLine, []byte(" "))
+	if !found {
+		return ""
+	}
+	return string(method)
+}
+
 // parseRequestLine takes apart "METHOD SP request-target SP HTTP-version".
 func parseRequestLine(line string) (request, error) {
 	parts := strings.Split(line, " ")
 	if len(parts) != 3 {
-		return request{}, badRequest("the request line %q is not METHOD, target and version separated by single spaces", line)
+		return request{}, badRequest("the request line %s is not METHOD, target and version separated by single spaces", excerpt(line))
 	}
 	req := request{Method: parts[0], Target: parts[1], Version: parts[2]}
 
 	if !isToken(req.Method) {
-		return request{}, badRequest("the method %q is not a token (letters, digits and a few symbols)", req.Method)
+		return request{}, badRequest("the method %s is not a token (letters, digits and a few symbols)", excerpt(req.Method))
 	}
 	if !isHTTPVersion(req.Version) {
-		return request{}, badRequest("%q is not an HTTP version such as HTTP/1.1", req.Version)
+		return request{}, badRequest("%s is not an HTTP version such as HTTP/1.1", excerpt(req.Version))
 	}
 	// This server speaks HTTP/1.0 and HTTP/1.1. A later 1.x is answered
 	// as 1.1; another major version (HTTP/2.0, HTTP/0.9) is not spoken
@@ -162,7 +210,7 @@ func parseRequestLine(line string) (request, error) {
 	// An application behind the gateway could not do it either.
 	if req.Method == http.MethodConnect {
 		return request{}, &requestError{http.StatusNotImplemented,
-			fmt.Sprintf("this server is not a proxy: it opens no tunnel to %s", req.Target)}
+			fmt.Sprintf("this server is not a proxy: it opens no tunnel to %s", excerpt(req.Target))}
 	}
 	path, err := targetPath(req.Target)
 	if err != nil {
@@ -183,7 +231,7 @@ func checkHost(req request) error {
 	case len(hosts) > 1:
 		return badRequest("the request has %d Host header fields; it must have one", len(hosts))
 	case len(hosts) == 1 && !isAuthority(hosts[0]):
-		return badRequest("the Host %q is not a host name or address with an optional port", hosts[0])
+		return badRequest("the Host %s is not a host name or address with an optional port", excerpt(hosts[0]))
 	}
 	return nil
 }
@@ -238,16 +286,16 @@ func bodyLength(req request) (length int, chunked bool, err error) {
 	}
 	for _, v := range lengths {
 		if v != lengths[0] {
-			return 0, false, badRequest("the Content-Length fields disagree: %q and %q", lengths[0], v)
+			return 0, false, badRequest("the Content-Length fields disagree: %s and %s", excerpt(lengths[0]), excerpt(v))
 		}
 	}
 	v := lengths[0]
 	if v == "" || len(v) > 18 || strings.Trim(v, "0123456789") != "" {
-		return 0, false, badRequest("the Content-Length %q is not a number of bytes", v)
+		return 0, false, badRequest("the Content-Length %s is not a number of bytes", excerpt(v))
 	}
 	length, err = strconv.Atoi(v)
 	if err != nil { // too big for an int on this machine
-		return 0, false, badRequest("the Content-Length %q is too large", v)
+		return 0, false, badRequest("the Content-Length %s is too large", excerpt(v))
 	}
 	return length, false, nil
 }
@@ -267,10 +315,10 @@ func checkTransferCoding(version string, codings []string) error {
 	case version == "HTTP/1.0":
 		return badRequest("an HTTP/1.0 request cannot have a Transfer-Encoding")
 	case list[len(list)-1] != "chunked":
-		return badRequest("the Transfer-Encoding %q does not end in chunked", strings.Join(codings, ", "))
+		return badRequest("the Transfer-Encoding %s does not end in chunked", excerpt(strings.Join(codings, ", ")))
 	case len(list) > 1:
 		return &requestError{http.StatusNotImplemented,
-			fmt.Sprintf("this server decodes the chunked transfer coding only, not %q", strings.Join(codings, ", "))}
+			fmt.Sprintf("this server decodes the chunked transfer coding only, not %s", excerpt(strings.Join(codings, ", ")))}
 	}
 	return nil
 }
@@ -319,18 +367,20 @@ func (req request) values(name string) []string {
 func targetPath(target string) (string, error) {
 	for _, c := range []byte(target) {
 		if c <= ' ' || c >= 0x7f || c == '#' {
-			return "", badRequest("the request-target %q holds the byte 0x%02x, which must be percent-encoded", target, c)
+			return "", badRequest("the request-target %s holds the byte 0x%02x, which must be percent-encoded", excerpt(target), c)
 		}
 	}
 	if !validPercents(target) {
-		return "", badRequest("the request-target %q has a %% that is not followed by two hexadecimal digits", target)
+		return "", badRequest("the request-target %s has a %% that is not followed by two hexadecimal digits", excerpt(target))
 	}
 	switch {
 	case strings.HasPrefix(target, "/"):
 		return target, nil
 	case target == "*":
 		return target, nil
-	case strings.HasPrefix(target, "http://"), strings.HasPrefix(target, "https://"):
+	case hasPrefixFold(target, "http://"), hasPrefixFold(target, "https://"):
+		// The scheme's name is case-insensitive (RFC 9110, section
+		// 4.2.3): HTTP://x/ is http://x/.
 		_, rest, _ := strings.Cut(target, "://")
 		authority, path := rest, "/"
 		if i := strings.IndexAny(rest, "/?"); i >= 0 {
@@ -339,14 +389,44 @@ func targetPath(target string) (string, error) {
 				path = "/" + path
 			}
 		}
-		host, port, hasPort := strings.Cut(authority, ":")
-		if host == "" || !isAuthority(authority) || hasPort && strings.Trim(port, "0123456789") != "" {
-			return "", badRequest("the request-target %q has no valid host after ://", target)
+		if !isHostAndPort(authority) {
+			return "", badRequest("the request-target %s has no valid host after ://", excerpt(target))
 		}
 		return path, nil
 	default:
-		return "", badRequest("the request-target %q is neither a path starting with / nor an absolute URL", target)
+		return "", badRequest("the request-target %s is neither a path starting with / nor an absolute URL", excerpt(target))
 	}
+}
+
+// hasPrefixFold reports whether s begins with prefix, in any case.
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
+// isHostAndPort reports whether authority is a host, maybe followed by
+// ":" and a port number: a name or an IPv4 address ("example.com:8080",
+// "127.0.0.1"), or an IPv6 address in brackets ("[::1]:8080"), whose
+// colons are not the port's (RFC 3986, section 3.2.2).
+func isHostAndPort(authority string) bool {
+	host, port, hasPort := strings.Cut(authority, ":")
+	if strings.HasPrefix(authority, "[") {
+		end := strings.Index(authority, "]")
+		if end < 0 {
+			return false
+		}
+		address := authority[1:end]
+		if !strings.Contains(address, ":") || strings.Trim(address, "0123456789abcdefABCDEF:.") != "" {
+			return false
+		}
+		host, port = authority[:end+1], authority[end+1:]
+		if hasPort = port != ""; hasPort {
+			if port[0] != ':' {
+				return false
+			}
+			port = port[1:]
+		}
+	}
+	return host != "" && isAuthority(authority) && !(hasPort && strings.Trim(port, "0123456789") != "")
 }
 
 // parseHeaderField takes apart "Name: value". The name is a token with
@@ -354,17 +434,17 @@ func targetPath(target string) (string, error) {
 // part of it.
 func parseHeaderField(line string) (headerField, error) {
 	if line != "" && (line[0] == ' ' || line[0] == '\t') {
-		return headerField{}, badRequest("the header line %q starts with whitespace (obsolete line folding)", line)
+		return headerField{}, badRequest("the header line %s starts with whitespace (obsolete line folding)", excerpt(line))
 	}
 	name, value, found := strings.Cut(line, ":")
 	if !found {
-		return headerField{}, badRequest("the header line %q has no colon", line)
+		return headerField{}, badRequest("the header line %s has no colon", excerpt(line))
 	}
 	if trimmed := strings.TrimRight(name, " \t"); trimmed != name && isToken(trimmed) {
-		return headerField{}, badRequest("the header line %q has whitespace before its colon", line)
+		return headerField{}, badRequest("the header line %s has whitespace before its colon", excerpt(line))
 	}
 	if !isToken(name) {
-		return headerField{}, badRequest("the header name %q is not a token (no spaces, and none before the colon)", name)
+		return headerField{}, badRequest("the header name %s is not a token (no spaces, and none before the colon)", excerpt(name))
 	}
 	return headerField{Name: name, Value: strings.Trim(value, " \t")}, nil
 }
