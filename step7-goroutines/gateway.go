@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -42,10 +41,11 @@ const responseBufferSize = 4 << 10
 const serverName = "lsbaws-go/step7-goroutines"
 
 // newRequest turns what the server understood of a request into the
-// *http.Request that an application reads: WSGI's environ. The body has
-// already been read in full (see readBody); the application reads it
-// from r.Body. remoteAddr is the client's "ip:port".
-func newRequest(req request, body []byte, remoteAddr string) (*http.Request, error) {
+// *http.Request that an application reads: WSGI's environ. The
+// application reads the body from r.Body, as it arrives (see
+// requestBody); body is nil for a request without one. remoteAddr is the
+// client's "ip:port".
+func newRequest(req request, body *requestBody, remoteAddr string) (*http.Request, error) {
 	// The application answers requests for a resource, named by a path.
 	// "OPTIONS *" asks about the server itself, which only the server
 	// could answer, and this one does not. (CONNECT, which asks for a
@@ -58,7 +58,7 @@ func newRequest(req request, body []byte, remoteAddr string) (*http.Request, err
 	// becomes a URL: WSGI's PATH_INFO and QUERY_STRING.
 	u, err := url.ParseRequestURI(req.Target)
 	if err != nil {
-		return nil, badRequest("the request-target %q is not a valid URL: %v", req.Target, errors.Unwrap(err))
+		return nil, badRequest("the request-target %s is not a valid URL: %s", excerpt(req.Target), excerpt(errors.Unwrap(err).Error()))
 	}
 	major, minor, _ := http.ParseHTTPVersion(req.Version)
 
@@ -99,10 +99,10 @@ func newRequest(req request, body []byte, remoteAddr string) (*http.Request, err
 		Close: !req.keepAlive(),
 		// wsgi.input and CONTENT_LENGTH: the body and its length.
 		Body:          http.NoBody,
-		ContentLength: int64(len(body)),
+		ContentLength: int64(req.ContentLength),
 	}
-	if len(body) > 0 || req.Chunked {
-		r.Body = io.NopCloser(bytes.NewReader(body))
+	if body != nil {
+		r.Body = body
 	}
 	if req.Chunked {
 		// As net/http says of a chunked request: its length was not
@@ -112,6 +112,154 @@ func newRequest(req request, body []byte, remoteAddr string) (*http.Request, err
 		r.ContentLength = -1
 	}
 	return r, nil
+}
+
+// bodyPieceBytes bounds each read of a request's body: the body is read
+// as the application asks for it, a piece at a time, and Content-Length
+// is a limit, never the size of a buffer. (A client that announces 1 MiB
+// and sends one byte costs no more than one that announces nothing.)
+const bodyPieceBytes = 32 << 10
+
+// continueResponse is the interim response that a client which sent
+// "Expect: 100-continue" waits for before it sends its body (RFC 9110,
+// section 10.1.1): the server is ready to read it.
+const continueResponse = "HTTP/1.1 100 Continue\r\n\r\n"
+
+// requestBody is r.Body, the request's body as the application reads
+// it: Content-Length bytes, or chunks until the last one (see
+// chunked.go), read from the connection as they arrive, and not a byte
+// more, which belongs to the next request. It is WSGI's wsgi.input.
+type requestBody struct {
+	source  io.Reader        // what Read reads: &content, or a *chunkedReader
+	content io.LimitedReader // a Content-Length body: the connection, up to its end
+	w       *responseWriter  // the response, which the 100 Continue must come before
+
+	// sendContinue sends continueResponse on the connection; the server
+	// provides it. expectContinue says that the client waits for it.
+	sendContinue   func() error
+	expectContinue bool
+	continueSent   bool
+
+	done bool  // the body was read to its end: the next request comes next
+	err  error // the first error met, returned from then on
+}
+
+// newRequestBody returns the body that req announces, read from reader,
+// or nil when it announces none. A Content-Length over maxBodyBytes gets
+// 413 at once, before the application runs. w is the request's response;
+// sendContinue sends 100 Continue, for a client that waits for it.
+func newRequestBody(reader *bufio.Reader, req request, w *responseWriter, sendContinue func() error) (*requestBody, error) {
+	if req.ContentLength > maxBodyBytes {
+		return nil, &requestError{http.StatusRequestEntityTooLarge,
+			fmt.Sprintf("the body is %d bytes, more than the %d this server reads", req.ContentLength, maxBodyBytes)}
+	}
+	if req.ContentLength == 0 && !req.Chunked {
+		return nil, nil
+	}
+	b := &requestBody{w: w, sendContinue: sendContinue}
+	if req.Chunked {
+		b.source = newChunkedReader(reader, maxBodyBytes)
+	} else {
+		b.content = io.LimitedReader{R: reader, N: int64(req.ContentLength)}
+		b.source = &b.content
+	}
+	// "Expect: 100-continue" is HTTP/1.1's; an HTTP/1.0 client does not
+	// wait for an interim response, which it could not read.
+	b.expectContinue = req.Version != "HTTP/1.0" && hasToken(req.values("Expect"), "100-continue")
+	return b, nil
+}
+
+// Read reads the next piece of the body, at most bodyPieceBytes. The
+// first Read sends 100 Continue to a client that waits for it, unless
+// the response has begun: the application wants the body, so the
+// client may send it.
+func (b *requestBody) Read(p []byte) (int, error) {
+	if b.err != nil {
+		return 0, b.err
+	}
+	if b.done {
+		return 0, io.EOF
+	}
+	if b.expectContinue && !b.continueSent && !b.w.headSent {
+		b.continueSent = true
+		if err := b.sendContinue(); err != nil {
+			b.err = fmt.Errorf("sending 100 Continue: %w", err)
+			return 0, b.err
+		}
+	}
+	n, err := b.source.Read(p[:min(len(p), bodyPieceBytes)])
+	if b.content.R != nil && b.content.N == 0 {
+		b.done = true // the whole Content-Length has come
+	}
+	switch {
+	case err == io.EOF && b.content.R != nil && b.content.N > 0:
+		// The connection ended before Content-Length bytes came.
+		b.err = bodyError(io.ErrUnexpectedEOF)
+	case err == io.EOF:
+		b.done = true
+	case err != nil:
+		b.err = bodyError(err)
+	}
+	if b.err != nil {
+		return n, b.err
+	}
+	return n, err
+}
+
+// Close does nothing: what the application leaves of the body, finish
+// reads and throws away.
+func (b *requestBody) Close() error { return nil }
+
+// bodyError turns what went wrong in reading a body into an answer for
+// the client: 408 for a client too slow, 400 for one that hung up before
+// the end. A *requestError (bad chunks, a body too long) stays as it is,
+// and so does a failure of the connection itself, such as a reset.
+func bodyError(err error) error {
+	var timeout interface{ Timeout() bool }
+	switch {
+	case errors.As(err, &timeout) && timeout.Timeout():
+		return &requestError{http.StatusRequestTimeout, "the request's body did not arrive in time"}
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return badRequest("the request ended before the end of its body")
+	}
+	return err
+}
+
+// finish runs once the application has returned, before the response is
+// completed, and decides what becomes of the rest of the body and of the
+// connection:
+//
+//   - The application met a body error (413 too long, 400 bad framing or
+//     ended early, 408 too slow): the gateway answers it with that
+//     status, in place of whatever the application wrote, if its head has
+//     not gone out; either way the connection ends after the response,
+//     since where the next request begins is not known.
+//   - The client waits for a 100 Continue that was never sent: it may
+//     never send the body, so reading it would wait for nothing; the
+//     response says Connection: close instead (as net/http's does).
+//   - Otherwise, what is left of the body is read and thrown away,
+//     within maxBodyBytes and the read deadline, so that the next
+//     request is found where it begins; if that fails, the connection
+//     ends after the response.
+func (b *requestBody) finish() {
+	w := b.w
+	if b.err != nil {
+		w.keepAlive = false
+		if !w.headSent && isRequestError(b.err) {
+			w.answerInstead(b.err)
+		}
+		return
+	}
+	if b.done {
+		return
+	}
+	if b.expectContinue && !b.continueSent {
+		w.keepAlive = false
+		return
+	}
+	if _, err := io.Copy(io.Discard, b); err != nil {
+		w.keepAlive = false
+	}
 }
 
 // responseWriter is the gateway's http.ResponseWriter, to which the
@@ -443,14 +591,18 @@ func serveApp(app http.Handler, w *responseWriter, r *http.Request) (panicValue 
 			w.panicAfterOut = true
 			return
 		}
-		// Throw away whatever the application had set or written, and
-		// answer for it.
-		w.status, w.header, w.sentHeader = 0, make(http.Header), nil
-		w.buffer, w.declaredLen, w.written = w.buffer[:0], -1, 0
-		answerError(w, &requestError{http.StatusInternalServerError, "the application failed; the server's console says why"})
+		w.answerInstead(&requestError{http.StatusInternalServerError, "the application failed; the server's console says why"})
 	}()
 	app.ServeHTTP(w, r)
 	return nil
+}
+
+// answerInstead throws away whatever the application had set or written,
+// which has not gone out, and answers err in its place.
+func (w *responseWriter) answerInstead(err error) {
+	w.status, w.header, w.sentHeader = 0, make(http.Header), nil
+	w.buffer, w.declaredLen, w.written = w.buffer[:0], -1, 0
+	answerError(w, err)
 }
 
 // answerError answers a request that the server answers itself, without

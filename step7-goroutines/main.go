@@ -67,6 +67,16 @@ const ioBufferSize = 4 << 10
 // then answered rather than dropped.
 const idleShutdownGrace = 100 * time.Millisecond
 
+// When the server ends a connection on which the client may still be
+// sending, it first lingers: it reads and throws away at most
+// lingerBytes more, for at most lingerTimeout (the values net/http
+// uses), so that the answer is not destroyed by a reset (see
+// lingeringClose).
+const (
+	lingerBytes   = 256 << 10
+	lingerTimeout = 500 * time.Millisecond
+)
+
 func main() {
 	addr := flag.String("addr", ":8888", "`host:port` to listen on; an empty host means every interface, port 0 lets the kernel choose")
 	cfg := config{}
@@ -307,14 +317,17 @@ func (s *server) logf(format string, args ...any) {
 
 // conn is one client's connection, served by one goroutine.
 type conn struct {
-	s          *server
-	netConn    net.Conn
-	remoteAddr string
-	reader     *bufio.Reader // the bytes received and not yet used
-	writer     *bufio.Writer // the response, sent by Flush
-	head       []byte        // the head of the request being read
-	requests   int           // how many requests it has answered
-	idle       atomic.Bool   // it waits for a request, between two
+	s           *server
+	netConn     net.Conn
+	remoteAddr  string
+	reader      *bufio.Reader // the bytes received and not yet used
+	writer      *bufio.Writer // the response, sent by Flush, through Write
+	head        []byte        // the head of the request being read
+	requests    int           // how many requests it has answered
+	idle        atomic.Bool   // it waits for a request, between two
+	writing     bool          // the current response has begun to go out: its write deadline runs
+	unreadInput bool          // the client may still be sending: the connection ends with lingeringClose
+	continueTo  func() error  // c.sendContinue, taken once: each method value taken costs an allocation
 }
 
 // newConn registers netConn as an open connection of s.
@@ -327,7 +340,7 @@ func (s *server) newConn(netConn net.Conn) *conn {
 		writer:     s.writers.Get().(*bufio.Writer),
 	}
 	c.reader.Reset(netConn)
-	c.writer.Reset(netConn)
+	c.writer.Reset(c) // through c.Write, which arms the write deadline
 	s.mu.Lock()
 	s.conns[c] = struct{}{}
 	open := len(s.conns)
@@ -345,6 +358,13 @@ func (c *conn) serve() {
 	open := len(c.s.conns)
 	c.s.mu.Unlock()
 	c.s.logf("Closing connection from %s after %s: %s (%d open)\n", c.remoteAddr, plural(c.requests, "request"), why, open)
+	if c.unreadInput {
+		c.lingeringClose()
+	}
+	// close sends a FIN when every byte the client sent has been read;
+	// with bytes still unread in the socket's receive queue, it sends a
+	// reset (RST) instead, and the client may lose the response that has
+	// not reached it yet: hence lingeringClose.
 	c.netConn.Close()
 	// Give the buffers back, for the next connection.
 	c.reader.Reset(nil)
@@ -383,9 +403,9 @@ func (c *conn) serveRequests() string {
 		}
 
 		// A request has begun: it must arrive whole within the read
-		// timeout, and its response leave within the write timeout.
+		// timeout. (Its response must leave within the write timeout,
+		// which starts when the response does: see Write.)
 		c.netConn.SetReadDeadline(time.Now().Add(c.s.readTimeout))
-		c.netConn.SetWriteDeadline(time.Now().Add(c.s.writeTimeout))
 		keepAlive, why := c.handleRequest()
 		c.requests++
 		// Hold the connection a while after the response, as the
@@ -429,6 +449,7 @@ func (c *conn) setIdle(idle bool) bool {
 // connection stays open for the next request, and if not, why. While
 // the server shuts down, the response says Connection: close.
 func (c *conn) handleRequest() (keepAlive bool, why string) {
+	c.writing = false // this response has not begun
 	// Read the head, up to the empty line (maxHeadBytes at most), and
 	// take it apart (see request.go).
 	head, err := c.readHead()
@@ -440,12 +461,23 @@ func (c *conn) handleRequest() (keepAlive bool, why string) {
 	if timedOut && endOfHead(head) < 0 {
 		err = &requestError{http.StatusRequestTimeout, fmt.Sprintf("the request's head did not arrive within %s", c.s.readTimeout)}
 	}
-	// Read the body, which the application will read from the
-	// *http.Request, and, on a kept connection, must not be taken for
-	// the next request.
-	var body []byte
+	if err != nil {
+		// An answer to HEAD has no body, not even an error answer, as
+		// soon as the request line says HEAD (RFC 9110, section 9.3.2).
+		req.Method = methodOf(head)
+	}
+
+	// The response goes out through the gateway's http.ResponseWriter.
+	w := newResponseWriter(c.writer, req, time.Now)
+	// The body, which the application reads from the *http.Request as
+	// it arrives (see requestBody in gateway.go), and which, on a kept
+	// connection, must not be taken for the next request.
+	var body *requestBody
 	if err == nil {
-		body, err = readBody(c.reader, req)
+		if c.continueTo == nil {
+			c.continueTo = c.sendContinue
+		}
+		body, err = newRequestBody(c.reader, req, w, c.continueTo)
 	}
 	var r *http.Request
 	if err == nil {
@@ -455,7 +487,6 @@ func (c *conn) handleRequest() (keepAlive bool, why string) {
 		return false, "recv: " + err.Error()
 	}
 
-	w := newResponseWriter(c.writer, req, time.Now)
 	// The body is held back in a buffer borrowed for this response only:
 	// a connection that waits between requests holds none.
 	buffer := c.s.buffers.Get().(*[]byte)
@@ -476,6 +507,11 @@ func (c *conn) handleRequest() (keepAlive bool, why string) {
 		fmt.Fprintf(os.Stderr, "The app panicked: %v\n", panicValue)
 		fmt.Fprintln(os.Stderr, w.panicNote())
 	}
+	if body != nil {
+		// What the application left of the body: answer its error, or
+		// read the rest for the next request to be found (see finish).
+		body.finish()
+	}
 	if !w.headSent && c.s.isStopping() {
 		// The shutdown began while the application worked: this response
 		// is the last on this connection, and can still say so.
@@ -487,18 +523,32 @@ func (c *conn) handleRequest() (keepAlive bool, why string) {
 			w.err = fmt.Errorf("sending the response: %w", err)
 		}
 	}
+	// The client may still be sending when its request could not be
+	// read (the rest of it is on its way), when its body was not read to
+	// the end, or when it sent more requests than will be answered. A
+	// client that does not take its response is not waited for.
+	c.unreadInput = w.err == nil && (err != nil || body != nil && !body.done || c.reader.Buffered() > 0)
 	if c.s.console != nil {
 		requestLine, _, _ := bytes.Cut(head, []byte("\n"))
-		c.s.logf("%s: %s -> %s%s\n", c.remoteAddr, bytes.TrimSuffix(requestLine, []byte("\r")), statusLine(w.status), w.framing())
+		notSent := ""
+		if w.err != nil {
+			notSent = ", which could not be sent"
+		}
+		c.s.logf("%s: %s -> %s%s%s\n", c.remoteAddr, bytes.TrimSuffix(requestLine, []byte("\r")), statusLine(w.status), w.framing(), notSent)
 	}
 
 	switch {
+	case w.err != nil:
+		// A write that failed (the client did not take the response in
+		// time, or reset the connection) ends the connection, always:
+		// nothing more can reach this client.
+		return false, w.err.Error()
 	case w.keepAlive:
 		return true, ""
-	case w.err != nil:
-		return false, w.err.Error()
 	case err != nil:
 		return false, "its request could not be read, so a next one could not be found"
+	case body != nil && !body.done:
+		return false, "its request's body was not read to its end, so a next request could not be found"
 	case c.s.isStopping():
 		return false, "the server is shutting down"
 	case req.Version == "HTTP/1.0" && !req.keepAlive():
@@ -508,6 +558,47 @@ func (c *conn) handleRequest() (keepAlive bool, why string) {
 	default:
 		return false, "the response could end only with the connection"
 	}
+}
+
+// Write sends data on the connection: the bufio.Writer calls it when
+// its buffer is full or flushed. The first write of a response arms the
+// write deadline: from then on the client has -write-timeout to take the
+// whole response. The time the client took to send its request, and the
+// application to answer, do not count against it; and a 408 for a head
+// that came too slowly still has its own time to go out.
+func (c *conn) Write(data []byte) (int, error) {
+	if !c.writing {
+		c.writing = true
+		c.netConn.SetWriteDeadline(time.Now().Add(c.s.writeTimeout))
+	}
+	return c.netConn.Write(data)
+}
+
+// sendContinue sends the interim response 100 Continue, for the gateway
+// (see requestBody), within a write deadline of its own; the response
+// itself, which may come long after the body, starts its own deadline.
+func (c *conn) sendContinue() error {
+	c.writer.WriteString(continueResponse)
+	err := c.writer.Flush()
+	c.writing = false
+	return err
+}
+
+// lingeringClose prepares the end of a connection on which the client
+// may still be sending (RFC 9112, section 9.6). Were the server to close
+// at once, the bytes it has not read would make the kernel answer with a
+// reset, and the client could lose the response before reading it: a
+// client still uploading a body would see "connection reset" instead of
+// its 413. So the server first shuts down its sending side (a FIN: the
+// client sees the end of the response), then reads and throws away what
+// the client still sends, at most lingerBytes for at most lingerTimeout,
+// or until the client closes its side too.
+func (c *conn) lingeringClose() {
+	if tcpConn, ok := c.netConn.(interface{ CloseWrite() error }); ok {
+		tcpConn.CloseWrite()
+	}
+	c.netConn.SetReadDeadline(time.Now().Add(lingerTimeout))
+	io.CopyN(io.Discard, c.reader, lingerBytes)
 }
 
 // readHead reads the request's head, from its request line to the empty
@@ -543,32 +634,6 @@ func (c *conn) readHead() ([]byte, error) {
 		}
 	}
 	return c.head, nil
-}
-
-// readBody reads the body that the request announces: Content-Length
-// bytes, or chunks until the last one (see chunked.go), and not a byte
-// more, which belongs to the next request. A body longer than
-// maxBodyBytes is not read at all: it gets 413.
-func readBody(reader *bufio.Reader, req request) ([]byte, error) {
-	if req.ContentLength > maxBodyBytes {
-		return nil, &requestError{http.StatusRequestEntityTooLarge,
-			fmt.Sprintf("the body is %d bytes, more than the %d this server reads", req.ContentLength, maxBodyBytes)}
-	}
-	var body []byte
-	var err error
-	if req.Chunked {
-		body, err = io.ReadAll(newChunkedReader(reader, maxBodyBytes))
-	} else if req.ContentLength > 0 {
-		body = make([]byte, req.ContentLength)
-		_, err = io.ReadFull(reader, body)
-	}
-	switch {
-	case errors.Is(err, os.ErrDeadlineExceeded):
-		return nil, &requestError{http.StatusRequestTimeout, "the request's body did not arrive in time"}
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return nil, badRequest("the request ended before the end of its body")
-	}
-	return body, err
 }
 
 // isRequestError reports whether err is an answer for the client (a

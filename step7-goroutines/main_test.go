@@ -34,7 +34,20 @@ func pipeReader(t *testing.T, arrived, later string, hangUp bool, deadline time.
 	return bufio.NewReaderSize(server, ioBufferSize)
 }
 
-func TestReadBody(t *testing.T) {
+// readWholeBody reads the body that head announces from reader, as an
+// application that reads all of r.Body does.
+func readWholeBody(t *testing.T, reader *bufio.Reader, head string) (string, error) {
+	t.Helper()
+	req := parsed(t, head)
+	body, err := newRequestBody(reader, req, newResponseWriter(io.Discard, req, fixedClock), nil)
+	if err != nil || body == nil {
+		return "", err
+	}
+	got, err := io.ReadAll(body)
+	return string(got), err
+}
+
+func TestRequestBody(t *testing.T) {
 	tests := []struct {
 		name     string
 		head     string // parsed for the request's framing
@@ -65,9 +78,9 @@ func TestReadBody(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			reader := pipeReader(t, tt.sent, "", true, time.Now().Add(2*time.Second))
-			got, err := readBody(reader, parsed(t, tt.head))
+			got, err := readWholeBody(t, reader, tt.head)
 			require.NoError(t, err)
-			if diff := cmp.Diff(tt.want, string(got)); diff != "" {
+			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("body differs (-want +got):\n%s", diff)
 			}
 			left, _ := io.ReadAll(reader)
@@ -78,7 +91,7 @@ func TestReadBody(t *testing.T) {
 	}
 }
 
-func TestReadBodyAnswersWhatGoesWrong(t *testing.T) {
+func TestRequestBodyAnswersWhatGoesWrong(t *testing.T) {
 	tests := []struct {
 		name       string
 		head       string
@@ -133,7 +146,7 @@ func TestReadBodyAnswersWhatGoesWrong(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			reader := pipeReader(t, tt.sent, "", tt.hangUp, time.Now().Add(200*time.Millisecond))
-			_, err := readBody(reader, parsed(t, tt.head))
+			_, err := readWholeBody(t, reader, tt.head)
 			var reqErr *requestError
 			if !errors.As(err, &reqErr) || reqErr.status != tt.wantStatus {
 				t.Errorf("got %v, want a requestError with status %d", err, tt.wantStatus)
