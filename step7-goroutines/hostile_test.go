@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -66,18 +65,13 @@ func serveWith(t *testing.T, listener net.Listener, app http.Handler, cfg config
 }
 
 // dialSmallReceiveBuffer connects to addr with a small receive buffer,
-// set before the handshake, so that the window the client offers is
-// small too.
+// so that a client that does not read soon stops what the server sends.
 func dialSmallReceiveBuffer(t *testing.T, addr string) net.Conn {
 	t.Helper()
-	dialer := net.Dialer{Timeout: 5 * time.Second, Control: func(network, address string, raw syscall.RawConn) error {
-		var err error
-		raw.Control(func(fd uintptr) { err = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
-		return err
-	}}
-	conn, err := dialer.Dial("tcp", addr)
+	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	require.NoError(t, err)
 	t.Cleanup(func() { conn.Close() })
+	require.NoError(t, conn.(*net.TCPConn).SetReadBuffer(4096))
 	return conn
 }
 

@@ -1,8 +1,10 @@
-// Step 7 of "Let's Build A Web Server": step 6's many clients at once,
-// served by a goroutine per connection instead of a process, through
-// Go's net package instead of raw system calls; and what a real server
-// adds on top: persistent connections, a bound on them, and a graceful
-// shutdown.
+// Step 7, after "Let's Build A Web Server": step 6's many clients at
+// once, served by a goroutine per connection instead of a process,
+// through Go's net package instead of raw system calls; and what a real
+// server adds on top: persistent connections, a bound on them, and a
+// graceful shutdown. This step is ours: the article has no counterpart.
+// Its Part 3 ends with webserver3h.py, which still forks a process for
+// each connection and closes it after one response.
 //
 // Four ideas, each in its own part of this file:
 //
@@ -26,7 +28,12 @@
 //     and exits with status 0.
 //
 // The request's parsing (request.go), the gateway (gateway.go) and the
-// applications are step 6's, but for the words about keep-alive.
+// applications are step 6's, but for the words about keep-alive. So are
+// the defences against hostile clients: error answers that quote little,
+// strict framing, bodies read as they arrive; and here, on a kept
+// connection, a failed write ends it (handleRequest), the write deadline
+// starts with the response (Write), and a connection on which the client
+// may still be sending ends with lingeringClose.
 //
 // Run it, then open http://localhost:8888/hello/you in a browser, or:
 //
@@ -571,6 +578,10 @@ func (c *conn) Write(data []byte) (int, error) {
 		c.writing = true
 		c.netConn.SetWriteDeadline(time.Now().Add(c.s.writeTimeout))
 	}
+	// One call sends all of data, as steps 3 to 6's sendall did: on its
+	// non-blocking socket, net's Write calls write again after a short
+	// count, and parks on the poller while the send buffer is full,
+	// until every byte is out or the deadline passes.
 	return c.netConn.Write(data)
 }
 
