@@ -76,9 +76,11 @@ const idleShutdownGrace = 100 * time.Millisecond
 
 // When the server ends a connection on which the client may still be
 // sending, it first lingers: it reads and throws away at most
-// lingerBytes more, for at most lingerTimeout (the values net/http
-// uses), so that the answer is not destroyed by a reset (see
-// lingeringClose).
+// lingerBytes more, for at most lingerTimeout, so that the answer is not
+// destroyed by a reset (see lingeringClose). The numbers are net/http's:
+// it reads at most 256 KiB of a body that a handler left
+// (maxPostHandlerReadBytes), and waits 500 ms after shutting down its
+// sending side (rstAvoidanceDelay).
 const (
 	lingerBytes   = 256 << 10
 	lingerTimeout = 500 * time.Millisecond
@@ -457,6 +459,7 @@ func (c *conn) setIdle(idle bool) bool {
 // the server shuts down, the response says Connection: close.
 func (c *conn) handleRequest() (keepAlive bool, why string) {
 	c.writing = false // this response has not begun
+	c.unreadInput = false
 	// Read the head, up to the empty line (maxHeadBytes at most), and
 	// take it apart (see request.go).
 	head, err := c.readHead()
