@@ -40,12 +40,18 @@ const responseBufferSize = 4 << 10
 // serverName goes into the Server header field of every response.
 const serverName = "lsbaws-go/step7-goroutines"
 
+// continueResponse is the interim response that tells a client which
+// sent "Expect: 100-continue" to send its body (RFC 9110, section
+// 10.1.1): curl sends that header before a large upload, and waits a
+// second for this answer before it sends the body anyway.
+const continueResponse = "HTTP/1.1 100 Continue\r\n\r\n"
+
 // newRequest turns what the server understood of a request into the
-// *http.Request that an application reads: WSGI's environ. The
-// application reads the body from r.Body, as it arrives (see
-// requestBody); body is nil for a request without one. remoteAddr is the
+// *http.Request that an application reads: WSGI's environ. The body is
+// not read yet: the application reads it from r.Body, which takes it
+// from the socket as it arrives (see requestBody). remoteAddr is the
 // client's "ip:port".
-func newRequest(req request, body *requestBody, remoteAddr string) (*http.Request, error) {
+func newRequest(req request, body io.Reader, remoteAddr string) (*http.Request, error) {
 	// The application answers requests for a resource, named by a path.
 	// "OPTIONS *" asks about the server itself, which only the server
 	// could answer, and this one does not. (CONNECT, which asks for a
@@ -58,7 +64,7 @@ func newRequest(req request, body *requestBody, remoteAddr string) (*http.Reques
 	// becomes a URL: WSGI's PATH_INFO and QUERY_STRING.
 	u, err := url.ParseRequestURI(req.Target)
 	if err != nil {
-		return nil, badRequest("the request-target %s is not a valid URL: %s", excerpt(req.Target), excerpt(errors.Unwrap(err).Error()))
+		return nil, badRequest("the request-target %s is not a valid URL: %v", excerpt(req.Target), errors.Unwrap(err))
 	}
 	major, minor, _ := http.ParseHTTPVersion(req.Version)
 
@@ -101,8 +107,8 @@ func newRequest(req request, body *requestBody, remoteAddr string) (*http.Reques
 		Body:          http.NoBody,
 		ContentLength: int64(req.ContentLength),
 	}
-	if body != nil {
-		r.Body = body
+	if req.ContentLength > 0 || req.Chunked {
+		r.Body = io.NopCloser(body)
 	}
 	if req.Chunked {
 		// As net/http says of a chunked request: its length was not
@@ -114,152 +120,73 @@ func newRequest(req request, body *requestBody, remoteAddr string) (*http.Reques
 	return r, nil
 }
 
-// bodyPieceBytes bounds each read of a request's body: the body is read
-// as the application asks for it, a piece at a time, and Content-Length
-// is a limit, never the size of a buffer. (A client that announces 1 MiB
-// and sends one byte costs no more than one that announces nothing.)
-const bodyPieceBytes = 32 << 10
-
-// continueResponse is the interim response that a client which sent
-// "Expect: 100-continue" waits for before it sends its body (RFC 9110,
-// section 10.1.1): the server is ready to read it.
-const continueResponse = "HTTP/1.1 100 Continue\r\n\r\n"
-
-// requestBody is r.Body, the request's body as the application reads
-// it: Content-Length bytes, or chunks until the last one (see
-// chunked.go), read from the connection as they arrive, and not a byte
-// more, which belongs to the next request. It is WSGI's wsgi.input.
+// requestBody is r.Body: the request's body as the application reads
+// it, straight from the socket, piece by piece as it arrives. Nothing
+// is read before the application asks, so that a client's
+// Content-Length is a limit, never an amount of memory set aside (a
+// client that announced 1 MiB and sent 1 byte once cost 1 MiB).
+//
+// A client that sent "Expect: 100-continue" waits for 100 Continue
+// before it sends the body: requestBody sends it at the application's
+// first Read, as net/http does, and not at all if the application never
+// reads, or if the response has begun by then.
 type requestBody struct {
-	source  io.Reader        // what Read reads: &content, or a *chunkedReader
-	content io.LimitedReader // a Content-Length body: the connection, up to its end
-	w       *responseWriter  // the response, which the 100 Continue must come before
-
-	// sendContinue sends continueResponse on the connection; the server
-	// provides it. expectContinue says that the client waits for it.
-	sendContinue   func() error
-	expectContinue bool
-	continueSent   bool
-
-	done bool  // the body was read to its end: the next request comes next
-	err  error // the first error met, returned from then on
+	source       io.Reader       // the body's bytes as they arrive, decoded
+	w            *responseWriter // the response: has its head gone out?
+	interim      io.Writer       // where 100 Continue goes: the socket
+	continueOwed bool            // the client waits for 100 Continue
+	ended        bool            // the body has been read to its end
+	err          error           // the first error in reading it
 }
 
-// newRequestBody returns the body that req announces, read from reader,
-// or nil when it announces none. A Content-Length over maxBodyBytes gets
-// 413 at once, before the application runs. w is the request's response;
-// sendContinue sends 100 Continue, for a client that waits for it.
-func newRequestBody(reader *bufio.Reader, req request, w *responseWriter, sendContinue func() error) (*requestBody, error) {
-	if req.ContentLength > maxBodyBytes {
-		return nil, &requestError{http.StatusRequestEntityTooLarge,
-			fmt.Sprintf("the body is %d bytes, more than the %d this server reads", req.ContentLength, maxBodyBytes)}
-	}
-	if req.ContentLength == 0 && !req.Chunked {
-		return nil, nil
-	}
-	b := &requestBody{w: w, sendContinue: sendContinue}
-	if req.Chunked {
-		b.source = newChunkedReader(reader, maxBodyBytes)
-	} else {
-		b.content = io.LimitedReader{R: reader, N: int64(req.ContentLength)}
-		b.source = &b.content
-	}
-	// "Expect: 100-continue" is HTTP/1.1's; an HTTP/1.0 client does not
-	// wait for an interim response, which it could not read.
-	b.expectContinue = req.Version != "HTTP/1.0" && hasToken(req.values("Expect"), "100-continue")
-	return b, nil
-}
-
-// Read reads the next piece of the body, at most bodyPieceBytes. The
-// first Read sends 100 Continue to a client that waits for it, unless
-// the response has begun: the application wants the body, so the
-// client may send it.
+// Read reads the next piece of the body; the first Read sends the 100
+// Continue that the client waits for.
 func (b *requestBody) Read(p []byte) (int, error) {
-	if b.err != nil {
-		return 0, b.err
-	}
-	if b.done {
-		return 0, io.EOF
-	}
-	if b.expectContinue && !b.continueSent && !b.w.headSent {
-		b.continueSent = true
-		if err := b.sendContinue(); err != nil {
+	if b.continueOwed && !b.w.headSent {
+		b.continueOwed = false
+		if _, err := io.WriteString(b.interim, continueResponse); err != nil {
 			b.err = fmt.Errorf("sending 100 Continue: %w", err)
-			return 0, b.err
 		}
 	}
-	n, err := b.source.Read(p[:min(len(p), bodyPieceBytes)])
-	if b.content.R != nil && b.content.N == 0 {
-		b.done = true // the whole Content-Length has come
-	}
 	switch {
-	case err == io.EOF && b.content.R != nil && b.content.N > 0:
-		// The connection ended before Content-Length bytes came.
-		b.err = bodyError(io.ErrUnexpectedEOF)
-	case err == io.EOF:
-		b.done = true
-	case err != nil:
-		b.err = bodyError(err)
+	case b.err != nil:
+		return 0, b.err
+	case b.ended:
+		return 0, io.EOF
 	}
-	if b.err != nil {
-		return n, b.err
+	n, err := b.source.Read(p)
+	if err == io.EOF {
+		b.ended = true
+	} else if err != nil {
+		b.err = err
 	}
 	return n, err
 }
 
-// Close does nothing: what the application leaves of the body, finish
-// reads and throws away.
-func (b *requestBody) Close() error { return nil }
-
-// bodyError turns what went wrong in reading a body into an answer for
-// the client: 408 for a client too slow, 400 for one that hung up before
-// the end. A *requestError (bad chunks, a body too long) stays as it is,
-// and so does a failure of the connection itself, such as a reset.
-func bodyError(err error) error {
-	var timeout interface{ Timeout() bool }
-	switch {
-	case errors.As(err, &timeout) && timeout.Timeout():
-		return &requestError{http.StatusRequestTimeout, "the request's body did not arrive in time"}
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return badRequest("the request ended before the end of its body")
+// discard reads and throws away what the application left of the body,
+// so that the connection does not close with the client's bytes unread.
+// The body's limits bound it: maxBodyBytes, and the read deadline. A
+// client still waiting for 100 Continue may never send the body: then
+// there is nothing to wait for, and the connection closes.
+func (b *requestBody) discard() {
+	if !b.continueOwed {
+		io.Copy(io.Discard, b)
 	}
-	return err
 }
 
-// finish runs once the application has returned, before the response is
-// completed, and decides what becomes of the rest of the body and of the
-// connection:
-//
-//   - The application met a body error (413 too long, 400 bad framing or
-//     ended early, 408 too slow): the gateway answers it with that
-//     status, in place of whatever the application wrote, if its head has
-//     not gone out; either way the connection ends after the response,
-//     since where the next request begins is not known.
-//   - The client waits for a 100 Continue that was never sent: it may
-//     never send the body, so reading it would wait for nothing; the
-//     response says Connection: close instead (as net/http's does).
-//   - Otherwise, what is left of the body is read and thrown away,
-//     within maxBodyBytes and the read deadline, so that the next
-//     request is found where it begins; if that fails, the connection
-//     ends after the response.
-func (b *requestBody) finish() {
-	w := b.w
-	if b.err != nil {
-		w.keepAlive = false
-		if !w.headSent && isRequestError(b.err) {
-			w.answerInstead(b.err)
-		}
-		return
+// answerBodyError answers, in the application's place, an error that
+// the application met in reading the body (413 too long, 400 malformed
+// or ended early, 408 too slow), as long as the head of its own answer
+// has not gone out: the client learns what was wrong with its request,
+// not what the application made of the error. It reports whether it
+// answered.
+func answerBodyError(w *responseWriter, body *requestBody) bool {
+	if !isRequestError(body.err) || w.headSent {
+		return false
 	}
-	if b.done {
-		return
-	}
-	if b.expectContinue && !b.continueSent {
-		w.keepAlive = false
-		return
-	}
-	if _, err := io.Copy(io.Discard, b); err != nil {
-		w.keepAlive = false
-	}
+	w.reset()
+	answerError(w, body.err)
+	return true
 }
 
 // responseWriter is the gateway's http.ResponseWriter, to which the
@@ -547,6 +474,13 @@ func (w *responseWriter) sendHead(complete bool) {
 	w.sendBytes(head)
 }
 
+// reset throws away what the application set and wrote, all of it
+// still held back, so that the gateway can answer in its place.
+func (w *responseWriter) reset() {
+	w.status, w.header, w.sentHeader = 0, make(http.Header), nil
+	w.buffer, w.declaredLen, w.written = w.buffer[:0], -1, 0
+}
+
 // sendBytes writes data to the client, unless an earlier write failed.
 func (w *responseWriter) sendBytes(data []byte) {
 	if w.err != nil {
@@ -591,18 +525,13 @@ func serveApp(app http.Handler, w *responseWriter, r *http.Request) (panicValue 
 			w.panicAfterOut = true
 			return
 		}
-		w.answerInstead(&requestError{http.StatusInternalServerError, "the application failed; the server's console says why"})
+		// Throw away whatever the application had set or written, and
+		// answer for it.
+		w.reset()
+		answerError(w, &requestError{http.StatusInternalServerError, "the application failed; the server's console says why"})
 	}()
 	app.ServeHTTP(w, r)
 	return nil
-}
-
-// answerInstead throws away whatever the application had set or written,
-// which has not gone out, and answers err in its place.
-func (w *responseWriter) answerInstead(err error) {
-	w.status, w.header, w.sentHeader = 0, make(http.Header), nil
-	w.buffer, w.declaredLen, w.written = w.buffer[:0], -1, 0
-	answerError(w, err)
 }
 
 // answerError answers a request that the server answers itself, without

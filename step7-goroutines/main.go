@@ -74,6 +74,10 @@ const ioBufferSize = 4 << 10
 // then answered rather than dropped.
 const idleShutdownGrace = 100 * time.Millisecond
 
+// bodyPieceBytes bounds one read of the body: the body is read as it
+// arrives, in pieces of at most this size, never all at once.
+const bodyPieceBytes = 32 << 10
+
 // When the server ends a connection on which the client may still be
 // sending, it first lingers: it reads and throws away at most
 // lingerBytes more, for at most lingerTimeout, so that the answer is not
@@ -336,7 +340,6 @@ type conn struct {
 	idle        atomic.Bool   // it waits for a request, between two
 	writing     bool          // the current response has begun to go out: its write deadline runs
 	unreadInput bool          // the client may still be sending: the connection ends with lingeringClose
-	continueTo  func() error  // c.sendContinue, taken once: each method value taken costs an allocation
 }
 
 // newConn registers netConn as an open connection of s.
@@ -472,22 +475,26 @@ func (c *conn) handleRequest() (keepAlive bool, why string) {
 		err = &requestError{http.StatusRequestTimeout, fmt.Sprintf("the request's head did not arrive within %s", c.s.readTimeout)}
 	}
 	if err != nil {
-		// An answer to HEAD has no body, not even an error answer, as
-		// soon as the request line says HEAD (RFC 9110, section 9.3.2).
-		req.Method = methodOf(head)
+		// Even a head that could not be parsed may say HEAD, whose
+		// answer has no body, an error's included.
+		req.Method = requestMethod(head)
 	}
 
 	// The response goes out through the gateway's http.ResponseWriter.
 	w := newResponseWriter(c.writer, req, time.Now)
-	// The body, which the application reads from the *http.Request as
-	// it arrives (see requestBody in gateway.go), and which, on a kept
-	// connection, must not be taken for the next request.
+	// The body, if the request has one, is not read yet: the application
+	// reads it from the *http.Request, from the connection, as it
+	// arrives; and on a kept connection, not a byte more, which is the
+	// next request's.
 	var body *requestBody
-	if err == nil {
-		if c.continueTo == nil {
-			c.continueTo = c.sendContinue
+	if err == nil && (req.ContentLength > 0 || req.Chunked) {
+		var source io.Reader
+		source, err = newBodyReader(c.reader, req)
+		body = &requestBody{
+			source: source, w: w, continueOwed: req.expectsContinue(),
+			// 100 Continue is not the response: it has a deadline of its own.
+			interim: (*interimWriter)(c),
 		}
-		body, err = newRequestBody(c.reader, req, w, c.continueTo)
 	}
 	var r *http.Request
 	if err == nil {
@@ -516,11 +523,16 @@ func (c *conn) handleRequest() (keepAlive bool, why string) {
 	} else if panicValue := serveApp(c.s.app, w, r); panicValue != nil {
 		fmt.Fprintf(os.Stderr, "The app panicked: %v\n", panicValue)
 		fmt.Fprintln(os.Stderr, w.panicNote())
+	} else if body != nil && !answerBodyError(w, body) {
+		// What the application left of the body is read and thrown away,
+		// so that the next request is found where it begins.
+		body.discard()
 	}
-	if body != nil {
-		// What the application left of the body: answer its error, or
-		// read the rest for the next request to be found (see finish).
-		body.finish()
+	if body != nil && !body.ended {
+		// The body could not be read to its end: it was bad, or its
+		// client waits for a 100 Continue that never came and may never
+		// send it. Where a next request would begin is not known.
+		w.keepAlive = false
 	}
 	if !w.headSent && c.s.isStopping() {
 		// The shutdown began while the application worked: this response
@@ -537,9 +549,9 @@ func (c *conn) handleRequest() (keepAlive bool, why string) {
 	// read (the rest of it is on its way), when its body was not read to
 	// the end, or when it sent more requests than will be answered. A
 	// client that does not take its response is not waited for.
-	c.unreadInput = w.err == nil && (err != nil || body != nil && !body.done || c.reader.Buffered() > 0)
+	c.unreadInput = w.err == nil && (err != nil || body != nil && !body.ended || c.reader.Buffered() > 0)
 	if c.s.console != nil {
-		requestLine, _, _ := bytes.Cut(head, []byte("\n"))
+		requestLine, _, _ := bytes.Cut(skipEmptyLine(head), []byte("\n"))
 		notSent := ""
 		if w.err != nil {
 			notSent = ", which could not be sent"
@@ -557,7 +569,7 @@ func (c *conn) handleRequest() (keepAlive bool, why string) {
 		return true, ""
 	case err != nil:
 		return false, "its request could not be read, so a next one could not be found"
-	case body != nil && !body.done:
+	case body != nil && !body.ended:
 		return false, "its request's body was not read to its end, so a next request could not be found"
 	case c.s.isStopping():
 		return false, "the server is shutting down"
@@ -588,14 +600,21 @@ func (c *conn) Write(data []byte) (int, error) {
 	return c.netConn.Write(data)
 }
 
-// sendContinue sends the interim response 100 Continue, for the gateway
-// (see requestBody), within a write deadline of its own; the response
-// itself, which may come long after the body, starts its own deadline.
-func (c *conn) sendContinue() error {
-	c.writer.WriteString(continueResponse)
-	err := c.writer.Flush()
+// interimWriter sends an interim response, 100 Continue, for the
+// gateway (see requestBody): at once, within a write deadline of its
+// own; the response itself, which may come long after the body, starts
+// its own deadline. It is the connection, seen as another io.Writer.
+type interimWriter conn
+
+// Write sends data, and flushes it at once.
+func (i *interimWriter) Write(data []byte) (int, error) {
+	c := (*conn)(i)
+	n, err := c.writer.Write(data)
+	if err == nil {
+		err = c.writer.Flush()
+	}
 	c.writing = false
-	return err
+	return n, err
 }
 
 // lingeringClose prepares the end of a connection on which the client
@@ -636,18 +655,72 @@ func (c *conn) readHead() ([]byte, error) {
 		}
 		line := c.head[lineStart:]
 		isBlank := string(line) == "\r\n" || string(line) == "\n"
-		switch {
-		case isBlank && lineStart > 0:
+		if isBlank && (lineStart > 0 || skippedBlank) {
 			return c.head, nil // the empty line: the head is complete
-		case isBlank && !skippedBlank:
-			// An empty line before the request line: RFC 9112 asks a
-			// server to ignore one, which some clients send after a body.
-			c.head, skippedBlank = c.head[:0], true
-		default:
-			lineStart = len(c.head)
 		}
+		// An empty line before the request line does not end the head:
+		// RFC 9112 asks a server to ignore one, which some clients send
+		// after a body; parseRequest skips it. A second one ends it.
+		skippedBlank = skippedBlank || isBlank
+		lineStart = len(c.head)
 	}
 	return c.head, nil
+}
+
+// newBodyReader returns a reader of the body that the request
+// announces, from the connection's buffer: Content-Length bytes, or
+// chunks until the last one (see chunked.go). It reads only when it is
+// read, and only as much as it is asked for, so that a client's
+// Content-Length sets no memory aside. A body longer than maxBodyBytes
+// is not read at all: it gets 413.
+func newBodyReader(reader *bufio.Reader, req request) (io.Reader, error) {
+	if req.ContentLength > maxBodyBytes {
+		return nil, &requestError{http.StatusRequestEntityTooLarge,
+			fmt.Sprintf("the body is %d bytes, more than the %d this server reads", req.ContentLength, maxBodyBytes)}
+	}
+	if req.Chunked {
+		return &bodyReader{decoded: newChunkedReader(reader, maxBodyBytes)}, nil
+	}
+	return &bodyReader{decoded: &lengthReader{reader, int64(req.ContentLength)}}, nil
+}
+
+// bodyReader reads a request's body in pieces of at most bodyPieceBytes,
+// and turns what goes wrong into the answer for the client.
+type bodyReader struct {
+	decoded io.Reader // the body's bytes: Content-Length bytes, or decoded chunks
+}
+
+// Read reads the next piece of the body.
+func (b *bodyReader) Read(p []byte) (int, error) {
+	n, err := b.decoded.Read(p[:min(len(p), bodyPieceBytes)])
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		err = &requestError{http.StatusRequestTimeout, "the request's body did not arrive in time"}
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		err = badRequest("the request ended before the end of its body")
+	}
+	return n, err
+}
+
+// lengthReader reads the left bytes of a body sent with Content-Length,
+// and not a byte more: what follows is the next request.
+type lengthReader struct {
+	stream io.Reader
+	left   int64
+}
+
+// Read reads the body, until io.EOF after its last byte; a stream that
+// ends before is io.ErrUnexpectedEOF.
+func (l *lengthReader) Read(p []byte) (int, error) {
+	if l.left == 0 {
+		return 0, io.EOF
+	}
+	n, err := l.stream.Read(p[:min(int64(len(p)), l.left)])
+	l.left -= int64(n)
+	if err == io.EOF {
+		err = io.ErrUnexpectedEOF // the body is not complete
+	}
+	return n, err
 }
 
 // isRequestError reports whether err is an answer for the client (a

@@ -176,7 +176,7 @@ func TestParseRequestFramesStrictly(t *testing.T) {
 	}
 }
 
-func TestMethodOf(t *testing.T) {
+func TestRequestMethod(t *testing.T) {
 	tests := []struct {
 		name string
 		head string
@@ -188,11 +188,12 @@ func TestMethodOf(t *testing.T) {
 		{"reads nothing before the space after the method", "HEAD", ""},
 		{"reads nothing of an empty head", "", ""},
 		{"reads nothing past the end of the first line", "HEAD\r\n /", ""},
+		{"reads the method after one empty line", "\r\nHEAD / HTTP/1.1\r\n", "HEAD"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := methodOf([]byte(tt.head)); got != tt.want {
-				t.Errorf("methodOf(%.40q) = %q, want %q", tt.head, got, tt.want)
+			if got := requestMethod([]byte(tt.head)); got != tt.want {
+				t.Errorf("requestMethod(%.40q) = %q, want %q", tt.head, got, tt.want)
 			}
 		})
 	}
