@@ -389,6 +389,13 @@ func TestKeepAlive(t *testing.T) {
 			},
 		},
 		{
+			name: "ignores the empty line that a client sends after a body, before its next request",
+			exchanges: []exchange{
+				{send: "POST /hello HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello\r\n", method: "POST", wantStatus: 200, wantBody: "Received a body of 5 bytes."},
+				{send: get("/hello/next"), method: "GET", wantStatus: 200, wantBody: "Hello, next!"},
+			},
+		},
+		{
 			name: "answers a long chunked response and goes on",
 			exchanges: []exchange{
 				{send: get("/count"), method: "GET", wantStatus: 200, wantBody: "1\n2\n3\n"},
