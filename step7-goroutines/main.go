@@ -643,7 +643,7 @@ func (c *conn) lingeringClose() {
 // has come (pipelining).
 func (c *conn) readHead() ([]byte, error) {
 	c.head = c.head[:0]
-	lineStart, skippedBlank := 0, false
+	lineStart := 0
 	for len(c.head) <= maxHeadBytes {
 		piece, err := c.reader.ReadSlice('\n')
 		c.head = append(c.head, piece...)
@@ -655,13 +655,13 @@ func (c *conn) readHead() ([]byte, error) {
 		}
 		line := c.head[lineStart:]
 		isBlank := string(line) == "\r\n" || string(line) == "\n"
-		if isBlank && (lineStart > 0 || skippedBlank) {
+		if isBlank && lineStart > 0 {
 			return c.head, nil // the empty line: the head is complete
 		}
-		// An empty line before the request line does not end the head:
-		// RFC 9112 asks a server to ignore one, which some clients send
-		// after a body; parseRequest skips it. A second one ends it.
-		skippedBlank = skippedBlank || isBlank
+		// An empty first line does not end the head: RFC 9112 asks a
+		// server to ignore one before the request line, which some
+		// clients send after a body; parseRequest skips it. A second
+		// one ends the head, and parseRequest refuses it.
 		lineStart = len(c.head)
 	}
 	return c.head, nil
