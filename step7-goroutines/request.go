@@ -100,6 +100,12 @@ func endOfHead(data []byte) int {
 // a network.
 func parseRequest(data []byte) (request, error) {
 	data = skipEmptyLine(data)
+	// A second empty line is not ignored. endOfHead, which recvHead and
+	// handleRequest use on the bytes as they came, takes it for the end of
+	// a head without a request line; parseRequest must agree with them.
+	if len(skipEmptyLine(data)) < len(data) {
+		return request{}, badRequest("the request starts with two empty lines; a server ignores only one before its request line")
+	}
 	firstLine, _, _ := bytes.Cut(data, []byte("\n"))
 	if len(bytes.TrimSuffix(firstLine, []byte("\r"))) > maxRequestLineBytes {
 		return request{}, &requestError{http.StatusRequestURITooLong,
