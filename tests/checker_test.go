@@ -123,7 +123,7 @@ var mistakes = []struct {
 	{"bare LF line ends", 3, say("HTTP/1.1 200 OK\nContent-Type: text/plain\nContent-Length: 13\n\nHello, World!")},
 	{"no empty line after the header fields", 3, say("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nHello, World!")},
 	{"a space before the colon", 3, say("HTTP/1.1 200 OK\r\nContent-Length : 13\r\n\r\nHello, World!")},
-	{"HTTP/1.0 in the status line", 3, say("HTTP/1.0 200 OK\r\nContent-Length: 13\r\n\r\nHello, World!")},
+	{"HTTP/2 in the status line", 3, say("HTTP/2 200 OK\r\nContent-Length: 13\r\n\r\nHello, World!")},
 	{"a Content-Length that does not match", 3, say("HTTP/1.1 200 OK\r\nContent-Length: 20\r\nConnection: close\r\n\r\nHello, World!")},
 	{"Connection close but the connection stays open", 3, func(conn net.Conn) {
 		io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Length: 13\r\nConnection: close\r\n\r\nHello, World!")
@@ -142,6 +142,23 @@ var mistakes = []struct {
 		}
 	}},
 	{"200 for every path", 4, say("HTTP/1.1 200 OK\r\nContent-Length: 39\r\nConnection: close\r\n\r\nHello, World! GET /hello ?name=checker\n")},
+}
+
+// accepted are small servers whose responses look unusual next to step
+// 3's but are valid HTTP/1.1 answers: the checker must pass each at
+// stage 3, as curl and browsers do.
+var accepted = []struct {
+	name  string
+	serve func(conn net.Conn) // called after the request has been read
+}{
+	// RFC 9110 §6.2 lets a server answer in HTTP/1.0; Python's
+	// http.server does by default (BaseHTTPRequestHandler.protocol_version).
+	{"HTTP/1.0 in the status line", say("HTTP/1.0 200 OK\r\nServer: SimpleHTTP/0.6 Python/3.11.2\r\nContent-Length: 13\r\n\r\nHello, World!")},
+	// No header fields at all: the body ends where the connection does,
+	// which is valid for a response (RFC 9112 §6.3, rule 8).
+	{"a close-delimited body without header fields", say("HTTP/1.1 200 OK\r\n\r\nHello, World!")},
+	// A client ignores the reason phrase (RFC 9112 §4).
+	{"another reason phrase", say("HTTP/1.1 200 Fine\r\nContent-Length: 13\r\n\r\nHello, World!")},
 }
 
 // keepAliveMistakes are servers that pass stages 1 to 6 but keep their
@@ -289,6 +306,23 @@ func TestCheckerFindsTheMistake(t *testing.T) {
 	}
 }
 
+// TestCheckerAcceptsValidResponses runs the checker against servers
+// whose responses are valid but unlike step 3's, and compares its
+// verdict, a pass, with a golden file.
+func TestCheckerAcceptsValidResponses(t *testing.T) {
+	t.Parallel()
+	for _, a := range accepted {
+		t.Run("the checker passes a server with "+a.name, func(t *testing.T) {
+			t.Parallel()
+			out, code := runChecker(t, 30*time.Second, "-addr", serveMistake(t, a.serve), "-stage", "3", "-timeout", "1s")
+			if code != 0 {
+				t.Errorf("exit status %d, want 0:\n%s", code, out)
+			}
+			checkGolden(t, filepath.Join("checker", "accepted-"+goldenName(a.name)+".txt"), normalize([]byte(out)))
+		})
+	}
+}
+
 // checkMistake runs the checker up to stage against the server at addr,
 // which must fail, and compares its verdict with the golden file named
 // after the mistake.
@@ -298,14 +332,21 @@ func checkMistake(t *testing.T, mistake string, stage int, addr string) {
 	if code != 1 {
 		t.Errorf("exit status %d, want 1:\n%s", code, out)
 	}
-	name := strings.ReplaceAll(mistake, " ", "-")
-	name = strings.Map(func(r rune) rune {
-		if r == '\'' || r == '/' || r == '.' {
+	checkGolden(t, filepath.Join("checker", "mistake-"+goldenName(mistake)+".txt"), normalize([]byte(out)))
+}
+
+// goldenName turns a case's name into a file name: dashes for spaces,
+// without quotes, slashes and dots.
+func goldenName(name string) string {
+	return strings.Map(func(r rune) rune {
+		switch r {
+		case ' ':
+			return '-'
+		case '\'', '/', '.':
 			return -1
 		}
 		return r
 	}, name)
-	checkGolden(t, filepath.Join("checker", "mistake-"+name+".txt"), normalize([]byte(out)))
 }
 
 // TestCheckerReportsJSON checks the -json report an instructor
