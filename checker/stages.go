@@ -64,6 +64,9 @@ type result struct {
 	Got    string `json:"got,omitempty"`
 	Why    string `json:"why,omitempty"`
 	See    string `json:"see,omitempty"`
+	// Output is the last lines the server printed, when it exited during
+	// the check.
+	Output []string `json:"output,omitempty"`
 }
 
 // failure says why a check did not pass: what was expected, what came
@@ -72,6 +75,7 @@ type result struct {
 type failure struct {
 	want, got, why string
 	skip           bool
+	output         []string // the last lines the server printed, if it exited
 }
 
 // check is one rule of a stage.
@@ -109,18 +113,26 @@ func (g *grader) stage(n int) []check {
 	return nil
 }
 
+// crashWait is how long a failed check waits for the server it started
+// to be seen exiting: a server that a check made crash may still be
+// dying when the next connection is refused.
+const crashWait = 300 * time.Millisecond
+
 // runStage runs the checks of stage n in order and stops at the first
 // that fails: the later ones stand on it.
 func (g *grader) runStage(n int) (results []result, passed bool) {
 	for i, c := range g.stage(n) {
 		r := result{Stage: n, ID: fmt.Sprintf("%d.%d", n, i+1), Name: translate(g.lang, c.name), Status: "pass"}
 		f := c.run()
-		if f == nil && g.server != nil && g.server.exited() {
-			f = &failure{want: "the server still running", got: "it exited: " + g.server.exitStatus(),
-				why: "nothing a client does may end the server"}
+		if g.server != nil && g.server.exited() || f != nil && !f.skip && g.server != nil && g.server.waitExit(crashWait) {
+			// Whatever the check saw (often a refused connection), the
+			// reason is that the server is gone.
+			f = &failure{want: "the server still running", got: "it exited (" + g.server.exitStatus() + ")",
+				why: "nothing a client does may end the server: the last lines it printed are below", output: g.server.tail(tailLines)}
 		}
 		if f != nil {
 			r.Want, r.Got, r.Why = translate(g.lang, f.want), translate(g.lang, f.got), translate(g.lang, f.why)
+			r.Output = f.output
 			if f.skip {
 				r.Status = "skip"
 			} else {
@@ -280,7 +292,7 @@ func (g *grader) stage2() []check {
 			want := "GET /hello HTTP/1.1"
 			deadline := time.Now().Add(g.timeout)
 			for !strings.Contains(g.server.output(), want) {
-				if time.Now().After(deadline) {
+				if time.Now().After(deadline) || g.server.exited() {
 					return &failure{want: strconv.Quote(want) + " in the server's output",
 						got: quote([]byte(g.server.output()), 200),
 						why: "step 2 prints the request it received, so that you see what the browser sends (if yours prints it, flush its output: a program whose output is a pipe may hold it back)"}

@@ -87,11 +87,11 @@ var zhCN = map[string]string{
 	"an answer to each of ten clients, one after another":                                            "依次回应十个客户端中的每一个",
 
 	// why
-	"nothing a client does may end the server":                       "客户端做什么都不应让服务器结束",
-	"a server accepts connections for as long as it runs":            "服务器只要在运行，就要接受连接",
-	"the server must let the client send its request":                "服务器必须让客户端把请求发出来",
-	"the connection failed":                                          "连接失败了",
-	"a server reads the request (recv) before it answers and closes": "服务器在回应和关闭之前，要先读取请求（recv）",
+	"nothing a client does may end the server: the last lines it printed are below": "客户端做什么都不应让服务器结束：下面是它最后打印的几行",
+	"a server accepts connections for as long as it runs":                           "服务器只要在运行，就要接受连接",
+	"the server must let the client send its request":                               "服务器必须让客户端把请求发出来",
+	"the connection failed": "连接失败了",
+	"a server reads the request (recv) before it answers and closes":                                                                                                                           "服务器在回应和关闭之前，要先读取请求（recv）",
 	"when a server closes a connection with request bytes still unread, the kernel resets it: recv the whole request before close":                                                             "服务器关闭连接时如果还有请求字节没读，内核会重置连接：close 之前先用 recv 读完整个请求",
 	"the checker can read the server's output only when it starts the server: -- CMD ARGS...":                                                                                                  "只有由检查器启动服务器时，它才能读到服务器的输出：-- CMD ARGS...",
 	"step 2 prints the request it received, so that you see what the browser sends (if yours prints it, flush its output: a program whose output is a pipe may hold it back)":                  "第 2 步会打印收到的请求，让你看到浏览器发了什么（如果你的程序打印了，请刷新输出：输出到管道时，程序可能会先把内容留在缓冲区里）",
