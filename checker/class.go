@@ -166,7 +166,7 @@ func (c *class) run(path string) int {
 		enc.SetIndent("", "  ")
 		enc.Encode(results)
 	} else {
-		c.summary(results)
+		c.summary(results, ctx.Err() != nil)
 	}
 	if c.reportDir != "" {
 		if err := c.writeReport(results); err != nil {
@@ -200,7 +200,7 @@ func (c *class) say(en, zh string) string {
 func (c *class) grade(ctx context.Context, st student, dir string) (r studentResult) {
 	r = studentResult{Name: st.name, Command: st.command, StagesAsked: c.stages, Checks: []result{}}
 	if ctx.Err() != nil {
-		r.Why = c.say("not graded: the checker was interrupted", "没有打分：检查器被中断了")
+		r.Why = c.say("the checker was interrupted", "检查器被中断了")
 		return r
 	}
 	port, err := c.freePort()
@@ -233,7 +233,7 @@ func (c *class) grade(ctx context.Context, st student, dir string) (r studentRes
 	if err != nil {
 		r.Why = err.(*startError).why
 		if ctx.Err() != nil {
-			r.Why = c.say("not graded: the checker was interrupted", "没有打分：检查器被中断了")
+			r.Why = c.say("the checker was interrupted", "检查器被中断了")
 		}
 		return r
 	}
@@ -351,7 +351,7 @@ func (c *class) failure(r studentResult, f result) string {
 
 // summary prints the class as a table: each student, the stages passed,
 // and the first check that failed.
-func (c *class) summary(results []studentResult) {
+func (c *class) summary(results []studentResult, interrupted bool) {
 	graded := 0
 	for _, r := range results {
 		if r.Graded {
@@ -372,9 +372,12 @@ func (c *class) summary(results []studentResult) {
 		fmt.Fprintf(w, "%s\t%s\t%s\n", r.Name, passed, first)
 	}
 	w.Flush()
-	if graded == len(results) {
+	switch {
+	case interrupted:
+		fmt.Fprintf(c.stdout, c.say("%d of %d students were graded: the checker was interrupted.\n", "%[2]d 个学生中有 %[1]d 个打了分：检查器被中断了。\n"), graded, len(results))
+	case graded == len(results):
 		fmt.Fprintf(c.stdout, c.say("All %d students were graded.\n", "全部 %d 个学生都打了分。\n"), graded)
-	} else {
+	default:
 		fmt.Fprintf(c.stdout, c.say("%d of %d students were graded: a server that never listened cannot be.\n", "%[2]d 个学生中有 %[1]d 个打了分：从未开始监听的服务器无法打分。\n"), graded, len(results))
 	}
 }

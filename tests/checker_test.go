@@ -686,3 +686,52 @@ func TestCheckerReportsAServerThatNeverListens(t *testing.T) {
 		t.Errorf("got graded %v, why %q, output tail %q; want not graded, why it never listened, and its output", rep.Graded, rep.Why, rep.OutputTail)
 	}
 }
+
+// TestCheckerStopsTheClassOnCtrlC interrupts -class while it grades
+// servers that ignore SIGINT, one listening and one not yet: it exits 2,
+// and leaves no server running.
+func TestCheckerStopsTheClassOnCtrlC(t *testing.T) {
+	t.Parallel()
+	// A folder of its own, so that the processes it leaves, if any, are
+	// told from those of the other tests.
+	bin := t.TempDir()
+	data, err := os.ReadFile(buildClassroom(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(bin, "classroom"), data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	roster := filepath.Join(t.TempDir(), "roster.txt")
+	if err := os.WriteFile(roster, []byte("hal: exec \"$BIN/classroom\" -mode hang -addr 127.0.0.1:{port}\n"+
+		"ivy: exec \"$BIN/classroom\" -mode wait -addr 127.0.0.1:{port}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(filepath.Join(binDir, "checker"), "-class", roster, "-jobs", "2", "-timeout", "5s", "-startup", "30s", "-student-limit", "30s")
+	cmd.Env = append(os.Environ(), "BIN="+bin)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond) // both servers started, hal being graded
+	cmd.Process.Signal(os.Interrupt)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err = <-done:
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("the checker was still running 10 s after Ctrl-C:\n%s", out.String())
+	}
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 2 {
+		t.Errorf("exit %v, want status 2:\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "the checker was interrupted") {
+		t.Errorf("the checker did not say it was interrupted:\n%s", out.String())
+	}
+	if left := processesUnder(t, bin); len(left) > 0 {
+		t.Errorf("still running after the checker exited: %q", left)
+	}
+}
