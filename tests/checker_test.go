@@ -468,6 +468,29 @@ func buildClassroom(t *testing.T) string {
 	return filepath.Join(binDir, "classroom")
 }
 
+// classBin returns a folder of the test's own holding the binaries
+// named, from binDir and the classroom: the processes a class leaves,
+// if any, are then told from those of the other tests by their path.
+func classBin(t *testing.T, names ...string) string {
+	t.Helper()
+	buildClassroom(t)
+	bin := t.TempDir()
+	for _, name := range names {
+		from, to := filepath.Join(binDir, name), filepath.Join(bin, name)
+		if os.Link(from, to) == nil {
+			continue
+		}
+		data, err := os.ReadFile(from)
+		if err == nil {
+			err = os.WriteFile(to, data, 0o755)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return bin
+}
+
 // runCheckerWith runs the checker as runChecker does, with env added to
 // its environment, and returns its standard error too.
 func runCheckerWith(t *testing.T, limit time.Duration, env []string, args ...string) (stdout, stderr string, code int) {
@@ -517,10 +540,10 @@ var classStudents = []struct {
 // report's three files, and that no server is left running.
 func TestCheckerGradesAClass(t *testing.T) {
 	t.Parallel()
-	buildClassroom(t)
+	bin := classBin(t, "step1-socket", "step3-response", "step7-goroutines", "classroom")
 	report := t.TempDir()
 	start := time.Now()
-	stdout, stderr, code := runCheckerWith(t, 30*time.Second, []string{"BIN=" + binDir},
+	stdout, stderr, code := runCheckerWith(t, 30*time.Second, []string{"BIN=" + bin},
 		"-class", filepath.Join("testdata", "checker", "class", "roster.txt"), "-report", report,
 		"-jobs", strconv.Itoa(len(classStudents)), "-timeout", "1500ms", "-startup", "1500ms", "-student-limit", "2500ms")
 	t.Logf("graded the class in %s", time.Since(start).Round(time.Millisecond))
@@ -594,7 +617,7 @@ func TestCheckerGradesAClass(t *testing.T) {
 		}
 	})
 	t.Run("no server of the class is left running", func(t *testing.T) {
-		if left := processesUnder(t, binDir); len(left) > 0 {
+		if left := processesUnder(t, bin); len(left) > 0 {
 			t.Errorf("still running after the checker exited: %q", left)
 		}
 	})
@@ -636,7 +659,7 @@ func processesUnder(t *testing.T, dir string) []string {
 			continue // it ended meanwhile
 		}
 		args := strings.Split(string(cmdline), "\x00")
-		if strings.HasPrefix(args[0], dir+string(os.PathSeparator)) && filepath.Base(args[0]) != "checker" {
+		if strings.HasPrefix(args[0], dir+string(os.PathSeparator)) {
 			found = append(found, e.Name()+": "+strings.Join(args, " "))
 		}
 	}
@@ -692,16 +715,7 @@ func TestCheckerReportsAServerThatNeverListens(t *testing.T) {
 // and leaves no server running.
 func TestCheckerStopsTheClassOnCtrlC(t *testing.T) {
 	t.Parallel()
-	// A folder of its own, so that the processes it leaves, if any, are
-	// told from those of the other tests.
-	bin := t.TempDir()
-	data, err := os.ReadFile(buildClassroom(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(bin, "classroom"), data, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	bin := classBin(t, "classroom")
 	roster := filepath.Join(t.TempDir(), "roster.txt")
 	if err := os.WriteFile(roster, []byte("hal: exec \"$BIN/classroom\" -mode hang -addr 127.0.0.1:{port}\n"+
 		"ivy: exec \"$BIN/classroom\" -mode wait -addr 127.0.0.1:{port}\n"), 0o644); err != nil {
@@ -718,6 +732,7 @@ func TestCheckerStopsTheClassOnCtrlC(t *testing.T) {
 	cmd.Process.Signal(os.Interrupt)
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
+	var err error
 	select {
 	case err = <-done:
 	case <-time.After(10 * time.Second):
