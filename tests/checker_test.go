@@ -157,7 +157,7 @@ var accepted = []struct {
 }{
 	// RFC 9110 §6.2 lets a server answer in HTTP/1.0; Python's
 	// http.server does by default (BaseHTTPRequestHandler.protocol_version).
-	{"HTTP/1.0 in the status line", say("HTTP/1.0 200 OK\r\nServer: SimpleHTTP/0.6 Python/3.11.2\r\nContent-Length: 13\r\n\r\nHello, World!")},
+	{"HTTP/1.0 in the status line", say("HTTP/1.0 200 OK\r\nServer: SimpleHTTP/0.6 Python/3.11.7\r\nContent-Length: 13\r\n\r\nHello, World!")},
 	// No header fields at all: the body ends where the connection does,
 	// which is valid for a response (RFC 9112 §6.3, rule 8).
 	{"a close-delimited body without header fields", say("HTTP/1.1 200 OK\r\n\r\nHello, World!")},
