@@ -78,8 +78,8 @@ func serveForever(addr string) error {
 			// installs its signal handlers with SA_RESTART, so the
 			// kernel restarts an accept that a signal interrupts
 			// (strace shows ERESTARTSYS). Python 3.5 and later retry by
-			// themselves too (PEP 475). The branch stays for a system
-			// that does not restart.
+			// themselves too (PEP 475). The branch stays to mark the place
+			// where the article's lesson would be.
 			if err != syscall.EINTR {
 				fmt.Fprintln(os.Stderr, "accept:", err)
 			}
