@@ -62,7 +62,7 @@ import (
 // server accepts again as soon as it has started a child, a burst of
 // clients can arrive faster than it accepts them, and past -max-children
 // clients wait in this queue: the article's webserver3c.py, 3d and 3e
-// still use 5; its webserver3f.py and 3g raise the backlog to 1024, and
+// still use 5; its webserver3f.py, 3g and 3h raise the backlog to 1024, and
 // so does this step. (Linux caps it at net.core.somaxconn, 4096 on
 // recent kernels.)
 const requestQueueSize = 1024
