@@ -381,13 +381,6 @@ func recvBefore(clientConn int, buffer []byte, deadline time.Time) (int, error) 
 	}
 }
 
-// isRequestError reports whether err is an answer for the client (a
-// *requestError) rather than a failure of the connection.
-func isRequestError(err error) bool {
-	var reqErr *requestError
-	return errors.As(err, &reqErr)
-}
-
 // route chooses the answer to a request: its status line and body.
 // A request that could not be read or parsed gets the error's status and
 // a one-line reason; a method other than GET and HEAD gets 501; a known

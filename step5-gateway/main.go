@@ -431,13 +431,6 @@ func recvBefore(clientConn int, buffer []byte, deadline time.Time) (int, error) 
 	}
 }
 
-// isRequestError reports whether err is an answer for the client (a
-// *requestError) rather than a failure of the connection.
-func isRequestError(err error) bool {
-	var reqErr *requestError
-	return errors.As(err, &reqErr)
-}
-
 // sendall writes all of data to the socket before the deadline, as
 // Python's socket.sendall does with a timeout set. On a blocking socket
 // Linux's send waits until it has taken everything; it returns a short
