@@ -390,6 +390,12 @@ func shutDownOnInterrupt(listenSocket int, kids *children, timeout time.Duration
 		if left := kids.reap(); left > 0 {
 			fmt.Printf("%d children did not finish within %s: killing them.\n", left, timeout)
 			kids.signalAll(syscall.SIGKILL)
+			// SIGKILL cannot be caught, but the kernel takes a moment to
+			// end a process: wait for the killed children too, so that
+			// none outlives the parent.
+			for end := time.Now().Add(time.Second); kids.reap() > 0 && time.Now().Before(end); {
+				time.Sleep(shutdownPoll)
+			}
 			os.Exit(1)
 		}
 		os.Exit(0)
