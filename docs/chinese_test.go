@@ -189,3 +189,155 @@ func TestSoftBreaks(t *testing.T) {
 		})
 	}
 }
+
+// glossaryPage is the one list of the Chinese terms.
+const glossaryPage = "docs/zh-CN/glossary.md"
+
+// term is one row of the glossary: the Chinese term the pages use, its
+// English, and the variants the pages must not use for the same idea.
+type term struct {
+	chinese, english string
+	avoid            []string
+	line             int
+}
+
+// readGlossary reads the glossary's table: the columns 中文术语, 英文
+// and 不用 (variants, separated by 、), found by their header.
+func readGlossary(t *testing.T) []term {
+	t.Helper()
+	p, err := readPage(glossaryPage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var terms []term
+	col := map[string]int{}
+	for _, b := range p.mdBlocks() {
+		if b.kind != mdRow {
+			continue
+		}
+		cells := strings.Split(strings.Trim(strings.TrimSpace(b.lines[0]), "|"), "|")
+		for i := range cells {
+			cells[i] = strings.TrimSpace(cells[i])
+		}
+		if len(col) == 0 {
+			for i, c := range cells {
+				col[c] = i
+			}
+			for _, name := range []string{"中文术语", "英文", "不用"} {
+				if _, ok := col[name]; !ok {
+					t.Fatalf("%s:%d: the glossary's table has no column %s (it has %q)", glossaryPage, b.first+1, name, cells)
+				}
+			}
+			continue
+		}
+		if strings.Trim(strings.Join(cells, ""), "- :") == "" {
+			continue // the |---| line
+		}
+		if len(cells) != len(col) {
+			t.Errorf("%s:%d: a row of %d cells in a table of %d columns", glossaryPage, b.first+1, len(cells), len(col))
+			continue
+		}
+		tr := term{chinese: cells[col["中文术语"]], english: cells[col["英文"]], line: b.first + 1}
+		if avoid := cells[col["不用"]]; avoid != "" {
+			tr.avoid = strings.Split(avoid, "、")
+		}
+		terms = append(terms, tr)
+	}
+	if len(terms) == 0 {
+		t.Fatalf("%s has no table of terms", glossaryPage)
+	}
+	return terms
+}
+
+// wordsOf returns the text of a page that a reader reads as Chinese: its
+// lines with the code blocks blanked out, but for diagrams and text
+// illustrations, whose labels are translated.
+func wordsOf(p *page) string {
+	lines := append([]string(nil), p.lines...)
+	for _, b := range p.blocks {
+		if b.lang == "mermaid" || b.lang == "text" {
+			continue
+		}
+		for i := b.open; i <= b.close; i++ {
+			lines[i] = ""
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// TestGlossaryIsTheOneListOfTerms checks that the Chinese pages say one
+// idea with one term: no page uses a variant that the glossary's 不用
+// column lists, and the glossary lists no term that no page uses.
+func TestGlossaryIsTheOneListOfTerms(t *testing.T) {
+	terms := readGlossary(t)
+	var pages []*page
+	for _, p := range chinesePages(t) {
+		if p.path != glossaryPage {
+			pages = append(pages, p)
+		}
+	}
+	words := make([]string, len(pages))
+	for i, p := range pages {
+		words[i] = wordsOf(p)
+	}
+	t.Run("every term of the glossary is used by a page", func(t *testing.T) {
+		for _, tr := range terms {
+			used := false
+			for _, w := range words {
+				if strings.Contains(w, tr.chinese) {
+					used = true
+					break
+				}
+			}
+			if !used {
+				t.Errorf("%s:%d: no page uses %s (%s): drop it from the glossary, or use it", glossaryPage, tr.line, tr.chinese, tr.english)
+			}
+		}
+	})
+	t.Run("no page uses a variant the glossary rules out", func(t *testing.T) {
+		seen := map[string]bool{}
+		for _, tr := range terms {
+			for _, v := range tr.avoid {
+				if seen[v] {
+					t.Errorf("%s:%d: %s is ruled out twice", glossaryPage, tr.line, v)
+				}
+				seen[v] = true
+			}
+		}
+		for i, p := range pages {
+			for _, tr := range terms {
+				for _, v := range tr.avoid {
+					// A term that contains the variant (分块传输编码 holds
+					// 分块传输) is not the variant.
+					text := words[i]
+					for _, other := range terms {
+						if strings.Contains(other.chinese, v) {
+							text = strings.ReplaceAll(text, other.chinese, "")
+						}
+					}
+					if !strings.Contains(text, v) {
+						continue
+					}
+					for n, line := range strings.Split(text, "\n") {
+						if strings.Contains(line, v) {
+							t.Errorf("%s:%d: %q: the pages say %s (%s), not %s", p.path, n+1, excerptAround(line, v), tr.chinese, tr.english, v)
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// excerptAround returns the words around the first v in line.
+func excerptAround(line, v string) string {
+	i := strings.Index(line, v)
+	before, after := []rune(line[:i]), []rune(line[i+len(v):])
+	if len(before) > 10 {
+		before = before[len(before)-10:]
+	}
+	if len(after) > 10 {
+		after = after[:10]
+	}
+	return string(before) + v + string(after)
+}

@@ -22,7 +22,7 @@ var untranslated = map[string]bool{"docs/WRITING.md": true}
 // chapterSectionsIn are the chapter sections of each translation, in the
 // order of chapterSections.
 var chapterSectionsIn = map[string][]string{
-	"zh-CN": {"你将构建什么", "运行它", "线路上发生了什么", "这一步添加了什么", "还有什么问题", "练习"},
+	"zh-CN": {"你将构建什么", "运行它", "网络上实际传输的内容", "这一步添加了什么", "还有什么问题", "练习"},
 }
 
 var translationOf = regexp.MustCompile(`^<!-- translation-of: (\S+) sha256:([0-9a-f]{12}) -->$`)
