@@ -69,12 +69,14 @@ func (p *page) mdBlocks() []mdBlock {
 		case strings.HasPrefix(trimmed, "|"):
 			out = append(out, mdBlock{kind: mdRow, first: i, lines: []string{line}})
 			open = false
-		case listMarker.MatchString(line):
+		case listMarker.MatchString(line) && !(open && continuesText(out[len(out)-1], line)):
 			out = append(out, mdBlock{kind: mdItem, first: i, lines: []string{line}})
 			open = true
 		case strings.HasPrefix(trimmed, "<"):
 			out = append(out, mdBlock{kind: mdHTML, first: i, lines: []string{line}})
-			open = true
+			// An HTML comment ends at its -->; any other HTML block goes
+			// on to the next blank line.
+			open = !(strings.HasPrefix(trimmed, "<!--") && strings.HasSuffix(trimmed, "-->"))
 		case open:
 			last := &out[len(out)-1]
 			last.lines = append(last.lines, line)
@@ -84,6 +86,27 @@ func (p *page) mdBlocks() []mdBlock {
 		}
 	}
 	return out
+}
+
+var orderedMarker = regexp.MustCompile(`^(\s*)([0-9]+)[.)]\s`)
+
+// continuesText reports whether a line that looks like an ordered list
+// item ("5) or a process", "8888. A student") goes on with the block
+// before it instead: in CommonMark a list that starts at a number other
+// than 1 cannot interrupt a paragraph, nor can a list nested deeper than
+// the item it would sit in.
+func continuesText(last mdBlock, line string) bool {
+	m := orderedMarker.FindStringSubmatch(line)
+	if m == nil || m[2] == "1" {
+		return false
+	}
+	switch last.kind {
+	case mdParagraph:
+		return true
+	case mdItem:
+		return len(m[1]) > len(last.lines[0])-len(strings.TrimLeft(last.lines[0], " "))
+	}
+	return false
 }
 
 // isCJK reports whether r is a Chinese character or a full-width
@@ -171,6 +194,7 @@ func TestSoftBreaks(t *testing.T) {
 		{"lets a paragraph end at a blank line", "第一段\n\n第二段\n", nil},
 		{"lets a list item follow a list item", "1. 第一项\n2. 第二项\n", nil},
 		{"lets a table row follow a table row", "| 一 |\n| 二 |\n", nil},
+		{"reads a line that starts with a number as the paragraph going on", "第五\n6) 项\n", []int{0}},
 		{"leaves code blocks alone", "```text\n第一行\n第二行\n```\n", nil},
 	}
 	for _, tt := range tests {
