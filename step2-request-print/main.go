@@ -29,8 +29,10 @@ import (
 
 // requestQueueSize is the listen backlog: how many connections that the
 // kernel has already accepted (the handshake is done) may wait in a queue
-// until the server calls accept. The article uses 1: this server takes
-// one client at a time, and the kernel holds a few more while it works.
+// until the server calls accept. The article's Part 1 uses 1: this
+// server takes one client at a time. Linux lets the queue hold one more
+// than the backlog, so while it works two more clients wait (ss -ltn
+// shows them as the listening socket's Recv-Q).
 const requestQueueSize = 1
 
 // recvBufferSize is how many bytes of the request one recv takes: the
@@ -70,6 +72,13 @@ func serveForever(addr string) error {
 		// Python: client_connection, client_address = listen_socket.accept()
 		clientConn, clientAddr, err := syscall.Accept(listenSocket)
 		if err != nil {
+			// EINTR, a signal that cut accept short, is the article's
+			// lesson (webserver3e, 3f), but it cannot happen here: Go
+			// installs its signal handlers with SA_RESTART, so the
+			// kernel restarts an accept that a signal interrupts
+			// (strace shows ERESTARTSYS). Python 3.5 and later retry by
+			// themselves too (PEP 475). The branch stays to mark the place
+			// where the article's lesson would be.
 			if err != syscall.EINTR {
 				fmt.Fprintln(os.Stderr, "accept:", err)
 			}

@@ -41,8 +41,10 @@ import (
 
 // requestQueueSize is the listen backlog: how many connections that the
 // kernel has already accepted (the handshake is done) may wait in a queue
-// until the server calls accept. The article uses 1: this server takes
-// one client at a time, and the kernel holds a few more while it works.
+// until the server calls accept. The article's Part 1 uses 1: this
+// server takes one client at a time. Linux lets the queue hold one more
+// than the backlog, so while it works two more clients wait (ss -ltn
+// shows them as the listening socket's Recv-Q).
 const requestQueueSize = 1
 
 // recvBufferSize is how many bytes of the request one recv takes: the
@@ -110,8 +112,8 @@ func serveForever(addr string, readTimeout, writeTimeout time.Duration, app http
 			// installs its signal handlers with SA_RESTART, so the
 			// kernel restarts an accept that a signal interrupts
 			// (strace shows ERESTARTSYS). Python 3.5 and later retry by
-			// themselves too (PEP 475). The branch stays for a system
-			// that does not restart.
+			// themselves too (PEP 475). The branch stays to mark the place
+			// where the article's lesson would be.
 			if err != syscall.EINTR {
 				fmt.Fprintln(os.Stderr, "accept:", err)
 			}
@@ -427,13 +429,6 @@ func recvBefore(clientConn int, buffer []byte, deadline time.Time) (int, error) 
 			return 0, err
 		}
 	}
-}
-
-// isRequestError reports whether err is an answer for the client (a
-// *requestError) rather than a failure of the connection.
-func isRequestError(err error) bool {
-	var reqErr *requestError
-	return errors.As(err, &reqErr)
 }
 
 // sendall writes all of data to the socket before the deadline, as

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/netip"
@@ -58,6 +59,13 @@ type requestError struct {
 // Error returns the reason.
 func (e *requestError) Error() string { return e.reason }
 
+// isRequestError reports whether err is an answer for the client (a
+// *requestError) rather than a failure of the connection.
+func isRequestError(err error) bool {
+	var reqErr *requestError
+	return errors.As(err, &reqErr)
+}
+
 // badRequest makes the error for a request that breaks HTTP's syntax.
 func badRequest(format string, args ...any) *requestError {
 	return &requestError{http.StatusBadRequest, fmt.Sprintf(format, args...)}
@@ -100,6 +108,12 @@ func endOfHead(data []byte) int {
 // a network.
 func parseRequest(data []byte) (request, error) {
 	data = skipEmptyLine(data)
+	// A second empty line is not ignored. endOfHead, which recvHead and
+	// handleRequest use on the bytes as they came, takes it for the end of
+	// a head without a request line; parseRequest must agree with them.
+	if len(skipEmptyLine(data)) < len(data) {
+		return request{}, badRequest("the request starts with two empty lines; a server ignores only one before its request line")
+	}
 	firstLine, _, _ := bytes.Cut(data, []byte("\n"))
 	if len(bytes.TrimSuffix(firstLine, []byte("\r"))) > maxRequestLineBytes {
 		return request{}, &requestError{http.StatusRequestURITooLong,
@@ -227,7 +241,7 @@ func parseRequestLine(line string) (request, error) {
 	// An application behind the gateway could not do it either.
 	if req.Method == http.MethodConnect {
 		return request{}, &requestError{http.StatusNotImplemented,
-			fmt.Sprintf("this server is not a proxy: it opens no tunnel to %s", req.Target)}
+			fmt.Sprintf("this server is not a proxy: it opens no tunnel to %s", excerpt(req.Target))}
 	}
 	path, err := targetPath(req.Target)
 	if err != nil {
