@@ -1,10 +1,11 @@
 package main
 
 import (
-	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -72,17 +73,8 @@ func newRequest(req request, body io.Reader, remoteAddr string) (*http.Request, 
 	// "Content-Type"), each name with its values in the order they came:
 	// WSGI's HTTP_* variables. Host moves to r.Host, as net/http does.
 	header := make(http.Header, len(req.Headers))
-	// One slice holds every value, and each name's values are a piece of
-	// it, rather than a slice of their own for each (as net/http does).
-	values := make([]string, len(req.Headers))
-	for i, field := range req.Headers {
-		name := http.CanonicalHeaderKey(field.Name)
-		values[i] = field.Value
-		if have, ok := header[name]; ok {
-			header[name] = append(have, field.Value)
-		} else {
-			header[name] = values[i : i+1 : i+1]
-		}
+	for _, field := range req.Headers {
+		header.Add(field.Name, field.Value)
 	}
 	host := u.Host // from an absolute-form target, which wins over Host
 	if host == "" {
@@ -372,12 +364,6 @@ func (w *responseWriter) sendHead(complete bool) {
 	w.headSent = true
 	h := w.sentHeader
 
-	// The fields that the gateway adds go into own, not into the
-	// application's map, where each would cost an allocation; they are
-	// sorted in among the application's below.
-	var ownFields [6]headerField
-	own := ownFields[:0]
-
 	// How the client will know where the body ends, and whether the
 	// connection stays open: the gateway decides, not the application.
 	// (WSGI forbids an application to set such "hop-by-hop" fields;
@@ -396,11 +382,11 @@ func (w *responseWriter) sendHead(complete bool) {
 	case complete && !(w.isHEAD && len(w.buffer) == 0):
 		// The whole body is known: say how long it is. (A handler that
 		// writes nothing for HEAD has not said how long GET's body is.)
-		own = append(own, headerField{"Content-Length", strconv.Itoa(len(w.buffer))})
+		h.Set("Content-Length", strconv.Itoa(len(w.buffer)))
 	case w.isHEAD:
 		// No body follows, and its length is not known: say nothing.
 	case w.canChunk:
-		own = append(own, headerField{"Transfer-Encoding", "chunked"})
+		h.Set("Transfer-Encoding", "chunked")
 		w.chunked = true
 	default:
 		// An HTTP/1.0 client does not read chunks: the body ends when
@@ -410,68 +396,45 @@ func (w *responseWriter) sendHead(complete bool) {
 	// A body with no Content-Type gets the type that its first bytes
 	// suggest, as net/http does (it sniffs the first 512 bytes).
 	if _, set := h["Content-Type"]; !set && bodyAllowed(w.status) && len(w.buffer) > 0 {
-		own = append(own, headerField{"Content-Type", http.DetectContentType(w.buffer)})
+		h.Set("Content-Type", http.DetectContentType(w.buffer))
 	}
 	if _, set := h["Date"]; !set {
-		own = append(own, headerField{"Date", w.now().UTC().Format(http.TimeFormat)})
+		h.Set("Date", w.now().UTC().Format(http.TimeFormat))
 	}
 	if _, set := h["Server"]; !set {
-		own = append(own, headerField{"Server", serverName})
+		h.Set("Server", serverName)
 	}
 	// Say whether the connection stays open. HTTP/1.1 keeps it open
 	// unless told otherwise; HTTP/1.0 closes it unless told otherwise.
 	switch {
 	case !w.keepAlive:
-		own = append(own, headerField{"Connection", "close"})
+		h.Set("Connection", "close")
 	case !w.canChunk:
-		own = append(own, headerField{"Connection", "keep-alive"})
+		h.Set("Connection", "keep-alive")
 	}
 
-	// Every field to send, the application's and the gateway's, in a
-	// stable order, sorted by name, so that the same response is the
-	// same bytes every time (Go's maps have no order). A field with
-	// several values keeps them in the order the application added them.
-	var fieldArray [32]headerField
-	fields := append(fieldArray[:0], own...)
-	for name, values := range h {
-		for _, value := range values {
-			fields = append(fields, headerField{name, value})
-		}
-	}
-	slices.SortStableFunc(fields, func(a, b headerField) int { return strings.Compare(a.Name, b.Name) })
-
-	// The head is built in one slice and goes out in one write; each
-	// piece is appended to it, rather than joined into strings first,
-	// which would allocate memory for every field. Writing to a
-	// bufio.Writer, as the server does, the slice starts as the free
-	// end of the writer's own buffer, so that it is not even copied.
-	var head []byte
-	if buffered, ok := w.out.(*bufio.Writer); ok && buffered.Available() >= 512 {
-		head = buffered.AvailableBuffer()
-	} else {
-		head = make([]byte, 0, 512)
-	}
-	head = append(head, "HTTP/1.1 "...)
-	head = appendStatusLine(head, w.status)
-	head = append(head, "\r\n"...)
-	for _, field := range fields {
-		if !isToken(field.Name) {
+	var head bytes.Buffer
+	head.WriteString("HTTP/1.1 " + statusLine(w.status) + "\r\n")
+	// In a stable order, sorted by name, so that the same response is
+	// the same bytes every time (Go's maps have no order).
+	for _, name := range slices.Sorted(maps.Keys(h)) {
+		if !isToken(name) {
 			continue // not a field name: it would break the head
 		}
-		head = append(head, field.Name...)
-		head = append(head, ": "...)
-		for _, c := range []byte(field.Value) {
+		for _, value := range h[name] {
 			// A CR or LF in a value would end the field early and let the
 			// rest pose as another field: send them as spaces.
-			if c == '\r' || c == '\n' {
-				c = ' '
-			}
-			head = append(head, c)
+			value = strings.Map(func(r rune) rune {
+				if r == '\r' || r == '\n' {
+					return ' '
+				}
+				return r
+			}, value)
+			head.WriteString(name + ": " + value + "\r\n")
 		}
-		head = append(head, "\r\n"...)
 	}
-	head = append(head, "\r\n"...)
-	w.sendBytes(head)
+	head.WriteString("\r\n")
+	w.sendBytes(head.Bytes())
 }
 
 // reset throws away what the application set and wrote, all of it
@@ -552,19 +515,11 @@ func answerError(w http.ResponseWriter, err error) {
 // "404 Not Found". (net/http is used here for its table of reason
 // phrases.) A code the table does not know gets a phrase that says so.
 func statusLine(code int) string {
-	return string(appendStatusLine(nil, code))
-}
-
-// appendStatusLine appends statusLine(code) to dst, without allocating
-// memory of its own.
-func appendStatusLine(dst []byte, code int) []byte {
-	dst = strconv.AppendInt(dst, int64(code), 10)
-	dst = append(dst, ' ')
-	if text := http.StatusText(code); text != "" {
-		return append(dst, text...)
+	text := http.StatusText(code)
+	if text == "" {
+		text = "status code " + strconv.Itoa(code)
 	}
-	dst = append(dst, "status code "...)
-	return strconv.AppendInt(dst, int64(code), 10)
+	return strconv.Itoa(code) + " " + text
 }
 
 // bodyAllowed reports whether a response with this status may have a

@@ -58,7 +58,6 @@ import (
 	"os/signal"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -185,12 +184,9 @@ type server struct {
 	listener net.Listener
 	slots    chan struct{} // one token for each connection being served: the bound
 	stopping chan struct{} // closed when the shutdown begins
-	buffers  sync.Pool     // *[]byte of responseBufferSize, lent to one response at a time
-	readers  sync.Pool     // *bufio.Reader, lent to one connection at a time
-	writers  sync.Pool     // *bufio.Writer, likewise
 
 	mu    sync.Mutex
-	conns map[*conn]struct{} // the open connections
+	conns map[*conn]struct{} // the open connections; mu guards it, and their idle fields
 
 	accepting sync.WaitGroup // the accept loop
 	serving   sync.WaitGroup // the connections' goroutines
@@ -207,14 +203,6 @@ func newServer(listener net.Listener, cfg config, app http.Handler) *server {
 		stopping: make(chan struct{}),
 		conns:    make(map[*conn]struct{}),
 	}
-	s.buffers.New = func() any {
-		buffer := make([]byte, 0, responseBufferSize)
-		return &buffer
-	}
-	// A connection's read and write buffers, 8 KiB, are not allocated
-	// for each one anew, but taken from those of connections that ended.
-	s.readers.New = func() any { return bufio.NewReaderSize(nil, ioBufferSize) }
-	s.writers.New = func() any { return bufio.NewWriterSize(nil, ioBufferSize) }
 	s.accepting.Add(1) // serve's
 	return s
 }
@@ -278,7 +266,7 @@ func (s *server) shutdown(timeout time.Duration) error {
 	s.mu.Lock()
 	inFlight := 0
 	for c := range s.conns {
-		if c.idle.Load() {
+		if c.idle {
 			// Cut short the wait for the next request: unless a request
 			// is already on its way, the read fails, and the goroutine,
 			// seeing the shutdown, hangs up.
@@ -335,9 +323,8 @@ type conn struct {
 	remoteAddr  string
 	reader      *bufio.Reader // the bytes received and not yet used
 	writer      *bufio.Writer // the response, sent by Flush, through Write
-	head        []byte        // the head of the request being read
 	requests    int           // how many requests it has answered
-	idle        atomic.Bool   // it waits for a request, between two
+	idle        bool          // it waits for a request, between two; guarded by s.mu
 	writing     bool          // the current response has begun to go out: its write deadline runs
 	unreadInput bool          // the client may still be sending: the connection ends with lingeringClose
 }
@@ -348,11 +335,10 @@ func (s *server) newConn(netConn net.Conn) *conn {
 		s:          s,
 		netConn:    netConn,
 		remoteAddr: netConn.RemoteAddr().String(),
-		reader:     s.readers.Get().(*bufio.Reader),
-		writer:     s.writers.Get().(*bufio.Writer),
+		reader:     bufio.NewReaderSize(netConn, ioBufferSize),
 	}
-	c.reader.Reset(netConn)
-	c.writer.Reset(c) // through c.Write, which arms the write deadline
+	// The response goes out through c.Write, which arms the write deadline.
+	c.writer = bufio.NewWriterSize(c, ioBufferSize)
 	s.mu.Lock()
 	s.conns[c] = struct{}{}
 	open := len(s.conns)
@@ -378,11 +364,6 @@ func (c *conn) serve() {
 	// reset (RST) instead, and the client may lose the response that has
 	// not reached it yet: hence lingeringClose.
 	c.netConn.Close()
-	// Give the buffers back, for the next connection.
-	c.reader.Reset(nil)
-	c.writer.Reset(nil)
-	c.s.readers.Put(c.reader)
-	c.s.writers.Put(c.writer)
 }
 
 // serveRequests is the keep-alive loop: wait for a request, answer it,
@@ -447,12 +428,14 @@ func plural(n int, noun string) string {
 // setIdle records whether c waits idle for a request. It returns false
 // when the server is shutting down, in which case c must not wait.
 //
-// The order matters, against shutdown's: c first says it is idle, then
-// looks for the shutdown; the shutdown first begins, then looks for idle
-// connections. Either the shutdown sees c idle and wakes it, or c sees
-// the shutdown, or both; never neither.
+// Both happen under the server's mutex, which shutdown holds when it
+// looks for idle connections, after the shutdown has begun. So either c
+// goes first, and shutdown then sees it idle and wakes it; or shutdown
+// goes first, and c then sees the shutdown. Never neither.
 func (c *conn) setIdle(idle bool) bool {
-	c.idle.Store(idle)
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	c.idle = idle
 	return !c.s.isStopping()
 }
 
@@ -504,11 +487,6 @@ func (c *conn) handleRequest() (keepAlive bool, why string) {
 		return false, "recv: " + err.Error()
 	}
 
-	// The body is held back in a buffer borrowed for this response only:
-	// a connection that waits between requests holds none.
-	buffer := c.s.buffers.Get().(*[]byte)
-	defer c.s.buffers.Put(buffer)
-	w.buffer = (*buffer)[:0]
 	if err != nil || c.s.isStopping() {
 		// After a request that could not be read, the server cannot tell
 		// where the next one would begin; and a server shutting down takes
@@ -642,29 +620,29 @@ func (c *conn) lingeringClose() {
 // the next request, which a client may send before this one's response
 // has come (pipelining).
 func (c *conn) readHead() ([]byte, error) {
-	c.head = c.head[:0]
+	var head []byte
 	lineStart := 0
-	for len(c.head) <= maxHeadBytes {
+	for len(head) <= maxHeadBytes {
 		piece, err := c.reader.ReadSlice('\n')
-		c.head = append(c.head, piece...)
+		head = append(head, piece...)
 		if err == bufio.ErrBufferFull {
 			continue // a line longer than the buffer: the rest follows
 		}
 		if err != nil {
-			return c.head, err
+			return head, err
 		}
-		line := c.head[lineStart:]
+		line := head[lineStart:]
 		isBlank := string(line) == "\r\n" || string(line) == "\n"
 		if isBlank && lineStart > 0 {
-			return c.head, nil // the empty line: the head is complete
+			return head, nil // the empty line: the head is complete
 		}
 		// An empty first line does not end the head: RFC 9112 asks a
 		// server to ignore one before the request line, which some
 		// clients send after a body; parseRequest skips it. A second
 		// one ends the head, and parseRequest refuses it.
-		lineStart = len(c.head)
+		lineStart = len(head)
 	}
-	return c.head, nil
+	return head, nil
 }
 
 // newBodyReader returns a reader of the body that the request
