@@ -428,10 +428,11 @@ func plural(n int, noun string) string {
 // setIdle records whether c waits idle for a request. It returns false
 // when the server is shutting down, in which case c must not wait.
 //
-// Both happen under the server's mutex, which shutdown holds when it
-// looks for idle connections, after the shutdown has begun. So either c
-// goes first, and shutdown then sees it idle and wakes it; or shutdown
-// goes first, and c then sees the shutdown. Never neither.
+// c says whether it is idle, and looks for the shutdown, while it holds
+// the server's mutex; shutdown begins, then takes the same mutex to look
+// for idle connections. So either c goes first, and shutdown then sees
+// it idle and wakes it; or shutdown goes first, and c then sees the
+// shutdown. Never neither.
 func (c *conn) setIdle(idle bool) bool {
 	c.s.mu.Lock()
 	defer c.s.mu.Unlock()
