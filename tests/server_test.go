@@ -54,8 +54,15 @@ func TestMain(m *testing.M) {
 	// CPU: let many more of them run at once than the default of one per
 	// core, unless -parallel says otherwise. (The browser tests run their
 	// cases one after another, so that few Chromiums start at once.)
+	// Under the race detector every process is several times slower and
+	// larger: fewer at once, so that the timeouts the tests set still
+	// measure the servers, not a crowded machine.
 	if f := flag.Lookup("test.parallel"); f != nil && f.Value.String() == strconv.Itoa(runtime.GOMAXPROCS(0)) {
-		flag.Set("test.parallel", "32")
+		if raceEnabled {
+			flag.Set("test.parallel", "8")
+		} else {
+			flag.Set("test.parallel", "32")
+		}
 	}
 	dir, err := os.MkdirTemp("", "lsbaws-steps-")
 	if err != nil {
