@@ -1,13 +1,24 @@
 package main
 
-import "strings"
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
 
 // languages are the languages the checker speaks, for -lang.
 var languages = []string{"en", "zh-CN"}
 
-// zhCN holds the checker's messages in Simplified Chinese, keyed by the
-// English. A message missing here stays in English; a test checks that
-// every check and stage has its Chinese name.
+// zhCN is the checker's one catalog: everything it says, in Simplified
+// Chinese, keyed by the English. A key is a phrase or a format of fmt's
+// (say and sayIn fill in its arguments, in the same order unless the
+// translation numbers them, %[2]d); bytes quoted from the server are
+// arguments, and stay as they are. A message missing here stays in
+// English; TestEveryMessageSpeaksChinese finds, in the checker's source,
+// every phrase that reaches the output and checks that it is here.
 var zhCN = map[string]string{
 	// stages
 	"accepts connections (step1-socket)":                    "接受连接（step1-socket）",
@@ -39,7 +50,7 @@ var zhCN = map[string]string{
 	"lets the application route /hello/checker to Hello, checker!":                  "让应用把 /hello/checker 路由到 Hello, checker!",
 	"hands a body sent with Content-Length to the application":                      "把用 Content-Length 发送的正文交给应用",
 	"hands a chunked body to the application, decoded":                              "把分块发送的正文解码后交给应用",
-	"sends a long body whole, framed by Content-Length or chunks":                   "完整发送很长的正文，用 Content-Length 或分块标明边界",
+	"sends a long body whole, framed by Content-Length or chunks":                   "完整发送很长的正文，用 Content-Length 或分块定界",
 	"answers 500 when the application panics":                                       "应用 panic 时回应 500",
 	"still runs the application after it panicked":                                  "应用 panic 之后仍继续运行它",
 	"answers a client while another one says nothing":                               "另一个客户端一言不发时，仍回应这个客户端",
@@ -48,7 +59,7 @@ var zhCN = map[string]string{
 	"answers a second request on the same connection":                               "在同一个连接上回应第二个请求",
 	"answers two requests sent together, in order":                                  "按顺序回应一起发来的两个请求",
 	"closes the connection after a request that says Connection: close":             "在说了 Connection: close 的请求之后关闭连接",
-	"answers a new client while ten kept-alive connections sit idle":                "十个保持打开的连接闲置时，仍回应新的客户端",
+	"answers a new client while ten kept-alive connections sit idle":                "十个持久连接闲置时，仍回应新的客户端",
 
 	// what was wanted and what came back
 	"the server still running": "服务器仍在运行",
@@ -76,7 +87,7 @@ var zhCN = map[string]string{
 	"a well-formed chunked body":            "格式正确的分块正文",
 	"the server closed the connection":      "服务器关闭了连接",
 	"a response that keeps the connection open, without Connection: close":                           "一个保持连接打开、不带 Connection: close 的响应",
-	"a body framed by Content-Length or chunks":                                                      "用 Content-Length 或分块标明边界的正文",
+	"a body framed by Content-Length or chunks":                                                      "用 Content-Length 或分块定界的正文",
 	"neither: the body ends only when the connection closes":                                         "两者都没有：正文只在连接关闭时结束",
 	"the whole body, as its framing announces":                                                       "完整的正文，与 Content-Length 或分块所标明的一致",
 	"an answer to the second request":                                                                "对第二个请求的回应",
@@ -142,10 +153,117 @@ var zhCN = map[string]string{
 	"when the client says Connection: close, this response is the connection's last: the server says Connection: close in it too, and closes the connection after it":                                                                                                                  "客户端说了 Connection: close 时，这个响应就是这个连接上的最后一个：服务器也要在响应中说 Connection: close，并在它之后关闭连接",
 	"after its response a connection stays open for its client's next request, which may come seconds later or never: a server that serves one connection at a time keeps every other client waiting that long; serve each connection on its own (a goroutine, a thread or a process)": "响应之后，连接保持打开，等待客户端的下一个请求，它可能几秒之后才来，也可能永远不来：一次只服务一个连接的服务器会让其他所有客户端等那么久；让每个连接各自得到服务（用 goroutine、线程或进程）",
 	"while kept connections wait for their clients' next requests, a server that serves one connection at a time waits on one of them, and the new client waits too: serve each connection on its own (a goroutine, a thread or a process)":                                            "保持打开的连接在等待各自客户端的下一个请求时，一次只服务一个连接的服务器会等在其中一个上，新的客户端也跟着等：让每个连接各自得到服务（用 goroutine、线程或进程）",
+
+	// phrases with arguments, in what was wanted and what came back
+	"it exited (%s)":                  "它退出了（%s）",
+	" (and %d more bytes)":            "（后面还有 %d 个字节）",
+	"a connection to %s":              "连接到 %s",
+	"%v":                              "%v",
+	"%q in the server's output":       "服务器的输出中有 %q",
+	"nothing within %s":               "%s内什么也没有收到",
+	"a whole response head within %s": "%s内收到完整的响应报文头",
+	"%s, then nothing more":           "%s，之后再也没有别的",
+	`an empty line ("\r\n") after the header fields`:   `首部字段之后的空行（"\r\n"）`,
+	`the empty line as "\r\n"`:                         `写成 "\r\n" 的空行`,
+	`a body containing "Hello, World!"`:                `包含 "Hello, World!" 的正文`,
+	"%d body bytes, as Content-Length says":            "Content-Length 所说的 %d 个正文字节",
+	"%d bytes: %s":                                     "%d 个字节：%s",
+	"the connection stayed open for %s after the body": "正文之后，连接又保持打开了 %s",
+	"%s within %s":                                     "%[2]s内收到 %[1]s",
+	"status %s":                                        "状态码 %s",
+	"status %s, body %s":                               "状态码 %s，正文 %s",
+	"a body that shows %q":                             "显示 %q 的正文",
+	"status %s and a body containing %q":               "状态码 %s，正文包含 %q",
+	"status 200 and the numbers 1 to %d, one a line":   "状态码 200，正文是 1 到 %d 的数字，每行一个",
+	"status %s, %d body bytes: %s":                     "状态码 %s，%d 个正文字节：%s",
+	"%s: %v":                                           "%s：%v",
+	"an answer within %s":                              "%s内的回应",
+	`status 200 and "Hello, checker!"`:                 `状态码 200，正文包含 "Hello, checker!"`,
+	"%s, then %s":                                      "%s，然后%s",
+	"%q, body %s":                                      "%q，正文 %s",
+	"%q without Connection: keep-alive":                "%q，没有 Connection: keep-alive",
+	"an answer to the second request within %s":        "%s内对第二个请求的回应",
+	"%d answered, then for client %d: %s":              "%d 个得到了回应，然后第 %d 个客户端：%s",
+	"no empty line in %d bytes":                        "%d 个字节里没有空行",
+
+	// the lines of a grading
+	"Checking the server on %s, %s.":      "检查 %s 上的服务器：%s。",
+	"stages 1 to 1":                       "第 1 阶段",
+	"stages 1 to %d":                      "第 1–%d 阶段",
+	"Stage %d: %s":                        "第 %d 阶段：%s",
+	"PASS":                                "通过",
+	"FAIL":                                "失败",
+	"SKIP":                                "跳过",
+	": want %s, got %s. Why: %s. See %s":  "。期望：%s；实际：%s。原因：%s。参见 %s",
+	": %s":                                "：%s",
+	"Passed: stages 1 to 1 of 1.":         "第 1 阶段全部通过。",
+	"Passed: stages 1 to %[1]d of %[1]d.": "第 1–%d 阶段全部通过。",
+	"Failed at stage 1: no stage passed.": "第 1 阶段未通过（没有通过任何阶段）。",
+	"Failed at stage %d: %s passed.":      "第 %d 阶段未通过（已通过%s）。",
+
+	// why the checker cannot grade
+	"-stage must be 1 to %d":    "-stage 必须是 1 到 %d",
+	"-timeout must be positive": "-timeout 必须是正数",
+	"-class takes each student's command from the roster, not after --":                      "-class 从名单里取每个学生的命令，-- 之后不能再写命令",
+	"-jobs, -student-limit and -startup must be positive":                                    "-jobs、-student-limit 和 -startup 必须是正数",
+	"-report goes with -class":                                                               "-report 只能和 -class 一起用",
+	"nothing is listening on %s (%v); start your server first, or give its command after --": "%s 上没有程序在监听（%v）：请先启动你的服务器，或者把启动它的命令写在 -- 之后",
+	"nothing is listening on %s (%v)":                                                        "%s 上没有程序在监听（%v）",
+	"%s; it printed nothing":                                                                 "%s；它什么也没有打印",
+	"%s; the last lines it printed:\n%s":                                                     "%s；它最后打印的几行：\n%s",
+	"could not start %s: %v":                                                                 "无法启动 %s：%v",
+	"the server exited (%s) before it listened on %s":                                        "服务器还没在 %[2]s 上监听就退出了（%[1]s）",
+	"nothing listened on %s within %s of the server's start":                                 "服务器启动之后 %[2]s内，%[1]s 上一直没有程序在监听",
+
+	// a class (-class): the roster, a line per student, the table, the report
+	"line %d: %q is not NAME: COMMAND":                           "第 %d 行：%q 不是 NAME: COMMAND 的形式",
+	"line %d: no name before the colon":                          "第 %d 行：冒号前面没有名字",
+	"line %d: %s has no command after the colon":                 "第 %d 行：%s 的冒号后面没有命令",
+	"line %d: %s is already on line %d":                          "第 %d 行：%s 已经出现在第 %d 行",
+	"it names no student":                                        "里面一个学生也没有",
+	"read the roster: %v":                                        "读不了名单：%v",
+	"the roster %s: %v":                                          "名单 %s：%v",
+	"the report: %v":                                             "写不了报告：%v",
+	"The report is in %s":                                        "报告在 %s",
+	"interrupted: the students not yet graded were not":          "被中断了：还没打分的学生不再打分",
+	"the checker was interrupted":                                "检查器被中断了",
+	"stopped: grading took longer than -student-limit %s":        "已停止：打分用的时间超过了 -student-limit %s",
+	"stopped: the checker was interrupted":                       "已停止：检查器被中断了",
+	"find a free port":                                           "找不到空闲的端口",
+	"find a free port: the kernel gave only ports already taken": "找不到空闲的端口：内核给出的都是已经分给别的学生的端口",
+	"[%d/%d] %s: %s":                                             "[%d/%d] %s：%s",
+	"not graded: %s":                                             "没有打分：%s",
+	"passed %s":                                                  "通过了%s",
+	"passed %s; %s":                                              "通过了%s；%s",
+	"failed %s":                                                  "未通过 %s",
+	"passed %s, failed %s":                                       "通过了%s，未通过 %s",
+	"no stage":                                                   "没有阶段",
+	"stage 1":                                                    "第 1 阶段",
+	"stages 1–%d":                                                "第 1–%d 阶段",
+	"not graded":                                                 "没有打分",
+	": the server exited (%s)":                                   "：服务器退出了（%s）",
+	"The class: %d students, %s.":                                "全班：%d 个学生，%s。",
+	"STUDENT\tPASSED\tFIRST FAILING CHECK":                       "学生\t通过的阶段\t第一个未通过的检查",
+	"%d of %d students were graded: the checker was interrupted.":            "%[2]d 个学生中有 %[1]d 个打了分：检查器被中断了。",
+	"All %d students were graded.":                                           "全部 %d 个学生都打了分。",
+	"%d of %d students were graded: a server that never listened cannot be.": "%[2]d 个学生中有 %[1]d 个打了分：从没开始监听的服务器无法打分。",
+	"%s %s: failed: want %s, got %s. Why: %s":                                "%s %s：失败。期望：%s；实际：%s。原因：%s",
+	"%s %s: skipped: %s":                                                     "%s %s：跳过：%s",
+	"%s %s: passed":                                                          "%s %s：通过",
+	"%s %s: not run":                                                         "%s %s：没有运行",
+	"The server exited during grading (%s).":                                 "服务器在打分时退出了（%s）。",
+	"Class report":                                                           "全班报告",
+	"%d students, %s, each check bounded by %s. Hover over a cell to see the check; a failure's want, got and why are also in the row below the student.": "%d 个学生，%s，每项检查限时 %s。把鼠标停在格子上可以看到检查的内容；未通过的检查的期望、实际和原因也写在学生下面的一行里。",
+	"Student":                    "学生",
+	"Passed":                     "通过的阶段",
+	"The last lines it printed:": "它最后打印的几行：",
+	"✓ passed, ✗ failed, – skipped, blank: not run (an earlier check failed).": "✓ 通过，✗ 失败，– 跳过，空白：没有运行（前面的检查没有通过）。",
+	". Why: %s.":                  "。原因：%s。",
+	": want %s, got %s. Why: %s.": "。期望：%s；实际：%s。原因：%s。",
 }
 
-// translate returns the message in the language, or as it is when it
-// has no translation.
+// translate returns the message in the language, or as it is when the
+// catalog has no translation.
 func translate(lang, message string) string {
 	if lang == "zh-CN" {
 		if t, ok := zhCN[message]; ok {
@@ -153,6 +271,104 @@ func translate(lang, message string) string {
 		}
 	}
 	return message
+}
+
+// sayIn formats a message of the catalog in the language: the format is
+// translated, then filled in with the arguments, which are written in
+// the language too (see argIn).
+func sayIn(lang, format string, args ...any) string {
+	written := make([]any, len(args))
+	for i, a := range args {
+		written[i] = argIn(lang, a)
+	}
+	return fmt.Sprintf(translate(lang, format), written...)
+}
+
+// argIn writes an argument of a message in the language: a duration as
+// 1 秒 or 300 毫秒, and an error by what went wrong (see errorIn).
+// Everything else, the bytes quoted from the server among them, is
+// left as it is.
+func argIn(lang string, a any) any {
+	switch a := a.(type) {
+	case time.Duration:
+		return durationIn(lang, a)
+	case error:
+		return errorIn(lang, a)
+	}
+	return a
+}
+
+// durationIn writes d as Go does (1s, 1.5s, 300ms) or, in Chinese, with
+// the unit's name: 1 秒, 1.5 秒, 300 毫秒, 2 分钟.
+func durationIn(lang string, d time.Duration) string {
+	if lang != "zh-CN" {
+		return d.String()
+	}
+	number := func(unit time.Duration) string {
+		return strconv.FormatFloat(float64(d)/float64(unit), 'f', -1, 64)
+	}
+	switch {
+	case d < time.Second:
+		return number(time.Millisecond) + " 毫秒"
+	case d >= time.Minute && d%time.Minute == 0:
+		return number(time.Minute) + " 分钟"
+	}
+	return number(time.Second) + " 秒"
+}
+
+// errnosZH say in Chinese what the errors of the network calls that
+// the checker meets mean; the errno's C name follows, for a search.
+var errnosZH = map[syscall.Errno]struct{ meaning, name string }{
+	syscall.ECONNREFUSED:  {"连接被拒绝", "ECONNREFUSED"},
+	syscall.ECONNRESET:    {"连接被重置", "ECONNRESET"},
+	syscall.ECONNABORTED:  {"连接被中止", "ECONNABORTED"},
+	syscall.EPIPE:         {"连接已经关闭，写不进去", "EPIPE"},
+	syscall.ETIMEDOUT:     {"连接超时", "ETIMEDOUT"},
+	syscall.EHOSTUNREACH:  {"主机不可达", "EHOSTUNREACH"},
+	syscall.ENETUNREACH:   {"网络不可达", "ENETUNREACH"},
+	syscall.EADDRNOTAVAIL: {"地址不可用", "EADDRNOTAVAIL"},
+	syscall.EADDRINUSE:    {"地址已被占用", "EADDRINUSE"},
+	syscall.ENOENT:        {"没有这个文件或目录", "ENOENT"},
+	syscall.EACCES:        {"没有权限", "EACCES"},
+}
+
+// errorIn says what err means: in English as Go says it; in Chinese by
+// its errno (连接被拒绝（ECONNREFUSED）) or as a timeout, and an error
+// that is neither (the message of a program that could not start, say)
+// as Go says it.
+func errorIn(lang string, err error) string {
+	var speaks interface{ in(lang string) string }
+	if errors.As(err, &speaks) {
+		return speaks.in(lang)
+	}
+	if lang != "zh-CN" {
+		return err.Error()
+	}
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		if e, ok := errnosZH[errno]; ok {
+			return e.meaning + "（" + e.name + "）"
+		}
+	}
+	if isTimeout(err) {
+		return "超时"
+	}
+	return err.Error()
+}
+
+// exitIn says how a server ended, from what Go says ("exit status 1",
+// "signal: killed"): in Chinese 退出状态 1, 被信号 killed 终止.
+func exitIn(lang, status string) string {
+	if lang != "zh-CN" {
+		return status
+	}
+	if code, ok := strings.CutPrefix(status, "exit status "); ok {
+		return "退出状态 " + code
+	}
+	if signal, ok := strings.CutPrefix(status, "signal: "); ok {
+		return "被信号 " + signal + " 终止"
+	}
+	return status
 }
 
 // chapterIn returns the link to a chapter section in the language: the
