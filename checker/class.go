@@ -14,8 +14,8 @@ import (
 	"strings"
 	"sync"
 	"syscall"
-	"text/tabwriter"
 	"time"
+	"unicode"
 )
 
 // class grades every student of a roster (-class): it starts each
@@ -363,8 +363,7 @@ func (c *class) summary(results []studentResult, interrupted bool) {
 		}
 	}
 	fmt.Fprintln(c.stdout, c.say("The class: %d students, %s.", len(results), stagesUpTo(c.lang, c.stages)))
-	w := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(w, c.say("STUDENT\tPASSED\tFIRST FAILING CHECK"))
+	table := [][]string{strings.Split(c.say("STUDENT\tPASSED\tFIRST FAILING CHECK"), "\t")}
 	for _, r := range results {
 		passed, first := c.passedShort(r), c.say("none")
 		if !r.Graded {
@@ -373,9 +372,9 @@ func (c *class) summary(results []studentResult, interrupted bool) {
 		if f, failed := r.firstFailure(); failed {
 			first = c.failure(r, f)
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\n", r.Name, passed, first)
+		table = append(table, []string{r.Name, passed, first})
 	}
-	w.Flush()
+	writeTable(c.stdout, table)
 	switch {
 	case interrupted:
 		fmt.Fprintln(c.stdout, c.say("%d of %d students were graded: the checker was interrupted.", graded, len(results)))
@@ -384,4 +383,43 @@ func (c *class) summary(results []studentResult, interrupted bool) {
 	default:
 		fmt.Fprintln(c.stdout, c.say("%d of %d students were graded: a server that never listened cannot be.", graded, len(results)))
 	}
+}
+
+// writeTable writes rows as columns two spaces apart, as text/tabwriter
+// does, but measures a cell as a terminal shows it: a Chinese character
+// takes two columns (see displayWidth). The last column is not padded.
+func writeTable(w io.Writer, rows [][]string) {
+	var widths []int
+	for _, row := range rows {
+		for i, cell := range row {
+			if i == len(widths) {
+				widths = append(widths, 0)
+			}
+			widths[i] = max(widths[i], displayWidth(cell))
+		}
+	}
+	for _, row := range rows {
+		var b strings.Builder
+		for i, cell := range row {
+			b.WriteString(cell)
+			if i < len(row)-1 {
+				b.WriteString(strings.Repeat(" ", widths[i]-displayWidth(cell)+2))
+			}
+		}
+		fmt.Fprintln(w, b.String())
+	}
+}
+
+// displayWidth is how many columns of a terminal s takes: two for each
+// wide character (Chinese, and the full-width punctuation), one for any
+// other.
+func displayWidth(s string) int {
+	width := 0
+	for _, r := range s {
+		width++
+		if unicode.Is(unicode.Han, r) || 0x3000 <= r && r <= 0x303f || 0xff00 <= r && r <= 0xff60 {
+			width++
+		}
+	}
+	return width
 }
