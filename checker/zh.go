@@ -212,8 +212,8 @@ var zhCN = map[string]string{
 	"%s; it printed nothing":                                                                 "%s；它什么也没有打印",
 	"%s; the last lines it printed:\n%s":                                                     "%s；它最后打印的几行：\n%s",
 	"could not start %s: %v":                                                                 "无法启动 %s：%v",
-	"the server exited (%s) before it listened on %s":                                        "服务器还没在 %[2]s 上监听就退出了（%[1]s）",
-	"nothing listened on %s within %s of the server's start":                                 "服务器启动之后 %[2]s内，%[1]s 上一直没有程序在监听",
+	"the server exited (%s) before it listened on %s":                                        "服务器退出了（%s），始终没在 %s 上监听",
+	"nothing listened on %s within %s of the server's start":                                 "在 %s 上，服务器启动之后 %s内一直没有程序在监听",
 
 	// a class (-class): the roster, a line per student, the table, the report
 	"line %d: %q is not NAME: COMMAND":                           "第 %d 行：%q 不是 NAME: COMMAND 的形式",
