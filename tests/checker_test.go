@@ -418,7 +418,9 @@ func TestCheckerGradesAPythonServer(t *testing.T) {
 }
 
 // TestCheckerSpeaksChinese runs the checker with -lang zh-CN against
-// the mistake servers, step 4 asked for stage 5, a server that crashes,
+// the mistake servers, step 3 asked for stage 7 and step 4 for stage 5,
+// the Python example (the transcripts of docs/checker.md), a server
+// that crashes,
 // one that never listens, and an address where nothing listens: each
 // verdict is compared with a golden file, and nothing the checker says
 // may be English (see englishIn).
@@ -458,6 +460,23 @@ func TestCheckerSpeaksChinese(t *testing.T) {
 		srv := startStep(t, "step4-parse")
 		defer srv.stop()
 		speaks(t, "step4-parse-stage5", 1, "-addr", srv.addr, "-stage", "5", "-timeout", "2s")
+	})
+	t.Run("the checker grades step 3 in Chinese", func(t *testing.T) {
+		t.Parallel()
+		srv := startStep(t, "step3-response")
+		defer srv.stop()
+		speaks(t, "step3-response-stage7", 1, "-addr", srv.addr, "-stage", "7", "-timeout", "2s")
+	})
+	t.Run("the checker grades the Python example in Chinese", func(t *testing.T) {
+		t.Parallel()
+		python, err := exec.LookPath("python3")
+		if err != nil {
+			t.Skip("python3 is not installed")
+		}
+		addr := freeAddr(t)
+		_, port, _ := net.SplitHostPort(addr)
+		speaks(t, "python-example-stage3", 0, "-addr", addr, "-stage", "3", "-timeout", "2s", "--",
+			python, filepath.Join("..", "docs", "examples", "server.py"), port)
 	})
 	t.Run("the checker explains a crash in Chinese", func(t *testing.T) {
 		t.Parallel()
