@@ -91,7 +91,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	flags := flag.NewFlagSet("checker", flag.ContinueOnError)
 	flags.SetOutput(stderr)
 	addr := flags.String("addr", "127.0.0.1:8888", "`host:port` where the server listens")
-	stages := flags.Int("stage", maxStages, fmt.Sprintf("grade stages 1 to `N` (at most %d)", maxStages))
+	stages := flags.Int("stage", maxStages, "grade stages 1 to `N` (at most 7)") // a test checks the 7: maxStages
 	asJSON := flags.Bool("json", false, "print the results as one JSON document")
 	timeout := flags.Duration("timeout", 5*time.Second, "bound on each check")
 	startup := flags.Duration("startup", 60*time.Second, "with -- CMD or -class: how long a server may take to start listening")
@@ -101,9 +101,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	jobs := flags.Int("jobs", runtime.NumCPU(), "with -class: how many students to grade at once")
 	limit := flags.Duration("student-limit", 2*time.Minute, "with -class: how long one student's grading may take, once the server listens")
 	flags.Usage = func() {
-		fmt.Fprintln(stderr, "usage: checker [flags] [-- CMD ARGS...]")
-		fmt.Fprintln(stderr, "       checker -class ROSTER [-stage N] [-report DIR] [-jobs K] [flags]")
-		flags.PrintDefaults()
+		// -lang is read by then if it came before -h.
+		fmt.Fprintln(stderr, sayIn(*lang, "usage: checker [flags] [-- CMD ARGS...]"))
+		fmt.Fprintln(stderr, sayIn(*lang, "       checker -class ROSTER [-stage N] [-report DIR] [-jobs K] [flags]"))
+		printFlags(stderr, flags, *lang)
 	}
 	if err := flags.Parse(args); err != nil {
 		return exitCannotGo
@@ -173,6 +174,44 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitFailed
 	}
 	return exitPassed
+}
+
+// printFlags prints the flags as flag's PrintDefaults does, each with
+// its help and its default, in the language.
+func printFlags(w io.Writer, flags *flag.FlagSet, lang string) {
+	flags.VisitAll(func(f *flag.Flag) {
+		f.Usage = translate(lang, f.Usage)
+		line := "  -" + f.Name
+		name, usage := flag.UnquoteUsage(f)
+		if name != "" {
+			line += " " + translate(lang, name) // the back-quoted name, or the type: int, duration, string
+		}
+		if len(line) <= 4 {
+			line += "\t"
+		} else {
+			line += "\n    \t"
+		}
+		line += usage
+		switch {
+		case f.DefValue == "" || f.DefValue == "false" || f.DefValue == "0":
+		case isString(f):
+			line += sayIn(lang, " (default %q)", f.DefValue)
+		default:
+			line += sayIn(lang, " (default %s)", f.DefValue)
+		}
+		fmt.Fprintln(w, line)
+	})
+}
+
+// isString reports whether f is a string flag, whose default
+// PrintDefaults quotes.
+func isString(f *flag.Flag) bool {
+	getter, ok := f.Value.(flag.Getter)
+	if !ok {
+		return false
+	}
+	_, ok = getter.Get().(string)
+	return ok
 }
 
 // grade runs the stages 1 to stages in order, and stops at the first

@@ -260,6 +260,25 @@ var zhCN = map[string]string{
 	"✓ passed, ✗ failed, – skipped, blank: not run (an earlier check failed).": "✓ 通过，✗ 失败，– 跳过，空白：没有运行（前面的检查没有通过）。",
 	". Why: %s.":                  "。原因：%s。",
 	": want %s, got %s. Why: %s.": "。期望：%s；实际：%s。原因：%s。",
+
+	// the usage (-h)
+	"usage: checker [flags] [-- CMD ARGS...]":                                       "用法：checker [参数] [-- CMD ARGS...]",
+	"       checker -class ROSTER [-stage N] [-report DIR] [-jobs K] [flags]":       "      checker -class ROSTER [-stage N] [-report DIR] [-jobs K] [参数]",
+	"`host:port` where the server listens":                                          "服务器监听的地址 `host:port`",
+	"grade stages 1 to `N` (at most 7)":                                             "给第 1 到第 `N` 阶段打分（最多 7）",
+	"print the results as one JSON document":                                        "把结果打印成一个 JSON 文档",
+	"bound on each check":                                                           "每项检查的时限",
+	"with -- CMD or -class: how long a server may take to start listening":          "用 -- CMD 或 -class 时：服务器开始监听最多可以用多长时间",
+	"the language of the messages: en, or zh-CN for Simplified Chinese":             "消息的语言：en，或者 zh-CN（简体中文）",
+	"grade a whole class: the `ROSTER` file has one student a line, NAME: COMMAND":  "给整个班级打分：名单文件 `ROSTER` 每行一个学生，NAME: COMMAND",
+	"with -class: write index.html, results.csv and results.json into `DIR`":        "用 -class 时：把 index.html、results.csv 和 results.json 写进目录 `DIR`",
+	"with -class: how many students to grade at once":                               "用 -class 时：同时给几个学生打分",
+	"with -class: how long one student's grading may take, once the server listens": "用 -class 时：服务器开始监听之后，一个学生的打分最多可以用多长时间",
+	"int":           "整数",
+	"duration":      "时长",
+	"string":        "字符串",
+	" (default %q)": "（默认值 %q）",
+	" (default %s)": "（默认值 %s）",
 }
 
 // translate returns the message in the language, or as it is when the

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -17,28 +18,26 @@ import (
 // bytes it sends and expects, and what it prints before it knows the
 // language. Everything else it says is in the catalog (zhCN).
 var notSaid = map[string]string{
-	"GET /hello HTTP/1.1":                     "a request line the checker sends, and looks for in the server's output",
-	"GET /hello?name=checker HTTP/1.1":        "a request line the checker sends",
-	"GET /checker/no-such-page HTTP/1.1":      "a request line the checker sends",
-	"GET / HTTP/1.1":                          "a request line the checker sends",
-	"GET /hello/checker HTTP/1.1":             "a request line the checker sends",
-	"POST /hello HTTP/1.1":                    "a request line the checker sends",
-	"GET /count HTTP/1.1":                     "a request line the checker sends",
-	"GET /panic HTTP/1.1":                     "a request line the checker sends",
-	"GET /hello/again HTTP/1.1":               "a request line the checker sends",
-	"GET ":                                    "the start of a request line the checker sends",
-	"this is not HTTP\r\n\r\n":                "a request the checker sends",
-	"Hello, World!":                           "what a server's body must contain",
-	"Hello, checker!":                         "what a server's body must contain",
-	"Hello, again!":                           "what a server's body must contain",
-	"Hello, ":                                 "the start of what a server's body must contain",
-	"Received a body of %d bytes.":            "what the application of stage 5 must answer",
-	"Received a body of 12 bytes.":            "what the application of stage 5 must answer",
-	"usage: checker [flags] [-- CMD ARGS...]": "the usage line, printed before -lang is read",
-	"       checker -class ROSTER [-stage N] [-report DIR] [-jobs K] [flags]": "the usage line, printed before -lang is read",
-	"checker: -lang must be one of %s\n":                                      "said when the language is not one the checker speaks",
-	"Connection: close":                                                       "a header field, quoted as the server sent it",
-	"exit status 0":                                                           "how Go says a process ended, which exitIn translates",
+	"GET /hello HTTP/1.1":                "a request line the checker sends, and looks for in the server's output",
+	"GET /hello?name=checker HTTP/1.1":   "a request line the checker sends",
+	"GET /checker/no-such-page HTTP/1.1": "a request line the checker sends",
+	"GET / HTTP/1.1":                     "a request line the checker sends",
+	"GET /hello/checker HTTP/1.1":        "a request line the checker sends",
+	"POST /hello HTTP/1.1":               "a request line the checker sends",
+	"GET /count HTTP/1.1":                "a request line the checker sends",
+	"GET /panic HTTP/1.1":                "a request line the checker sends",
+	"GET /hello/again HTTP/1.1":          "a request line the checker sends",
+	"GET ":                               "the start of a request line the checker sends",
+	"this is not HTTP\r\n\r\n":           "a request the checker sends",
+	"Hello, World!":                      "what a server's body must contain",
+	"Hello, checker!":                    "what a server's body must contain",
+	"Hello, again!":                      "what a server's body must contain",
+	"Hello, ":                            "the start of what a server's body must contain",
+	"Received a body of %d bytes.":       "what the application of stage 5 must answer",
+	"Received a body of 12 bytes.":       "what the application of stage 5 must answer",
+	"checker: -lang must be one of %s\n": "said when the language is not one the checker speaks",
+	"Connection: close":                  "a header field, quoted as the server sent it",
+	"exit status 0":                      "how Go says a process ended, which exitIn translates",
 }
 
 var (
@@ -49,8 +48,7 @@ var (
 // TestEveryMessageSpeaksChinese reads the checker's source and checks
 // that every string literal with a space in it (every phrase) is in the
 // catalog, unless notSaid says why the checker does not say it. The
-// bytes of HTTP it sends (any literal with a CRLF) and the help texts
-// of the flags are not said either.
+// bytes of HTTP it sends (any literal with a CRLF) are not said either.
 func TestEveryMessageSpeaksChinese(t *testing.T) {
 	files, err := filepath.Glob("*.go")
 	if err != nil {
@@ -70,11 +68,9 @@ func TestEveryMessageSpeaksChinese(t *testing.T) {
 			case *ast.ImportSpec, *ast.Field:
 				return false // paths and struct tags
 			case *ast.CallExpr:
-				// The flags' help texts and the report's HTML template.
-				if sel, ok := n.Fun.(*ast.SelectorExpr); ok {
-					if x, ok := sel.X.(*ast.Ident); ok && x.Name == "flags" || sel.Sel.Name == "Parse" {
-						return false
-					}
+				// The report's HTML template.
+				if sel, ok := n.Fun.(*ast.SelectorExpr); ok && sel.Sel.Name == "Parse" {
+					return false
 				}
 			case *ast.BasicLit:
 				if n.Kind != token.STRING {
@@ -97,6 +93,20 @@ func TestEveryMessageSpeaksChinese(t *testing.T) {
 	for _, word := range []string{"PASS", "FAIL", "SKIP", "none", "neither", "Student", "Passed"} {
 		if _, ok := zhCN[word]; !ok {
 			t.Errorf("%q has no Chinese in zhCN", word)
+		}
+	}
+}
+
+// TestUsageInChinese checks that -lang zh-CN -h prints the usage and
+// every flag's help in Chinese, and that -stage's help names the
+// highest stage.
+func TestUsageInChinese(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	run([]string{"-lang", "zh-CN", "-h"}, &stdout, &stderr)
+	for _, want := range []string{"用法：checker", "-addr host:port\n    \t服务器监听的地址 host:port（默认值 \"127.0.0.1:8888\"）",
+		"给第 1 到第 N 阶段打分（最多 " + strconv.Itoa(maxStages) + "）（默认值 " + strconv.Itoa(maxStages) + "）", "每项检查的时限（默认值 5s）"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("the usage lacks %q:\n%s", want, stderr.String())
 		}
 	}
 }
