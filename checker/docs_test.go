@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 )
 
 // TestEveryCheckIsInItsChapter keeps docs/checker.md's list of checks in
@@ -81,4 +82,44 @@ func TestEveryCheckSpeaksChinese(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSectionsExist checks that every section the checker links to, in
+// English and in Chinese, is a heading of its page: the stages'
+// chapters and the sections that single checks point to (readLoop).
+func TestSectionsExist(t *testing.T) {
+	links := append([]string{readLoop}, chapters[1:]...)
+	for _, lang := range languages {
+		for _, link := range links {
+			file, anchor, _ := strings.Cut(chapterIn(lang, link), "#")
+			t.Run(fmt.Sprintf("%s has a heading whose anchor is #%s", file, anchor), func(t *testing.T) {
+				data, err := os.ReadFile(filepath.Join("..", filepath.FromSlash(file)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				for line := range strings.SplitSeq(string(data), "\n") {
+					if strings.HasPrefix(line, "#") && headingAnchor(strings.TrimLeft(line, "# ")) == anchor {
+						return
+					}
+				}
+				t.Errorf("%s has no heading with the anchor #%s", file, anchor)
+			})
+		}
+	}
+}
+
+// headingAnchor makes a heading's anchor as GitHub does (and as the
+// docs' tests do): lower case, every character that is not a letter, a
+// digit, a space, "-" or "_" dropped, and spaces made "-".
+func headingAnchor(heading string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(heading) {
+		switch {
+		case r == ' ':
+			b.WriteRune('-')
+		case r == '-' || r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r):
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }

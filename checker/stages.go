@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -43,6 +44,11 @@ var stageNames = [maxStages + 1]string{
 	7: "keeps connections open (step7-goroutines)",
 }
 
+// readLoop is the section of chapter 4 that explains reading a request
+// in a loop until its head has arrived whole, which stage 4's checks of
+// requests in pieces and of long requests point to.
+const readLoop = "docs/04-parse.md#reading-the-whole-head-before-a-deadline"
+
 // chapters are the sections that explain each stage's rules.
 var chapters = [maxStages + 1]string{
 	1: "docs/01-socket.md#what-this-step-adds",
@@ -79,6 +85,7 @@ type failure struct {
 	want, got, why string
 	skip           bool
 	output         []string // the last lines the server printed, if it exited
+	see            string   // the section that explains the rule, when not the stage's chapter (see chapters)
 }
 
 // check is one rule of a stage.
@@ -139,7 +146,7 @@ func (g *grader) runStage(n int) (results []result, passed bool) {
 			if f.skip {
 				r.Status = "skip"
 			} else {
-				r.Status, r.See = "fail", chapterIn(g.lang, chapters[n])
+				r.Status, r.See = "fail", chapterIn(g.lang, cmp.Or(f.see, chapters[n]))
 			}
 		}
 		results = append(results, r)
@@ -544,7 +551,151 @@ func (g *grader) stage4() []check {
 		}},
 		{"still answers GET / with 200 afterwards", expect(
 			"GET / HTTP/1.1", "200", "a bad request must not take the server down")},
+		{"reads a 3 KB request, with a long Cookie field, and answers 200", func() *failure {
+			req := strings.Replace(request("GET /hello?name=checker HTTP/1.1"), "\r\n\r\n", "\r\n"+longCookie+"\r\n\r\n", 1)
+			r, _, f := g.sendInPieces([]string{req}, 0)
+			if f != nil {
+				return f
+			}
+			return g.readWhole(r, "the request is 3 KB, as a browser with a few cookies sends: a server that reads it with one recv(1024) answers after its first 1024 bytes and closes the connection with the rest unread, and the kernel then resets the connection; recv in a loop, adding what each recv returns to what came before, until the empty line that ends the head has arrived")
+		}},
+		{"reads a request that arrives in three pieces, 100 ms apart, and answers 200", func() *failure {
+			// Cut as a person typing into nc sends it: the empty line
+			// comes on its own.
+			whole := request("GET /hello?name=checker HTTP/1.1")
+			cut := strings.Index(whole, "Accept:")
+			pieces := []string{whole[:cut], whole[cut : len(whole)-2], "\r\n"}
+			r, sent, f := g.sendInPieces(pieces, pieceGap)
+			if f != nil {
+				return f
+			}
+			if sent < len(pieces) {
+				got := g.say("the server closed the connection")
+				switch h, ok := findHead(r.raw); {
+				case ok:
+					got = strconv.Quote(h.statusLine)
+				case len(r.raw) > 0:
+					got = g.quote(r.raw, 60)
+				case r.reset:
+					got = g.say("the connection was reset")
+				}
+				return &failure{want: "no answer before the request's last piece, its empty line, has arrived",
+					got: g.say([]string{"%s", "%s, after the first piece of the request", "%s, after two pieces of the request"}[sent], got), see: readLoop,
+					why: "TCP carries a stream of bytes, not messages: a recv returns what has arrived so far, here a part of the request; recv in a loop, adding what each recv returns to what came before, until the empty line that ends the head has arrived"}
+			}
+			if len(r.raw) == 0 && r.timedOut {
+				return &failure{want: g.say("an answer within %s of the last piece", g.timeout), got: "none", see: readLoop,
+					why: "the request's empty line came in a piece of its own, as it does when someone types a request into nc: look for the empty line in everything received so far, not in the last recv's bytes alone"}
+			}
+			return g.readWhole(r, "the server answered, then closed the connection with a part of the request still unread, and the kernel reset the connection: recv in a loop, adding what each recv returns to what came before, until the empty line that ends the head has arrived")
+		}},
 	}
+}
+
+// pieceGap is the pause between the pieces of stage 4's request in
+// pieces: long enough for a server's recv to return each piece on its
+// own, short enough that the check costs 200 ms.
+const pieceGap = 100 * time.Millisecond
+
+// longCookie is a Cookie field of 2,886 bytes, 60 cookies of a
+// browser's kind, which makes stage 4's long request about 3,000 bytes
+// (3 KB): nearly three times what the article's recv(1024) reads at once.
+var longCookie = func() string {
+	var b strings.Builder
+	b.WriteString("Cookie: ")
+	for i := range 60 {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		fmt.Fprintf(&b, "session%02d=%s", i, strings.Repeat(fmt.Sprintf("%02d", i), 18))
+	}
+	return b.String()
+}()
+
+// sendInPieces sends the pieces of a request on a new connection, gap
+// apart, then reads the reply until the server closes the connection,
+// resets it, or the timeout passes. Between two pieces it watches for
+// the server's answer, which must wait for the request's end: sent is
+// how many pieces the server had when it answered, closed or reset the
+// connection (len(pieces) when it waited for them all).
+func (g *grader) sendInPieces(pieces []string, gap time.Duration) (r reply, sent int, f *failure) {
+	conn, f := g.dial()
+	if f != nil {
+		return r, 0, f
+	}
+	defer conn.Close()
+	buffer := make([]byte, 4096)
+	// read reads once before the deadline into r, and reports whether
+	// the exchange has ended: the server closed or reset the
+	// connection, or another error came.
+	read := func(deadline time.Time) (ended bool, f *failure) {
+		conn.SetReadDeadline(deadline)
+		n, err := conn.Read(buffer)
+		r.raw = append(r.raw, buffer[:n]...)
+		switch {
+		case err == nil:
+			return false, nil
+		case err == io.EOF:
+			r.closed = true
+		case isTimeout(err):
+			r.timedOut = true
+		case isReset(err):
+			r.reset = true
+		default:
+			return true, &failure{want: "a reply", got: err.Error(), why: "the connection failed"}
+		}
+		return true, nil
+	}
+	for i, piece := range pieces {
+		if i > 0 {
+			if _, f := read(time.Now().Add(gap)); f != nil || len(r.raw) > 0 || r.closed || r.reset {
+				return r, i, f
+			}
+			r.timedOut = false // the server waited for the next piece, as it should
+		}
+		conn.SetWriteDeadline(time.Now().Add(g.timeout))
+		if _, err := io.WriteString(conn, piece); err != nil {
+			if isReset(err) {
+				r.reset = true
+				return r, i, nil
+			}
+			return r, i, &failure{want: "to send the request", got: err.Error(), why: "the server must let the client send its request"}
+		}
+	}
+	deadline := time.Now().Add(g.timeout)
+	for {
+		if ended, f := read(deadline); ended {
+			return r, len(pieces), f
+		}
+	}
+}
+
+// readWhole judges the reply to one of stage 4's requests that a server
+// must read whole: status 200, and a close, not a reset. A reset after
+// the answer means that the server closed the connection with a part
+// of the request unread; why says what that tells.
+func (g *grader) readWhole(r reply, why string) *failure {
+	h, ok := findHead(r.raw)
+	switch {
+	case r.reset:
+		got := "the connection was reset without a byte"
+		if ok {
+			got = g.say("%q, then the connection was reset", h.statusLine)
+		} else if len(r.raw) > 0 {
+			got = g.say("%s, then the connection was reset", g.quote(r.raw, 60))
+		}
+		return &failure{want: "status 200, then a normal close (FIN)", got: got, see: readLoop, why: why}
+	case !ok && r.timedOut && len(r.raw) == 0:
+		return &failure{want: g.say("an answer within %s", g.timeout), got: "none", see: readLoop,
+			why: "the request's head ends with its empty line: once it has arrived, the server answers"}
+	case !ok:
+		return &failure{want: "a whole response head", got: g.quote(r.raw, 80),
+			why: "every request gets a response: status line, header fields, empty line"}
+	case h.statusCode() != "200":
+		return &failure{want: "status 200", got: g.say("status %s, body %s", h.statusCode(), g.quote(r.raw[h.bodyStart:], 60)), see: readLoop,
+			why: "a request that is long, or that arrives in pieces, is still an ordinary request: read all of its head, then parse it"}
+	}
+	return nil
 }
 
 // countTo is how far the application of stage 5 counts at /count, one

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"strconv"
@@ -60,6 +61,8 @@ var zhCN = map[string]string{
 	"answers two requests sent together, in order":                                  "按顺序回应一起发来的两个请求",
 	"closes the connection after a request that says Connection: close":             "在说了 Connection: close 的请求之后关闭连接",
 	"answers a new client while ten kept-alive connections sit idle":                "十个持久连接闲置时，仍回应新的客户端",
+	"reads a 3 KB request, with a long Cookie field, and answers 200":               "读完一个带着很长 Cookie 字段的 3 KB 请求，并回应 200",
+	"reads a request that arrives in three pieces, 100 ms apart, and answers 200":   "读完一个分三段、每段相隔 100 毫秒到达的请求，并回应 200",
 
 	// what was wanted and what came back
 	"the server still running": "服务器仍在运行",
@@ -96,6 +99,15 @@ var zhCN = map[string]string{
 	"a response that keeps the connection open: HTTP/1.1, or HTTP/1.0 with Connection: keep-alive":   "一个保持连接打开的响应：HTTP/1.1，或者带 Connection: keep-alive 的 HTTP/1.0",
 	"Connection: close in the response":                                                              "响应中的 Connection: close",
 	"an answer to each of ten clients, one after another":                                            "依次回应十个客户端中的每一个",
+	"status 200, then a normal close (FIN)":                                                          "状态码 200，然后正常关闭（FIN）",
+	"no answer before the request's last piece, its empty line, has arrived":                         "请求的最后一段（也就是它的空行）到达之前，不作回应",
+	"status 200":                               "状态码 200",
+	"%q, then the connection was reset":        "%q，然后连接被重置了",
+	"%s, then the connection was reset":        "%s，然后连接被重置了",
+	"%s, after the first piece of the request": "%s，这时只收到了请求的第一段",
+	"%s, after two pieces of the request":      "%s，这时只收到了请求的前两段",
+	"%s":                                       "%s",
+	"an answer within %s of the last piece":    "最后一段到达之后 %s内的回应",
 
 	// why
 	"nothing a client does may end the server: the last lines it printed are below": "客户端做什么都不应让服务器结束：下面是它最后打印的几行",
@@ -149,6 +161,12 @@ var zhCN = map[string]string{
 	"HTTP/1.1 keeps a connection open unless the client or the server says Connection: close: a server that closes it after a response must say so in that response, or the client sends its next request on a connection that is closing, and loses it":                                                  "除非客户端或服务器说了 Connection: close，HTTP/1.1 会让连接保持打开：在响应之后关闭连接的服务器必须在那个响应中说明，否则客户端会把下一个请求发到一个正在关闭的连接上，这个请求就丢了",
 	"the first response kept the connection open (it did not say Connection: close), so the client sent its next request on it: after a response, read the next request from the same connection and answer it":                                                                                           "第一个响应让连接保持打开（它没有说 Connection: close），所以客户端在这个连接上发出了下一个请求：响应之后，要从同一个连接读取下一个请求并回应它",
 	"the second request on a connection is answered like the first": "连接上的第二个请求要像第一个一样得到回应",
+	"the request is 3 KB, as a browser with a few cookies sends: a server that reads it with one recv(1024) answers after its first 1024 bytes and closes the connection with the rest unread, and the kernel then resets the connection; recv in a loop, adding what each recv returns to what came before, until the empty line that ends the head has arrived": "这个请求有 3 KB，带着几个 Cookie 的浏览器就会发这么长的请求：只用一次 recv(1024) 读取的服务器，读完前 1024 个字节就作答，然后在其余字节还没读的时候关闭连接，于是内核重置了连接；要循环调用 recv，把每次读到的字节接在前面读到的后面，直到结束报文头的空行到达为止",
+	"TCP carries a stream of bytes, not messages: a recv returns what has arrived so far, here a part of the request; recv in a loop, adding what each recv returns to what came before, until the empty line that ends the head has arrived":                                                                                                                     "TCP 传送的是字节流，而不是一条条消息：一次 recv 返回的是到目前为止已经到达的字节，这里只是请求的一部分；要循环调用 recv，把每次读到的字节接在前面读到的后面，直到结束报文头的空行到达为止",
+	"the request's empty line came in a piece of its own, as it does when someone types a request into nc: look for the empty line in everything received so far, not in the last recv's bytes alone":                                                                                                                                                             "请求的空行是单独作为一段到达的，有人在 nc 里手敲请求时就是这样：要在到目前为止收到的全部字节中寻找空行，而不是只在最后一次 recv 读到的字节里找",
+	"the server answered, then closed the connection with a part of the request still unread, and the kernel reset the connection: recv in a loop, adding what each recv returns to what came before, until the empty line that ends the head has arrived":                                                                                                        "服务器作答之后关闭了连接，而请求还有一部分没读，于是内核重置了连接：要循环调用 recv，把每次读到的字节接在前面读到的后面，直到结束报文头的空行到达为止",
+	"the request's head ends with its empty line: once it has arrived, the server answers":                                                                                                                                                                                             "请求的报文头以空行结束：空行一到，服务器就要作答",
+	"a request that is long, or that arrives in pieces, is still an ordinary request: read all of its head, then parse it":                                                                                                                                                             "一个很长的请求，或者分段到达的请求，仍然是一个普通的请求：先读完它的整个报文头，再解析它",
 	"a client may send its next request before the answer to the last has come (pipelining): what a recv brings in after the end of a request is the next request, to be kept and answered, not thrown away":                                                                           "客户端可以不等上一个回应到达就发出下一个请求（管线化）：一次 recv 读到的、在一个请求结尾之后的字节就是下一个请求，要留下来并回应，而不是丢掉",
 	"when the client says Connection: close, this response is the connection's last: the server says Connection: close in it too, and closes the connection after it":                                                                                                                  "客户端说了 Connection: close 时，这个响应就是这个连接上的最后一个：服务器也要在响应中说 Connection: close，并在它之后关闭连接",
 	"after its response a connection stays open for its client's next request, which may come seconds later or never: a server that serves one connection at a time keeps every other client waiting that long; serve each connection on its own (a goroutine, a thread or a process)": "响应之后，连接保持打开，等待客户端的下一个请求，它可能几秒之后才来，也可能永远不来：一次只服务一个连接的服务器会让其他所有客户端等那么久；让每个连接各自得到服务（用 goroutine、线程或进程）",
@@ -397,6 +415,13 @@ func chapterIn(lang, link string) string {
 	if lang != "zh-CN" {
 		return link
 	}
-	link = strings.Replace(link, "docs/", "docs/zh-CN/", 1)
-	return strings.Replace(link, "#what-this-step-adds", "#这一步添加了什么", 1)
+	file, anchor, _ := strings.Cut(strings.Replace(link, "docs/", "docs/zh-CN/", 1), "#")
+	return file + "#" + cmp.Or(zhAnchors[anchor], anchor)
+}
+
+// zhAnchors are the anchors of the Chinese chapters' headings, keyed by
+// the English headings' anchors that the checker links to.
+var zhAnchors = map[string]string{
+	"what-this-step-adds":                      "这一步添加了什么",
+	"reading-the-whole-head-before-a-deadline": "在截止时间之前读完整个报文头",
 }

@@ -36,6 +36,7 @@ var notSaid = map[string]string{
 	"Received a body of %d bytes.":       "what the application of stage 5 must answer",
 	"Received a body of 12 bytes.":       "what the application of stage 5 must answer",
 	"checker: -lang must be one of %s\n": "said when the language is not one the checker speaks",
+	"Cookie: ":                           "the start of a header field the checker sends",
 	"Connection: close":                  "a header field, quoted as the server sent it",
 	"exit status 0":                      "how Go says a process ended, which exitIn translates",
 }

@@ -148,6 +148,86 @@ var mistakes = []struct {
 	{"200 for every path", 4, say("HTTP/1.1 200 OK\r\nContent-Length: 39\r\nConnection: close\r\n\r\nHello, World! GET /hello ?name=checker\n")},
 }
 
+// readMistakes are small servers that answer as step 4 does (see
+// answerAsStep4) but read the request wrongly; the checker must fail
+// each at the right check of stage 4.
+var readMistakes = []struct {
+	name string
+	read func(conn net.Conn) ([]byte, error) // reads a request
+}{
+	// Step 3's way, the article's: whatever one recv(1024) returns.
+	{"one recv of 1024 bytes", recvOnce(1024)},
+	// The buffer made larger: a long request fits, a request in pieces
+	// is still cut at the first.
+	{"one recv of 64 KiB", recvOnce(64 << 10)},
+	{"a loop that looks for the empty line in the last recv only", func(conn net.Conn) ([]byte, error) {
+		var request []byte
+		buffer := make([]byte, 4096)
+		for {
+			n, err := conn.Read(buffer)
+			if err != nil {
+				return nil, err
+			}
+			request = append(request, buffer[:n]...)
+			if bytes.Contains(buffer[:n], []byte("\r\n\r\n")) {
+				return request, nil
+			}
+		}
+	}},
+}
+
+// recvOnce reads a request with one recv of at most size bytes.
+func recvOnce(size int) func(net.Conn) ([]byte, error) {
+	return func(conn net.Conn) ([]byte, error) {
+		buffer := make([]byte, size)
+		n, err := conn.Read(buffer)
+		return buffer[:n], err
+	}
+}
+
+// answerAsStep4 answers a request as stage 4 wants, from its request
+// line alone: 200 with the method, path and query for / and /hello, 404
+// for another path, 400 for a line that is not METHOD TARGET HTTP/x.
+func answerAsStep4(conn net.Conn, request []byte) {
+	line, _, _ := strings.Cut(string(request), "\r\n")
+	status, body := "400 Bad Request", "400 Bad Request\n"
+	if parts := strings.Split(line, " "); len(parts) == 3 && strings.HasPrefix(parts[2], "HTTP/") {
+		path, query, _ := strings.Cut(parts[1], "?")
+		status, body = "404 Not Found", "404 Not Found\n"
+		if path == "/" || path == "/hello" {
+			status, body = "200 OK", fmt.Sprintf("Hello, World!\nmethod %s, path %s, query %s\n", parts[0], path, query)
+		}
+	}
+	fmt.Fprintf(conn, "HTTP/1.1 %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", status, len(body), body)
+}
+
+// serveReading runs a server on loopback that reads each request with
+// read and answers it as step 4 does; it stops when the test ends.
+func serveReading(t *testing.T, read func(net.Conn) ([]byte, error)) string {
+	t.Helper()
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer conn.Close()
+				conn.SetDeadline(time.Now().Add(10 * time.Second))
+				if request, err := read(conn); err == nil {
+					answerAsStep4(conn, request)
+				}
+			}()
+		}
+	}()
+	return l.Addr().String()
+}
+
 // accepted are small servers whose responses look unusual next to step
 // 3's but are valid HTTP/1.1 answers: the checker must pass each at
 // stage 3, as curl and browsers do.
@@ -302,6 +382,12 @@ func TestCheckerFindsTheMistake(t *testing.T) {
 			checkMistake(t, m.name, m.stage, serveMistake(t, m.serve))
 		})
 	}
+	for _, m := range readMistakes {
+		t.Run("the checker fails a server with "+m.name, func(t *testing.T) {
+			t.Parallel()
+			checkMistake(t, m.name, 4, serveReading(t, m.read))
+		})
+	}
 	for _, m := range keepAliveMistakes {
 		t.Run("the checker fails a server with "+m.name, func(t *testing.T) {
 			t.Parallel()
@@ -420,8 +506,8 @@ func TestCheckerGradesAPythonServer(t *testing.T) {
 // TestCheckerSpeaksChinese runs the checker with -lang zh-CN against
 // the mistake servers, step 3 asked for stage 7 and step 4 for stage 5,
 // the Python example (the transcripts of docs/checker.md), a server
-// that crashes,
-// one that never listens, and an address where nothing listens: each
+// that crashes, one that never listens, and an address where nothing
+// listens: each
 // verdict is compared with a golden file, and nothing the checker says
 // may be English (see englishIn).
 func TestCheckerSpeaksChinese(t *testing.T) {
@@ -447,6 +533,12 @@ func TestCheckerSpeaksChinese(t *testing.T) {
 		t.Run("the checker explains a server with "+m.name+" in Chinese", func(t *testing.T) {
 			t.Parallel()
 			speaks(t, "mistake-"+goldenName(m.name), 1, "-addr", serveMistake(t, m.serve), "-stage", strconv.Itoa(m.stage), "-timeout", "1s")
+		})
+	}
+	for _, m := range readMistakes {
+		t.Run("the checker explains a server with "+m.name+" in Chinese", func(t *testing.T) {
+			t.Parallel()
+			speaks(t, "mistake-"+goldenName(m.name), 1, "-addr", serveReading(t, m.read), "-stage", "4", "-timeout", "1s")
 		})
 	}
 	for _, m := range keepAliveMistakes {
@@ -507,8 +599,8 @@ func TestCheckerSpeaksChinese(t *testing.T) {
 var englishTokens = strings.Fields(`
 	HTTP HTTP/0.9 HTTP/1.0 HTTP/1.1 HTTP/2 HTTP/3 TCP CRLF LF CR FIN RST RFC
 	GET POST OK Not Found Bad Request Internal Server Error
-	Content-Length Transfer-Encoding Connection close keep-alive Name value
-	recv sendall close panic goroutine r.Body WSGI wsgi.input curl Firefox
+	Content-Length Transfer-Encoding Connection close keep-alive Cookie Name value KB
+	recv sendall close panic goroutine r.Body WSGI wsgi.input curl nc Firefox
 	ECONNREFUSED ECONNRESET EPIPE
 	step1-socket step2-request-print step3-response step4-parse step5-gateway step6-processes step7-goroutines
 	CMD ARGS PORT
