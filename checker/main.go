@@ -19,7 +19,9 @@
 // for a failure what it wanted, what came back (quoted, so that \r and
 // \n show), why the rule exists and the chapter section that explains
 // it. -json prints the same as one JSON document, for an instructor who
-// collects a class's results.
+// collects a class's results. -lang zh-CN says all of it in Simplified
+// Chinese (zh.go holds the catalog), but the bytes it quotes from the
+// server, and links to the Chinese chapters.
 //
 // When the server it started exits during grading, the failing check
 // says so, with the exit status, and the last lines the server printed
