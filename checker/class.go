@@ -14,8 +14,8 @@ import (
 	"strings"
 	"sync"
 	"syscall"
-	"text/tabwriter"
 	"time"
+	"unicode"
 )
 
 // class grades every student of a roster (-class): it starts each
@@ -50,8 +50,8 @@ const classGrace = 500 * time.Millisecond
 
 // parseRoster reads a roster: one student a line, NAME: COMMAND, the
 // name before the first colon; blank lines and lines that start with #
-// are ignored. Names must be unique.
-func parseRoster(text string) ([]student, error) {
+// are ignored. Names must be unique. lang is the language of the error.
+func parseRoster(lang, text string) ([]student, error) {
 	var students []student
 	seen := map[string]int{}
 	for i, line := range strings.Split(text, "\n") {
@@ -63,19 +63,19 @@ func parseRoster(text string) ([]student, error) {
 		name, command = strings.TrimSpace(name), strings.TrimSpace(command)
 		switch {
 		case !found:
-			return nil, fmt.Errorf("line %d: %q is not NAME: COMMAND", i+1, line)
+			return nil, errors.New(sayIn(lang, "line %d: %q is not NAME: COMMAND", i+1, line))
 		case name == "":
-			return nil, fmt.Errorf("line %d: no name before the colon", i+1)
+			return nil, errors.New(sayIn(lang, "line %d: no name before the colon", i+1))
 		case command == "":
-			return nil, fmt.Errorf("line %d: %s has no command after the colon", i+1, name)
+			return nil, errors.New(sayIn(lang, "line %d: %s has no command after the colon", i+1, name))
 		case seen[name] > 0:
-			return nil, fmt.Errorf("line %d: %s is already on line %d", i+1, name, seen[name])
+			return nil, errors.New(sayIn(lang, "line %d: %s is already on line %d", i+1, name, seen[name]))
 		}
 		seen[name] = i + 1
 		students = append(students, student{name, command})
 	}
 	if len(students) == 0 {
-		return nil, errors.New("it names no student")
+		return nil, errors.New(sayIn(lang, "it names no student"))
 	}
 	return students, nil
 }
@@ -118,23 +118,23 @@ func (r studentResult) firstFailure() (result, bool) {
 func (c *class) run(path string) int {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		fmt.Fprintln(c.stderr, "checker: read the roster:", err)
+		c.complain("read the roster: %v", err)
 		return exitCannotGo
 	}
-	students, err := parseRoster(string(data))
+	students, err := parseRoster(c.lang, string(data))
 	if err != nil {
-		fmt.Fprintf(c.stderr, "checker: the roster %s: %v\n", path, err)
+		c.complain("the roster %s: %v", path, err)
 		return exitCannotGo
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
-		fmt.Fprintln(c.stderr, "checker:", err)
+		c.complain("%v", err)
 		return exitCannotGo
 	}
 	dir := filepath.Dir(abs)
 	if c.reportDir != "" {
 		if err := os.MkdirAll(c.reportDir, 0o755); err != nil {
-			fmt.Fprintln(c.stderr, "checker: the report:", err)
+			c.complain("the report: %v", err)
 			return exitCannotGo
 		}
 	}
@@ -155,7 +155,7 @@ func (c *class) run(path string) int {
 			results[i] = c.grade(ctx, st, dir)
 			c.mu.Lock()
 			c.finished++
-			fmt.Fprintf(c.stderr, "[%d/%d] %s: %s\n", c.finished, len(students), st.name, c.verdict(results[i]))
+			fmt.Fprintln(c.stderr, c.say("[%d/%d] %s: %s", c.finished, len(students), st.name, c.verdict(results[i])))
 			c.mu.Unlock()
 		})
 	}
@@ -170,13 +170,13 @@ func (c *class) run(path string) int {
 	}
 	if c.reportDir != "" {
 		if err := c.writeReport(results); err != nil {
-			fmt.Fprintln(c.stderr, "checker: the report:", err)
+			c.complain("the report: %v", err)
 			return exitCannotGo
 		}
-		fmt.Fprintln(c.stderr, c.say("The report is in ", "报告在 ")+filepath.Join(c.reportDir, "index.html"))
+		fmt.Fprintln(c.stderr, c.say("The report is in %s", filepath.Join(c.reportDir, "index.html")))
 	}
 	if ctx.Err() != nil {
-		fmt.Fprintln(c.stderr, "checker: interrupted: the students not yet graded were not")
+		c.complain("interrupted: the students not yet graded were not")
 		return exitCannotGo
 	}
 	for _, r := range results {
@@ -187,12 +187,16 @@ func (c *class) run(path string) int {
 	return exitPassed
 }
 
-// say picks the English or the Chinese form of a line.
-func (c *class) say(en, zh string) string {
-	if c.lang == "zh-CN" {
-		return zh
-	}
-	return en
+// say writes a message of the catalog in the class's language (see
+// sayIn).
+func (c *class) say(format string, args ...any) string {
+	return sayIn(c.lang, format, args...)
+}
+
+// complain says on standard error, in the class's language, why the
+// checker cannot go on.
+func (c *class) complain(format string, args ...any) {
+	fmt.Fprintln(c.stderr, "checker:", c.say(format, args...))
 }
 
 // grade starts one student's server on a free port, grades it, and
@@ -200,17 +204,17 @@ func (c *class) say(en, zh string) string {
 func (c *class) grade(ctx context.Context, st student, dir string) (r studentResult) {
 	r = studentResult{Name: st.name, Command: st.command, StagesAsked: c.stages, Checks: []result{}}
 	if ctx.Err() != nil {
-		r.Why = c.say("the checker was interrupted", "检查器被中断了")
+		r.Why = c.say("the checker was interrupted")
 		return r
 	}
 	port, err := c.freePort()
 	if err != nil {
-		r.Why = err.Error()
+		r.Why = c.say("%v", err)
 		return r
 	}
 	addr := net.JoinHostPort("127.0.0.1", port)
 	command := strings.ReplaceAll(st.command, "{port}", port)
-	server, err := launch([]string{"sh", "-c", command}, dir, "PORT="+port)
+	server, err := launch(c.lang, []string{"sh", "-c", command}, dir, "PORT="+port)
 	if err != nil {
 		r.Why = err.(*startError).why
 		return r
@@ -223,7 +227,7 @@ func (c *class) grade(ctx context.Context, st student, dir string) (r studentRes
 	}()
 
 	listening := make(chan error, 1)
-	go func() { listening <- server.waitListening(addr, c.startup, classGrace) }()
+	go func() { listening <- server.waitListening(c.lang, addr, c.startup, classGrace) }()
 	select {
 	case err = <-listening:
 	case <-ctx.Done():
@@ -233,7 +237,7 @@ func (c *class) grade(ctx context.Context, st student, dir string) (r studentRes
 	if err != nil {
 		r.Why = err.(*startError).why
 		if ctx.Err() != nil {
-			r.Why = c.say("the checker was interrupted", "检查器被中断了")
+			r.Why = c.say("the checker was interrupted")
 		}
 		return r
 	}
@@ -246,9 +250,9 @@ func (c *class) grade(ctx context.Context, st student, dir string) (r studentRes
 	select {
 	case rep = <-graded:
 	case <-time.After(c.limit):
-		stopped = fmt.Sprintf(c.say("stopped: grading took longer than -student-limit %s", "被停止：打分用的时间超过了 -student-limit %s"), c.limit)
+		stopped = c.say("stopped: grading took longer than -student-limit %s", c.limit)
 	case <-ctx.Done():
-		stopped = c.say("stopped: the checker was interrupted", "被停止：检查器被中断了")
+		stopped = c.say("stopped: the checker was interrupted")
 	}
 	if stopped != "" {
 		// The check under way fails at once without a server.
@@ -272,7 +276,7 @@ func (c *class) freePort() (string, error) {
 	for range 20 {
 		l, err := net.Listen("tcp4", "127.0.0.1:0")
 		if err != nil {
-			return "", fmt.Errorf("find a free port: %w", err)
+			return "", fmt.Errorf("%s: %w", c.say("find a free port"), err)
 		}
 		_, port, _ := net.SplitHostPort(l.Addr().String())
 		l.Close()
@@ -284,30 +288,30 @@ func (c *class) freePort() (string, error) {
 			return port, nil
 		}
 	}
-	return "", errors.New("find a free port: the kernel gave only ports already taken")
+	return "", errors.New(c.say("find a free port: the kernel gave only ports already taken"))
 }
 
 // verdict says in a line how a student did, for the line printed when
 // the student is done: "passed stages 1–4, failed 5.3 ...".
 func (c *class) verdict(r studentResult) string {
 	if !r.Graded {
-		return c.say("not graded: ", "没有打分：") + r.Why
+		return c.say("not graded: %s", r.Why)
 	}
 	passed := c.passedStages(r)
 	f, failed := r.firstFailure()
 	if !failed {
-		return c.say("passed ", "通过了") + passed
+		return c.say("passed %s", passed)
 	}
 	what := c.failure(r, f)
 	if r.Why != "" {
 		// Stopped: which check was under way when the time ran out says
 		// little.
-		return c.say("passed ", "通过了") + passed + c.say("; ", "；") + r.Why
+		return c.say("passed %s; %s", passed, r.Why)
 	}
 	if r.HighestPassed == 0 {
-		return c.say("failed ", "失败于 ") + what
+		return c.say("failed %s", what)
 	}
-	return c.say("passed ", "通过了") + passed + c.say(", failed ", "，失败于 ") + what
+	return c.say("passed %s, failed %s", passed, what)
 }
 
 // passedStages names the stages a student passed: "stages 1–4",
@@ -315,11 +319,11 @@ func (c *class) verdict(r studentResult) string {
 func (c *class) passedStages(r studentResult) string {
 	switch r.HighestPassed {
 	case 0:
-		return c.say("no stage", "零个阶段")
+		return c.say("no stage")
 	case 1:
-		return c.say("stage 1", "第 1 阶段")
+		return c.say("stage 1")
 	}
-	return fmt.Sprintf(c.say("stages 1–%d", "第 1–%d 阶段"), r.HighestPassed)
+	return c.say("stages 1–%d", r.HighestPassed)
 }
 
 // passedShort names the stages a student passed, for a table: "1–4",
@@ -327,9 +331,9 @@ func (c *class) passedStages(r studentResult) string {
 func (c *class) passedShort(r studentResult) string {
 	switch {
 	case !r.Graded:
-		return c.say("not graded", "没有打分")
+		return c.say("not graded")
 	case r.HighestPassed == 0:
-		return c.say("none", "无")
+		return c.say("none")
 	case r.HighestPassed == 1:
 		return "1"
 	}
@@ -344,7 +348,7 @@ func (c *class) failure(r studentResult, f result) string {
 	}
 	what := f.ID + " " + f.Name
 	if r.Exited != "" {
-		what += fmt.Sprintf(c.say(": the server exited (%s)", "：服务器退出了（%s）"), r.Exited)
+		what += c.say(": the server exited (%s)", exitIn(c.lang, r.Exited))
 	}
 	return what
 }
@@ -358,26 +362,64 @@ func (c *class) summary(results []studentResult, interrupted bool) {
 			graded++
 		}
 	}
-	fmt.Fprintf(c.stdout, c.say("The class: %d students, stages 1 to %d.\n", "全班：%d 个学生，第 1 到 %d 阶段。\n"), len(results), c.stages)
-	w := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(w, c.say("STUDENT\tPASSED\tFIRST FAILING CHECK", "学生\t通过的阶段\t第一个失败的检查"))
+	fmt.Fprintln(c.stdout, c.say("The class: %d students, %s.", len(results), stagesUpTo(c.lang, c.stages)))
+	table := [][]string{strings.Split(c.say("STUDENT\tPASSED\tFIRST FAILING CHECK"), "\t")}
 	for _, r := range results {
-		passed, first := c.passedShort(r), c.say("none", "无")
+		passed, first := c.passedShort(r), c.say("none")
 		if !r.Graded {
 			first = r.Why
 		}
 		if f, failed := r.firstFailure(); failed {
 			first = c.failure(r, f)
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\n", r.Name, passed, first)
+		table = append(table, []string{r.Name, passed, first})
 	}
-	w.Flush()
+	writeTable(c.stdout, table)
 	switch {
 	case interrupted:
-		fmt.Fprintf(c.stdout, c.say("%d of %d students were graded: the checker was interrupted.\n", "%[2]d 个学生中有 %[1]d 个打了分：检查器被中断了。\n"), graded, len(results))
+		fmt.Fprintln(c.stdout, c.say("%d of %d students were graded: the checker was interrupted.", graded, len(results)))
 	case graded == len(results):
-		fmt.Fprintf(c.stdout, c.say("All %d students were graded.\n", "全部 %d 个学生都打了分。\n"), graded)
+		fmt.Fprintln(c.stdout, c.say("All %d students were graded.", graded))
 	default:
-		fmt.Fprintf(c.stdout, c.say("%d of %d students were graded: a server that never listened cannot be.\n", "%[2]d 个学生中有 %[1]d 个打了分：从未开始监听的服务器无法打分。\n"), graded, len(results))
+		fmt.Fprintln(c.stdout, c.say("%d of %d students were graded: a server that never listened cannot be.", graded, len(results)))
 	}
+}
+
+// writeTable writes rows as columns two spaces apart, as text/tabwriter
+// does, but measures a cell as a terminal shows it: a Chinese character
+// takes two columns (see displayWidth). The last column is not padded.
+func writeTable(w io.Writer, rows [][]string) {
+	var widths []int
+	for _, row := range rows {
+		for i, cell := range row {
+			if i == len(widths) {
+				widths = append(widths, 0)
+			}
+			widths[i] = max(widths[i], displayWidth(cell))
+		}
+	}
+	for _, row := range rows {
+		var b strings.Builder
+		for i, cell := range row {
+			b.WriteString(cell)
+			if i < len(row)-1 {
+				b.WriteString(strings.Repeat(" ", widths[i]-displayWidth(cell)+2))
+			}
+		}
+		fmt.Fprintln(w, b.String())
+	}
+}
+
+// displayWidth is how many columns of a terminal s takes: two for each
+// wide character (Chinese, and the full-width punctuation), one for any
+// other.
+func displayWidth(s string) int {
+	width := 0
+	for _, r := range s {
+		width++
+		if unicode.Is(unicode.Han, r) || 0x3000 <= r && r <= 0x303f || 0xff00 <= r && r <= 0xff60 {
+			width++
+		}
+	}
+	return width
 }

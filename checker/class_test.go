@@ -36,7 +36,7 @@ func TestParseRoster(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := parseRoster(tt.roster)
+			got, err := parseRoster("en", tt.roster)
 			switch {
 			case tt.wantErr == "" && err != nil:
 				t.Fatalf("got %v, want no error", err)

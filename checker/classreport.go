@@ -100,6 +100,7 @@ type htmlRow struct {
 	Name, Passed string
 	Cells        []htmlCell
 	Failure      *result  // the check that failed, if any
+	Detail       string   // what follows its name: want, got, why and see
 	Note         string   // why the student was not graded, or grading stopped, or how the server exited
 	Tail         []string // the last lines the server printed, when it crashed or never listened
 }
@@ -119,22 +120,25 @@ func (c *class) html(results []studentResult, cols []column) (string, []byte, er
 		}
 		for _, col := range cols {
 			ch, status := statusOf(r, col.ID)
-			title := col.ID + " " + col.Name + ": " + status
+			var title string
 			switch status {
 			case "fail":
-				title += fmt.Sprintf(c.say(": want %s, got %s. Why: %s", "：期望 %s，实际 %s。原因：%s"), ch.Want, ch.Got, ch.Why)
+				title = c.say("%s %s: failed: want %s, got %s. Why: %s", col.ID, col.Name, ch.Want, ch.Got, ch.Why)
 			case "skip":
-				title += ": " + ch.Why
+				title = c.say("%s %s: skipped: %s", col.ID, col.Name, ch.Why)
+			case "pass":
+				title = c.say("%s %s: passed", col.ID, col.Name)
 			case "":
-				title += c.say("not run", "没有运行")
+				title = c.say("%s %s: not run", col.ID, col.Name)
 			}
 			row.Cells = append(row.Cells, htmlCell{Status: status, Mark: marks[status], Title: title})
 		}
 		if f, failed := r.firstFailure(); failed {
 			row.Failure = &f
+			row.Detail = c.failureDetail(f)
 		}
 		if r.Exited != "" {
-			row.Note = fmt.Sprintf(c.say("The server exited during grading (%s).", "服务器在打分时退出了（%s）。"), r.Exited)
+			row.Note = c.say("The server exited during grading (%s).", exitIn(c.lang, r.Exited))
 		}
 		if !r.Graded || r.Exited != "" {
 			row.Tail = r.OutputTail
@@ -145,19 +149,28 @@ func (c *class) html(results []studentResult, cols []column) (string, []byte, er
 	err := reportPage.Execute(&b, map[string]any{
 		"Lang": c.lang, "Stages": c.stages, "Timeout": c.timeout, "Columns": cols, "Rows": rows, "Span": len(cols) + 2,
 		"T": map[string]string{
-			"title":   c.say("Class report", "全班报告"),
-			"intro":   fmt.Sprintf(c.say("%d students, stages 1 to %d, each check bounded by %s. Hover over a cell to see the check; a failure's want, got and why are also in the row below the student.", "%d 个学生，第 1 到 %d 阶段，每项检查限时 %s。把鼠标停在格子上可以看到检查的内容；失败的期望、实际和原因也写在学生下面的一行里。"), len(results), c.stages, c.timeout),
-			"student": c.say("Student", "学生"),
-			"passed":  c.say("Passed", "通过"),
-			"want":    c.say("want", "期望"),
-			"got":     c.say("got", "实际"),
-			"why":     c.say("Why", "原因"),
-			"see":     c.say("See", "参见"),
-			"tail":    c.say("The last lines it printed:", "它最后打印的几行："),
-			"legend":  c.say("✓ passed, ✗ failed, – skipped, blank: not run (an earlier check failed).", "✓ 通过，✗ 失败，– 跳过，空白：没有运行（前面的检查失败了）。"),
+			"title":   c.say("Class report"),
+			"intro":   c.say("%d students, %s, each check bounded by %s. Hover over a cell to see the check; a failure's want, got and why are also in the row below the student.", len(results), stagesUpTo(c.lang, c.stages), c.timeout),
+			"student": c.say("Student"),
+			"passed":  c.say("Passed"),
+			"tail":    c.say("The last lines it printed:"),
+			"legend":  c.say("✓ passed, ✗ failed, – skipped, blank: not run (an earlier check failed)."),
 		},
 	})
 	return "index.html", b.Bytes(), err
+}
+
+// failureDetail says what follows a failed check's name in the report:
+// its want, got, why and the section to read, as the checker prints
+// them; or only its why, when grading was stopped during the check.
+func (c *class) failureDetail(f result) string {
+	switch {
+	case f.Want == "":
+		return c.say(". Why: %s.", f.Why)
+	case f.See == "":
+		return c.say(": want %s, got %s. Why: %s.", f.Want, f.Got, f.Why)
+	}
+	return c.say(": want %s, got %s. Why: %s. See %s", f.Want, f.Got, f.Why, f.See)
 }
 
 // reportPage is index.html's template.
@@ -194,7 +207,7 @@ pre { margin: 0.3em 0; white-space: pre-wrap; background: #fff; border-left: 3px
 <tr><th class="name">{{.Name}}</th><td class="passed">{{.Passed}}</td>{{range .Cells}}<td class="cell {{if .Status}}{{.Status}}{{else}}none{{end}}" title="{{.Title}}">{{.Mark}}</td>{{end}}</tr>
 {{- if or .Failure .Note .Tail}}
 <tr class="detail"><td colspan="{{$.Span}}">
-{{- if .Failure}}<b>{{.Failure.ID}} {{.Failure.Name}}</b>{{if .Failure.Want}}: {{$.T.want}} {{.Failure.Want}}, {{$.T.got}} {{.Failure.Got}}.{{else}}.{{end}} {{$.T.why}}: {{.Failure.Why}}.{{if .Failure.See}} {{$.T.see}} {{.Failure.See}}{{end}}{{end}}
+{{- if .Failure}}<b>{{.Failure.ID}} {{.Failure.Name}}</b>{{.Detail}}{{end}}
 {{- if .Note}}<p>{{.Note}}</p>{{end}}
 {{- if .Tail}}<p>{{$.T.tail}}</p><pre>{{range .Tail}}{{.}}
 {{end}}</pre>{{end}}

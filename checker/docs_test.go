@@ -31,6 +31,28 @@ func TestEveryCheckIsInItsChapter(t *testing.T) {
 	}
 }
 
+// TestEveryCheckIsInTheChineseChapter keeps docs/zh-CN/checker.md's
+// list of checks in step with the names the checker prints: each
+// appears there as "- ID 中文名（English name）", the name that -lang
+// zh-CN prints, then the one it prints without.
+func TestEveryCheckIsInTheChineseChapter(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "docs", "zh-CN", "checker.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &grader{addr: "127.0.0.1:8888", timeout: time.Second}
+	for n := 1; n <= maxStages; n++ {
+		for i, c := range g.stage(n) {
+			line := fmt.Sprintf("- %d.%d %s（%s）\n", n, i+1, translate("zh-CN", c.name), c.name)
+			t.Run(fmt.Sprintf("check %d.%d is listed in docs/zh-CN/checker.md as the checker names it", n, i+1), func(t *testing.T) {
+				if !strings.Contains(string(data), line) {
+					t.Errorf("docs/zh-CN/checker.md does not list %q", strings.TrimSpace(line))
+				}
+			})
+		}
+	}
+}
+
 // TestEveryCheckSpeaksChinese checks that -lang zh-CN names every stage
 // and every check in Chinese, and points to a Chinese chapter section
 // that exists.

@@ -19,7 +19,9 @@
 // for a failure what it wanted, what came back (quoted, so that \r and
 // \n show), why the rule exists and the chapter section that explains
 // it. -json prints the same as one JSON document, for an instructor who
-// collects a class's results.
+// collects a class's results. -lang zh-CN says all of it in Simplified
+// Chinese (zh.go holds the catalog), but the bytes it quotes from the
+// server, and links to the Chinese chapters.
 //
 // When the server it started exits during grading, the failing check
 // says so, with the exit status, and the last lines the server printed
@@ -91,7 +93,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	flags := flag.NewFlagSet("checker", flag.ContinueOnError)
 	flags.SetOutput(stderr)
 	addr := flags.String("addr", "127.0.0.1:8888", "`host:port` where the server listens")
-	stages := flags.Int("stage", maxStages, fmt.Sprintf("grade stages 1 to `N` (at most %d)", maxStages))
+	stages := flags.Int("stage", maxStages, "grade stages 1 to `N` (at most 7)") // a test checks the 7: maxStages
 	asJSON := flags.Bool("json", false, "print the results as one JSON document")
 	timeout := flags.Duration("timeout", 5*time.Second, "bound on each check")
 	startup := flags.Duration("startup", 60*time.Second, "with -- CMD or -class: how long a server may take to start listening")
@@ -101,32 +103,38 @@ func run(args []string, stdout, stderr io.Writer) int {
 	jobs := flags.Int("jobs", runtime.NumCPU(), "with -class: how many students to grade at once")
 	limit := flags.Duration("student-limit", 2*time.Minute, "with -class: how long one student's grading may take, once the server listens")
 	flags.Usage = func() {
-		fmt.Fprintln(stderr, "usage: checker [flags] [-- CMD ARGS...]")
-		fmt.Fprintln(stderr, "       checker -class ROSTER [-stage N] [-report DIR] [-jobs K] [flags]")
-		flags.PrintDefaults()
+		// -lang is read by then if it came before -h.
+		fmt.Fprintln(stderr, sayIn(*lang, "usage: checker [flags] [-- CMD ARGS...]"))
+		fmt.Fprintln(stderr, sayIn(*lang, "       checker -class ROSTER [-stage N] [-report DIR] [-jobs K] [flags]"))
+		printFlags(stderr, flags, *lang)
 	}
 	if err := flags.Parse(args); err != nil {
-		return exitCannotGo
-	}
-	if *stages < 1 || *stages > maxStages {
-		fmt.Fprintf(stderr, "checker: -stage must be 1 to %d\n", maxStages)
 		return exitCannotGo
 	}
 	if !slices.Contains(languages, *lang) {
 		fmt.Fprintf(stderr, "checker: -lang must be one of %s\n", strings.Join(languages, ", "))
 		return exitCannotGo
 	}
+	// complain says on standard error, in the language, why the checker
+	// cannot go on.
+	complain := func(format string, args ...any) {
+		fmt.Fprintln(stderr, "checker:", sayIn(*lang, format, args...))
+	}
+	if *stages < 1 || *stages > maxStages {
+		complain("-stage must be 1 to %d", maxStages)
+		return exitCannotGo
+	}
 	if *timeout <= 0 {
-		fmt.Fprintln(stderr, "checker: -timeout must be positive")
+		complain("-timeout must be positive")
 		return exitCannotGo
 	}
 	if *roster != "" {
 		if len(flags.Args()) > 0 {
-			fmt.Fprintln(stderr, "checker: -class takes each student's command from the roster, not after --")
+			complain("-class takes each student's command from the roster, not after --")
 			return exitCannotGo
 		}
 		if *jobs < 1 || *limit <= 0 || *startup <= 0 {
-			fmt.Fprintln(stderr, "checker: -jobs, -student-limit and -startup must be positive")
+			complain("-jobs, -student-limit and -startup must be positive")
 			return exitCannotGo
 		}
 		c := class{stages: *stages, timeout: *timeout, startup: *startup, limit: *limit, jobs: *jobs,
@@ -134,7 +142,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return c.run(*roster)
 	}
 	if *reportDir != "" {
-		fmt.Fprintln(stderr, "checker: -report goes with -class")
+		complain("-report goes with -class")
 		return exitCannotGo
 	}
 
@@ -142,7 +150,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	out := newPrinter(stdout, *asJSON, *lang)
 	g := &grader{addr: *addr, lang: *lang, timeout: *timeout}
 	if command := flags.Args(); len(command) > 0 {
-		server, err := startServer(command, *addr, *startup, "")
+		server, err := startServer(*lang, command, *addr, *startup, "")
 		if err != nil {
 			fmt.Fprintln(stderr, "checker:", err)
 			rep.Why = err.Error()
@@ -155,8 +163,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		defer server.stop(stopGrace)
 		g.server = server
 	} else if conn, err := net.DialTimeout("tcp", *addr, *timeout); err != nil {
-		fmt.Fprintf(stderr, "checker: nothing is listening on %s (%v); start your server first, or give its command after --\n", *addr, errors.Unwrap(err))
-		rep.Why = fmt.Sprintf("nothing is listening on %s (%v)", *addr, errors.Unwrap(err))
+		complain("nothing is listening on %s (%v); start your server first, or give its command after --", *addr, errors.Unwrap(err))
+		rep.Why = sayIn(*lang, "nothing is listening on %s (%v)", *addr, errors.Unwrap(err))
 		out.end(rep)
 		return exitCannotGo
 	} else {
@@ -168,6 +176,44 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitFailed
 	}
 	return exitPassed
+}
+
+// printFlags prints the flags as flag's PrintDefaults does, each with
+// its help and its default, in the language.
+func printFlags(w io.Writer, flags *flag.FlagSet, lang string) {
+	flags.VisitAll(func(f *flag.Flag) {
+		f.Usage = translate(lang, f.Usage)
+		line := "  -" + f.Name
+		name, usage := flag.UnquoteUsage(f)
+		if name != "" {
+			line += " " + translate(lang, name) // the back-quoted name, or the type: int, duration, string
+		}
+		if len(line) <= 4 {
+			line += "\t"
+		} else {
+			line += "\n    \t"
+		}
+		line += usage
+		switch {
+		case f.DefValue == "" || f.DefValue == "false" || f.DefValue == "0":
+		case isString(f):
+			line += sayIn(lang, " (default %q)", f.DefValue)
+		default:
+			line += sayIn(lang, " (default %s)", f.DefValue)
+		}
+		fmt.Fprintln(w, line)
+	})
+}
+
+// isString reports whether f is a string flag, whose default
+// PrintDefaults quotes.
+func isString(f *flag.Flag) bool {
+	getter, ok := f.Value.(flag.Getter)
+	if !ok {
+		return false
+	}
+	_, ok = getter.Get().(string)
+	return ok
 }
 
 // grade runs the stages 1 to stages in order, and stops at the first
@@ -213,23 +259,30 @@ func newPrinter(w io.Writer, asJSON bool, lang string) *printer {
 	return &printer{w: w, asJSON: asJSON, color: isTerminal(w) && os.Getenv("NO_COLOR") == "", lang: lang}
 }
 
-// say picks the English or the Chinese form of a line.
-func (p *printer) say(en, zh string) string {
-	if p.lang == "zh-CN" {
-		return zh
+// say writes a message of the catalog in the printer's language (see
+// sayIn).
+func (p *printer) say(format string, args ...any) string {
+	return sayIn(p.lang, format, args...)
+}
+
+// stagesUpTo names stages 1 to n: "stages 1 to 3", 第 1–3 阶段, or for
+// n = 1 第 1 阶段.
+func stagesUpTo(lang string, n int) string {
+	if n == 1 {
+		return sayIn(lang, "stages 1 to 1")
 	}
-	return en
+	return sayIn(lang, "stages 1 to %d", n)
 }
 
 func (p *printer) start(rep report) {
 	if !p.asJSON {
-		fmt.Fprintf(p.w, p.say("Checking the server on %s, stages 1 to %d.\n", "检查 %s 上的服务器，第 1 到 %d 阶段。\n"), rep.Addr, rep.StagesAsked)
+		fmt.Fprintln(p.w, p.say("Checking the server on %s, %s.", rep.Addr, stagesUpTo(p.lang, rep.StagesAsked)))
 	}
 }
 
 func (p *printer) stage(n int) {
 	if !p.asJSON {
-		fmt.Fprintf(p.w, p.say("Stage %d: %s\n", "第 %d 阶段：%s\n"), n, translate(p.lang, stageNames[n]))
+		fmt.Fprintln(p.w, p.say("Stage %d: %s", n, translate(p.lang, stageNames[n])))
 	}
 }
 
@@ -240,16 +293,16 @@ func (p *printer) result(r result) {
 	}
 	labels := map[string]string{"pass": "PASS", "fail": "FAIL", "skip": "SKIP"}
 	colors := map[string]string{"pass": "\x1b[32m", "fail": "\x1b[31m", "skip": "\x1b[33m"}
-	label := labels[r.Status]
+	label := translate(p.lang, labels[r.Status])
 	if p.color {
 		label = colors[r.Status] + label + "\x1b[0m"
 	}
 	line := fmt.Sprintf("  %s %s %s", label, r.ID, r.Name)
 	switch r.Status {
 	case "fail":
-		line += fmt.Sprintf(p.say(": want %s, got %s. Why: %s. See %s", "：期望 %s，实际 %s。原因：%s。参见 %s"), r.Want, r.Got, r.Why, r.See)
+		line += p.say(": want %s, got %s. Why: %s. See %s", r.Want, r.Got, r.Why, r.See)
 	case "skip":
-		line += p.say(": ", "：") + r.Why
+		line += p.say(": %s", r.Why)
 	}
 	fmt.Fprintln(p.w, line)
 	if len(r.Output) > 0 {
@@ -267,12 +320,15 @@ func (p *printer) end(rep report) {
 	switch {
 	case !rep.Graded:
 		// Not graded: the checker said why on its standard error.
+	case rep.Passed && rep.StagesAsked == 1:
+		fmt.Fprintln(p.w, p.say("Passed: stages 1 to 1 of 1."))
 	case rep.Passed:
-		fmt.Fprintf(p.w, p.say("Passed: stages 1 to %d of %d.\n", "通过：%[2]d 个阶段中的第 1 到 %[1]d 阶段。\n"), rep.HighestPassed, rep.StagesAsked)
+		// Passed means every stage asked for.
+		fmt.Fprintln(p.w, p.say("Passed: stages 1 to %[1]d of %[1]d.", rep.StagesAsked))
 	case rep.HighestPassed == 0:
-		fmt.Fprint(p.w, p.say("Failed at stage 1: no stage passed.\n", "在第 1 阶段失败：没有通过任何阶段。\n"))
+		fmt.Fprintln(p.w, p.say("Failed at stage 1: no stage passed."))
 	default:
-		fmt.Fprintf(p.w, p.say("Failed at stage %d: stages 1 to %d passed.\n", "在第 %d 阶段失败：通过了第 1 到 %d 阶段。\n"), rep.HighestPassed+1, rep.HighestPassed)
+		fmt.Fprintln(p.w, p.say("Failed at stage %d: %s passed.", rep.HighestPassed+1, stagesUpTo(p.lang, rep.HighestPassed)))
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"net/http/httputil"
 	"strconv"
@@ -171,7 +170,7 @@ func readResponse(in *bufio.Reader) (r response, err error) {
 		case err == bufio.ErrBufferFull && len(r.raw) <= maxResponseHead:
 			continue // a long line: the rest follows
 		case err == bufio.ErrBufferFull:
-			return r, fmt.Errorf("no empty line in %d bytes", len(r.raw))
+			return r, noEmptyLine{len(r.raw)}
 		case err != nil:
 			return r, err
 		}
@@ -199,6 +198,17 @@ func readResponse(in *bufio.Reader) (r response, err error) {
 		err = io.EOF // the connection ended in the middle of a chunk
 	}
 	return r, err
+}
+
+// noEmptyLine is the error of a response head that does not end within
+// maxResponseHead bytes.
+type noEmptyLine struct{ bytes int }
+
+func (e noEmptyLine) Error() string { return e.in("en") }
+
+// in says what went wrong in the language (see errorIn).
+func (e noEmptyLine) in(lang string) string {
+	return sayIn(lang, "no empty line in %d bytes", e.bytes)
 }
 
 // contentLength returns the Content-Length a head declares, if it
@@ -230,11 +240,12 @@ func isToken(s string) bool {
 	return true
 }
 
-// quote shows bytes the way Go writes a string, so that invisible
-// bytes such as \r and \n can be seen, cut to about max bytes.
-func quote(data []byte, max int) string {
+// quoteBytes shows bytes the way Go writes a string, so that invisible
+// bytes such as \r and \n can be seen, cut to about max bytes; more is
+// how many were cut off (g.quote says so in the grader's language).
+func quoteBytes(data []byte, max int) (quoted string, more int) {
 	if len(data) > max {
-		return strconv.Quote(string(data[:max])) + fmt.Sprintf(" (and %d more bytes)", len(data)-max)
+		return strconv.Quote(string(data[:max])), len(data) - max
 	}
-	return strconv.Quote(string(data))
+	return strconv.Quote(string(data)), 0
 }

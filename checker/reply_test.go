@@ -152,16 +152,18 @@ func TestReadResponse(t *testing.T) {
 
 func TestQuote(t *testing.T) {
 	tests := []struct {
-		name, data string
-		max        int
-		want       string
+		name, lang, data string
+		max              int
+		want             string
 	}{
-		{"shows CR and LF", "a\r\n", 10, `"a\r\n"`},
-		{"cuts long data and says how much is left", "abcdef", 2, `"ab" (and 4 more bytes)`},
+		{"shows CR and LF", "en", "a\r\n", 10, `"a\r\n"`},
+		{"cuts long data and says how much is left", "en", "abcdef", 2, `"ab" (and 4 more bytes)`},
+		{"says how much is left in Chinese, the bytes as they are", "zh-CN", "abcdef", 2, `"ab"（后面还有 4 个字节）`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := quote([]byte(tt.data), tt.max); got != tt.want {
+			g := &grader{lang: tt.lang}
+			if got := g.quote([]byte(tt.data), tt.max); got != tt.want {
 				t.Errorf("got %s, want %s", got, tt.want)
 			}
 		})

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -73,17 +72,18 @@ func lastLines(text string, n int) []string {
 }
 
 // startError says why a server the checker started never listened:
-// why, and the last lines it printed.
+// why, and the last lines it printed, in the language of the messages.
 type startError struct {
+	lang string
 	why  string
 	tail []string
 }
 
 func (e *startError) Error() string {
 	if len(e.tail) == 0 {
-		return e.why + "; it printed nothing"
+		return sayIn(e.lang, "%s; it printed nothing", e.why)
 	}
-	return e.why + "; the last lines it printed:\n" + indent(e.tail)
+	return sayIn(e.lang, "%s; the last lines it printed:\n%s", e.why, indent(e.tail))
 }
 
 // indent shows lines that a server printed below the checker's own,
@@ -101,12 +101,12 @@ func indent(lines []string) string {
 // something accepts connections on addr, or the process exits, or
 // startup passes. When the server does not listen, the error is a
 // *startError.
-func startServer(command []string, addr string, startup time.Duration, dir string, env ...string) (*serverProcess, error) {
-	s, err := launch(command, dir, env...)
+func startServer(lang string, command []string, addr string, startup time.Duration, dir string, env ...string) (*serverProcess, error) {
+	s, err := launch(lang, command, dir, env...)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.waitListening(addr, startup, stopGrace); err != nil {
+	if err := s.waitListening(lang, addr, startup, stopGrace); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -114,7 +114,8 @@ func startServer(command []string, addr string, startup time.Duration, dir strin
 
 // launch starts command in dir, in a process group of its own, with
 // env added to the checker's environment, and collects its output.
-func launch(command []string, dir string, env ...string) (*serverProcess, error) {
+// lang is the language of its error.
+func launch(lang string, command []string, dir string, env ...string) (*serverProcess, error) {
 	s := &serverProcess{cmd: exec.Command(command[0], command[1:]...), done: make(chan struct{})}
 	s.cmd.Stdout, s.cmd.Stderr = s, s
 	s.cmd.Dir = dir
@@ -125,7 +126,7 @@ func launch(command []string, dir string, env ...string) (*serverProcess, error)
 	s.cmd.WaitDelay = time.Second
 	ownProcessGroup(s.cmd)
 	if err := s.cmd.Start(); err != nil {
-		return nil, &startError{why: fmt.Sprintf("could not start %s: %v", strings.Join(command, " "), err)}
+		return nil, &startError{lang: lang, why: sayIn(lang, "could not start %s: %v", strings.Join(command, " "), err)}
 	}
 	go func() {
 		err := s.cmd.Wait()
@@ -139,8 +140,8 @@ func launch(command []string, dir string, env ...string) (*serverProcess, error)
 
 // waitListening waits until something accepts connections on addr. If
 // the server exits first, or startup passes (then it is stopped within
-// grace), the error is a *startError that says so.
-func (s *serverProcess) waitListening(addr string, startup, grace time.Duration) error {
+// grace), the error is a *startError that says so in the language.
+func (s *serverProcess) waitListening(lang, addr string, startup, grace time.Duration) error {
 	deadline := time.Now().Add(startup)
 	for {
 		conn, err := net.DialTimeout("tcp", addr, time.Second)
@@ -150,11 +151,11 @@ func (s *serverProcess) waitListening(addr string, startup, grace time.Duration)
 		}
 		if s.exited() {
 			s.killGroup() // what it started, if anything is left
-			return &startError{why: fmt.Sprintf("the server exited (%s) before it listened on %s", s.exitStatus(), addr), tail: s.tail(tailLines)}
+			return &startError{lang: lang, why: sayIn(lang, "the server exited (%s) before it listened on %s", exitIn(lang, s.exitStatus()), addr), tail: s.tail(tailLines)}
 		}
 		if time.Now().After(deadline) {
 			s.stop(grace)
-			return &startError{why: fmt.Sprintf("nothing listened on %s within %s of the server's start", addr, startup), tail: s.tail(tailLines)}
+			return &startError{lang: lang, why: sayIn(lang, "nothing listened on %s within %s of the server's start", addr, startup), tail: s.tail(tailLines)}
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

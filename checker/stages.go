@@ -77,7 +77,10 @@ type result struct {
 
 // failure says why a check did not pass: what was expected, what came
 // back, and the rule in a sentence. A failure with skip set is a check
-// that could not run here.
+// that could not run here. Each is a phrase of the catalog (zhCN),
+// translated when the result is made (runStage); a phrase with
+// arguments is written in the grader's language where it is made
+// (g.say).
 type failure struct {
 	want, got, why string
 	skip           bool
@@ -134,7 +137,7 @@ func (g *grader) runStage(n int) (results []result, passed bool) {
 		if g.server != nil && g.server.exited() || f != nil && !f.skip && g.server != nil && g.server.waitExit(crashWait) {
 			// Whatever the check saw (often a refused connection), the
 			// reason is that the server is gone.
-			f = &failure{want: "the server still running", got: "it exited (" + g.server.exitStatus() + ")",
+			f = &failure{want: "the server still running", got: g.say("it exited (%s)", exitIn(g.lang, g.server.exitStatus())),
 				why: "nothing a client does may end the server: the last lines it printed are below", output: g.server.tail(tailLines)}
 		}
 		if f != nil {
@@ -154,11 +157,28 @@ func (g *grader) runStage(n int) (results []result, passed bool) {
 	return results, true
 }
 
+// say writes a message of the catalog in the grader's language (see
+// sayIn).
+func (g *grader) say(format string, args ...any) string {
+	return sayIn(g.lang, format, args...)
+}
+
+// quote shows bytes that came from the server as Go writes a string,
+// so that \r and \n show, and at most max of them, saying how many more
+// there were (see quoteBytes).
+func (g *grader) quote(data []byte, max int) string {
+	q, more := quoteBytes(data, max)
+	if more == 0 {
+		return q
+	}
+	return q + g.say(" (and %d more bytes)", more)
+}
+
 // dial connects to the server within the timeout.
 func (g *grader) dial() (*net.TCPConn, *failure) {
 	conn, err := net.DialTimeout("tcp", g.addr, g.timeout)
 	if err != nil {
-		return nil, &failure{want: "a connection to " + g.addr, got: err.Error(),
+		return nil, &failure{want: g.say("a connection to %s", g.addr), got: g.say("%v", err),
 			why: "a server accepts connections for as long as it runs"}
 	}
 	return conn.(*net.TCPConn), nil
@@ -179,7 +199,7 @@ func (g *grader) exchange(request string, wait time.Duration) (reply, *failure) 
 	if _, err := io.WriteString(conn, request); err != nil {
 		r.reset = isReset(err)
 		if !r.reset {
-			return r, &failure{want: "to send the request", got: err.Error(), why: "the server must let the client send its request"}
+			return r, &failure{want: "to send the request", got: g.say("%v", err), why: "the server must let the client send its request"}
 		}
 		return r, nil
 	}
@@ -198,7 +218,7 @@ func (g *grader) exchange(request string, wait time.Duration) (reply, *failure) 
 			r.reset = true
 			return r, nil
 		case err != nil:
-			return r, &failure{want: "a reply", got: err.Error(), why: "the connection failed"}
+			return r, &failure{want: "a reply", got: g.say("%v", err), why: "the connection failed"}
 		}
 		if complete(r.raw) {
 			return r, nil
@@ -300,8 +320,8 @@ func (g *grader) stage2() []check {
 			deadline := time.Now().Add(g.timeout)
 			for !strings.Contains(g.server.output(), want) {
 				if time.Now().After(deadline) || g.server.exited() {
-					return &failure{want: strconv.Quote(want) + " in the server's output",
-						got: quote([]byte(g.server.output()), 200),
+					return &failure{want: g.say("%q in the server's output", want),
+						got: g.quote([]byte(g.server.output()), 200),
 						why: "step 2 prints the request it received, so that you see what the browser sends (if yours prints it, flush its output: a program whose output is a pipe may hold it back)"}
 				}
 				time.Sleep(20 * time.Millisecond)
@@ -330,22 +350,22 @@ func (g *grader) stage3() []check {
 			case r.reset:
 				got = "the connection was reset without a byte"
 			case r.timedOut:
-				got = fmt.Sprintf("nothing within %s", g.timeout)
+				got = g.say("nothing within %s", g.timeout)
 			}
 			return &failure{want: "a response", got: got, why: "after reading the request, the server sends its response with sendall"}
 		}},
 		{"starts with a status line such as HTTP/1.1 200 OK, ending in CRLF", func() *failure {
-			return statusLineFailure(r, g.timeout)
+			return g.statusLineFailure(r)
 		}},
 		{"ends the header fields with an empty line", func() *failure {
 			var ok bool
 			h, ok = findHead(r.raw)
 			if !ok && r.timedOut {
-				return &failure{want: "a whole response head within " + g.timeout.String(), got: quote(r.raw, 120) + ", then nothing more",
+				return &failure{want: g.say("a whole response head within %s", g.timeout), got: g.say("%s, then nothing more", g.quote(r.raw, 120)),
 					why: "a client waits only so long: the server must send its whole response at once, with sendall"}
 			}
 			if !ok {
-				return &failure{want: `an empty line ("\r\n") after the header fields`, got: quote(r.raw, 120),
+				return &failure{want: `an empty line ("\r\n") after the header fields`, got: g.quote(r.raw, 120),
 					why: "without the empty line the client cannot tell the header fields from the body: it reads the body as more header fields"}
 			}
 			return nil
@@ -357,17 +377,17 @@ func (g *grader) stage3() []check {
 				name, _, found := strings.Cut(line, ":")
 				switch {
 				case ends[i] != "\r\n":
-					return &failure{want: "a line ending in \\r\\n", got: quote([]byte(line+ends[i]), 80),
+					return &failure{want: "a line ending in \\r\\n", got: g.quote([]byte(line+ends[i]), 80),
 						why: "the header field ends in a bare LF: every line of an HTTP/1.1 head ends in CRLF, \\r\\n"}
 				case !found:
-					return &failure{want: "Name: value", got: quote([]byte(line), 80), why: "a header field has a name, a colon, and a value"}
+					return &failure{want: "Name: value", got: g.quote([]byte(line), 80), why: "a header field has a name, a colon, and a value"}
 				case !isToken(name):
-					return &failure{want: "a field name with no spaces, followed at once by the colon", got: quote([]byte(line), 80),
+					return &failure{want: "a field name with no spaces, followed at once by the colon", got: g.quote([]byte(line), 80),
 						why: "a header field's name is a token: letters, digits and a few symbols, no space before the colon"}
 				}
 			}
 			if ends[len(ends)-1] != "\r\n" {
-				return &failure{want: `the empty line as "\r\n"`, got: quote([]byte(ends[len(ends)-1]), 10),
+				return &failure{want: `the empty line as "\r\n"`, got: g.quote([]byte(ends[len(ends)-1]), 10),
 					why: "the empty line that ends the head is a CRLF on its own"}
 			}
 			return nil
@@ -375,7 +395,7 @@ func (g *grader) stage3() []check {
 		{"sends a body that contains Hello, World!", func() *failure {
 			body := r.raw[h.bodyStart:]
 			if !strings.Contains(string(body), "Hello, World!") {
-				return &failure{want: `a body containing "Hello, World!"`, got: quote(body, 80),
+				return &failure{want: `a body containing "Hello, World!"`, got: g.quote(body, 80),
 					why: "the body follows the empty line; it is what the browser shows"}
 			}
 			return nil
@@ -389,8 +409,8 @@ func (g *grader) stage3() []check {
 				return &failure{want: "Content-Length: a number of bytes", got: strconv.Quote(value),
 					why: "Content-Length is the body's length in bytes, in decimal digits"}
 			case declared && len(body) != length:
-				return &failure{want: fmt.Sprintf("%d body bytes, as Content-Length says", length),
-					got: fmt.Sprintf("%d bytes: %s", len(body), quote(body, 60)),
+				return &failure{want: g.say("%d body bytes, as Content-Length says", length),
+					got: g.say("%d bytes: %s", len(body), g.quote(body, 60)),
 					why: "Content-Length must count the body's bytes exactly: a client reads that many and stops, or waits for bytes that never come"}
 			case !declared && !r.closed:
 				return &failure{want: "Content-Length, or the connection closed after the body", got: "neither",
@@ -402,7 +422,7 @@ func (g *grader) stage3() []check {
 			if h.saysClose() && !r.closed {
 				got := "the connection stayed open"
 				if r.timedOut {
-					got += fmt.Sprintf(" for %s after the body", g.timeout)
+					got = g.say("the connection stayed open for %s after the body", g.timeout)
 				}
 				return &failure{want: "the connection closed after the body", got: got,
 					why: "Connection: close promises that the server hangs up after this response; the client waits for it"}
@@ -423,19 +443,19 @@ const wantStatusLine = "HTTP/1.1 200 OK\r\n"
 // HTTP/1.0 (RFC 9110 §6.2; Python's http.server does by default), and a
 // client ignores the reason phrase (RFC 9112 §4), so "HTTP/1.0 200 OK"
 // and "HTTP/1.1 200 Fine" pass too.
-func statusLineFailure(r reply, timeout time.Duration) *failure {
+func (g *grader) statusLineFailure(r reply) *failure {
 	text, ends := lines(r.raw)
 	line, end := text[0], ends[0]
-	got := quote([]byte(line+end), 60)
+	got := g.quote([]byte(line+end), 60)
 	want := strconv.Quote(wantStatusLine)
 	version, rest, _ := strings.Cut(line, " ")
 	code, reason, spaced := strings.Cut(rest, " ")
 	switch {
 	case end == "" && r.timedOut:
-		return &failure{want: want + " within " + timeout.String(), got: got + ", then nothing more",
+		return &failure{want: g.say("%s within %s", want, g.timeout), got: g.say("%s, then nothing more", got),
 			why: "a client waits only so long: the server must send its whole response at once, with sendall"}
 	case line == "" && end != "":
-		return &failure{want: want, got: quote(r.raw, 40),
+		return &failure{want: want, got: g.quote(r.raw, 40),
 			why: "the response starts with an empty line: a browser skips it, but in HTTP/1.1 the first line must be the status line, and curl refuses such a reply as HTTP/0.9"}
 	case !isHTTP1(version):
 		return &failure{want: want, got: got,
@@ -483,7 +503,7 @@ func (g *grader) stage4() []check {
 		}
 		h, ok := findHead(r.raw)
 		if !ok {
-			return "", nil, &failure{want: "a whole response head", got: quote(r.raw, 80),
+			return "", nil, &failure{want: "a whole response head", got: g.quote(r.raw, 80),
 				why: "every request gets a response: status line, header fields, empty line"}
 		}
 		code = h.statusCode()
@@ -500,11 +520,11 @@ func (g *grader) stage4() []check {
 				return f
 			}
 			if code != wantCode {
-				return &failure{want: "status " + wantCode, got: "status " + code + ", body " + quote(body, 60), why: why}
+				return &failure{want: g.say("status %s", wantCode), got: g.say("status %s, body %s", code, g.quote(body, 60)), why: why}
 			}
 			for _, s := range mustShow {
 				if !strings.Contains(string(body), s) {
-					return &failure{want: fmt.Sprintf("a body that shows %q", s), got: quote(body, 120),
+					return &failure{want: g.say("a body that shows %q", s), got: g.quote(body, 120),
 						why: "step 4's body shows what the server understood: the method, the path and the query"}
 				}
 			}
@@ -524,7 +544,7 @@ func (g *grader) stage4() []check {
 				return f
 			}
 			if code != "400" {
-				return &failure{want: "status 400", got: "status " + code + ", body " + quote(body, 60),
+				return &failure{want: "status 400", got: g.say("status %s, body %s", code, g.quote(body, 60)),
 					why: "a request line is METHOD, target and HTTP version, separated by single spaces; anything else gets 400 Bad Request"}
 			}
 			return nil
@@ -550,21 +570,21 @@ func (g *grader) stage4() []check {
 				return f
 			}
 			if sent < len(pieces) {
-				got := translate(g.lang, "the server closed the connection")
+				got := g.say("the server closed the connection")
 				switch h, ok := findHead(r.raw); {
 				case ok:
 					got = strconv.Quote(h.statusLine)
 				case len(r.raw) > 0:
-					got = quote(r.raw, 60)
+					got = g.quote(r.raw, 60)
 				case r.reset:
-					got = translate(g.lang, "the connection was reset")
+					got = g.say("the connection was reset")
 				}
 				return &failure{want: "no answer before the request's last piece, its empty line, has arrived",
-					got: got + translate(g.lang, []string{"", ", after the first piece of the request", ", after two pieces of the request"}[sent]), see: readLoop,
+					got: g.say([]string{"%s", "%s, after the first piece of the request", "%s, after two pieces of the request"}[sent], got), see: readLoop,
 					why: "TCP carries a stream of bytes, not messages: a recv returns what has arrived so far, here a part of the request; recv in a loop, adding what each recv returns to what came before, until the empty line that ends the head has arrived"}
 			}
 			if len(r.raw) == 0 && r.timedOut {
-				return &failure{want: "an answer within " + g.timeout.String() + " of the last piece", got: "none", see: readLoop,
+				return &failure{want: g.say("an answer within %s of the last piece", g.timeout), got: "none", see: readLoop,
 					why: "the request's empty line came in a piece of its own, as it does when someone types a request into nc: look for the empty line in everything received so far, not in the last recv's bytes alone"}
 			}
 			return g.readWhole(r, "the server answered, then closed the connection with a part of the request still unread, and the kernel reset the connection: recv in a loop, adding what each recv returns to what came before, until the empty line that ends the head has arrived")
@@ -660,19 +680,19 @@ func (g *grader) readWhole(r reply, why string) *failure {
 	case r.reset:
 		got := "the connection was reset without a byte"
 		if ok {
-			got = strconv.Quote(h.statusLine) + translate(g.lang, ", then the connection was reset")
+			got = g.say("%q, then the connection was reset", h.statusLine)
 		} else if len(r.raw) > 0 {
-			got = quote(r.raw, 60) + translate(g.lang, ", then the connection was reset")
+			got = g.say("%s, then the connection was reset", g.quote(r.raw, 60))
 		}
 		return &failure{want: "status 200, then a normal close (FIN)", got: got, see: readLoop, why: why}
 	case !ok && r.timedOut && len(r.raw) == 0:
-		return &failure{want: "an answer within " + g.timeout.String(), got: "none", see: readLoop,
+		return &failure{want: g.say("an answer within %s", g.timeout), got: "none", see: readLoop,
 			why: "the request's head ends with its empty line: once it has arrived, the server answers"}
 	case !ok:
-		return &failure{want: "a whole response head", got: quote(r.raw, 80),
+		return &failure{want: "a whole response head", got: g.quote(r.raw, 80),
 			why: "every request gets a response: status line, header fields, empty line"}
 	case h.statusCode() != "200":
-		return &failure{want: "status 200", got: "status " + h.statusCode() + ", body " + quote(r.raw[h.bodyStart:], 60), see: readLoop,
+		return &failure{want: "status 200", got: g.say("status %s, body %s", h.statusCode(), g.quote(r.raw[h.bodyStart:], 60)), see: readLoop,
 			why: "a request that is long, or that arrives in pieces, is still an ordinary request: read all of its head, then parse it"}
 	}
 	return nil
@@ -697,8 +717,8 @@ func (g *grader) stage5() []check {
 				return f
 			}
 			if code != wantCode || !strings.Contains(string(body), wantBody) {
-				return &failure{want: fmt.Sprintf("status %s and a body containing %q", wantCode, wantBody),
-					got: "status " + code + ", body " + quote(body, 80), why: why}
+				return &failure{want: g.say("status %s and a body containing %q", wantCode, wantBody),
+					got: g.say("status %s, body %s", code, g.quote(body, 80)), why: why}
 			}
 			return nil
 		}
@@ -727,8 +747,8 @@ func (g *grader) stage5() []check {
 				return f
 			}
 			if code != "200" || string(body) != numbers.String() {
-				return &failure{want: fmt.Sprintf("status 200 and the numbers 1 to %d, one a line", countTo),
-					got: fmt.Sprintf("status %s, %d body bytes: %s", code, len(body), quote(body, 60)),
+				return &failure{want: g.say("status 200 and the numbers 1 to %d, one a line", countTo),
+					got: g.say("status %s, %d body bytes: %s", code, len(body), g.quote(body, 60)),
 					why: "an application's output longer than the gateway's buffer goes out in chunks (or with its whole length), and must arrive whole"}
 			}
 			return nil
@@ -751,7 +771,7 @@ func (g *grader) answer(request string) (code string, body []byte, f *failure) {
 	}
 	h, ok := findHead(r.raw)
 	if !ok {
-		return "", nil, &failure{want: "a whole response head", got: quote(r.raw, 80),
+		return "", nil, &failure{want: "a whole response head", got: g.quote(r.raw, 80),
 			why: "every request gets a response: status line, header fields, empty line"}
 	}
 	code = h.statusCode()
@@ -763,7 +783,7 @@ func (g *grader) answer(request string) (code string, body []byte, f *failure) {
 	if te, _ := h.get("Transfer-Encoding"); strings.EqualFold(te, "chunked") {
 		decoded, err := io.ReadAll(httputil.NewChunkedReader(bytes.NewReader(body)))
 		if err != nil {
-			return "", nil, &failure{want: "a well-formed chunked body", got: quote(body, 80) + ": " + err.Error(),
+			return "", nil, &failure{want: "a well-formed chunked body", got: g.say("%s: %v", g.quote(body, 80), err),
 				why: "each chunk is its size in hexadecimal, CRLF, the bytes, CRLF; a chunk of size 0 ends the body"}
 		}
 		body = decoded
@@ -807,10 +827,10 @@ func (g *grader) stage6() []check {
 func (g *grader) answersNewClient(why string) *failure {
 	code, body, f := g.answer(g.getRequest("/hello/checker", "Connection: close\r\n"))
 	if f != nil {
-		return &failure{want: "an answer within " + g.timeout.String(), got: "none", why: why}
+		return &failure{want: g.say("an answer within %s", g.timeout), got: "none", why: why}
 	}
 	if code != "200" || !strings.Contains(string(body), "Hello, checker!") {
-		return &failure{want: `status 200 and "Hello, checker!"`, got: "status " + code + ", body " + quote(body, 60),
+		return &failure{want: `status 200 and "Hello, checker!"`, got: g.say("status %s, body %s", code, g.quote(body, 60)),
 			why: "the other clients must be served as usual"}
 	}
 	return nil
@@ -847,13 +867,13 @@ func (c keptConn) ask(request string) (response, error) {
 func (g *grader) ending(err error) string {
 	switch {
 	case err == io.EOF:
-		return "the server closed the connection"
+		return g.say("the server closed the connection")
 	case isReset(err):
-		return "the connection was reset"
+		return g.say("the connection was reset")
 	case isTimeout(err):
-		return fmt.Sprintf("nothing within %s", g.timeout)
+		return g.say("nothing within %s", g.timeout)
 	}
-	return err.Error()
+	return g.say("%v", err)
 }
 
 // cutShort says what came before a read ended, and how it ended.
@@ -861,16 +881,16 @@ func (g *grader) cutShort(received []byte, err error) string {
 	if len(received) == 0 {
 		return g.ending(err)
 	}
-	return quote(received, 80) + ", then " + g.ending(err)
+	return g.say("%s, then %s", g.quote(received, 80), g.ending(err))
 }
 
 // greets checks that r answers GET /hello/NAME: status 200 and a body
 // that says Hello, NAME!. why says what a wrong answer means.
-func greets(r response, name, why string) *failure {
+func (g *grader) greets(r response, name, why string) *failure {
 	want := "Hello, " + name + "!"
 	if r.head.statusCode() != "200" || !strings.Contains(string(r.body), want) {
-		return &failure{want: fmt.Sprintf("status 200 and a body containing %q", want),
-			got: strconv.Quote(r.head.statusLine) + ", body " + quote(r.body, 60), why: why}
+		return &failure{want: g.say("status %s and a body containing %q", "200", want),
+			got: g.say("%q, body %s", r.head.statusLine, g.quote(r.body, 60)), why: why}
 	}
 	return nil
 }
@@ -885,7 +905,7 @@ func (g *grader) keptOpen(r response, err error, name, why string) *failure {
 		return &failure{want: "a response", got: g.cutShort(r.raw, err),
 			why: "every request gets a response: status line, header fields, empty line"}
 	case r.head.version() == "HTTP/1.0" && !r.head.says("keep-alive"):
-		return &failure{want: "a response that keeps the connection open: HTTP/1.1, or HTTP/1.0 with Connection: keep-alive", got: strconv.Quote(r.head.statusLine) + " without Connection: keep-alive",
+		return &failure{want: "a response that keeps the connection open: HTTP/1.1, or HTTP/1.0 with Connection: keep-alive", got: g.say("%q without Connection: keep-alive", r.head.statusLine),
 			why: "a response in HTTP/1.0 ends its connection unless it says Connection: keep-alive (RFC 9112 §9.3): answer in HTTP/1.1, in which the connection stays open by default"}
 	case r.head.saysClose():
 		return &failure{want: "a response that keeps the connection open, without Connection: close", got: strconv.Quote("Connection: close"),
@@ -896,7 +916,7 @@ func (g *grader) keptOpen(r response, err error, name, why string) *failure {
 	case err != nil:
 		return g.cutShortBody(r, err)
 	}
-	return greets(r, name, why)
+	return g.greets(r, name, why)
 }
 
 // cutShortBody is the failure of a response whose body err cut short
@@ -950,7 +970,7 @@ func (g *grader) stage7() []check {
 				return &failure{want: "an answer to the second request", got: "the server closed the connection after the first response, which did not say Connection: close",
 					why: "HTTP/1.1 keeps a connection open unless the client or the server says Connection: close: a server that closes it after a response must say so in that response, or the client sends its next request on a connection that is closing, and loses it"}
 			case !second.headRead && len(second.raw) == 0 && isTimeout(err):
-				return &failure{want: "an answer to the second request within " + g.timeout.String(), got: "none",
+				return &failure{want: g.say("an answer to the second request within %s", g.timeout), got: "none",
 					why: "the first response kept the connection open (it did not say Connection: close), so the client sent its next request on it: after a response, read the next request from the same connection and answer it"}
 			}
 			return g.keptOpen(second, err, "second", "the second request on a connection is answered like the first")
@@ -985,7 +1005,7 @@ func (g *grader) stage7() []check {
 					why: "every request gets a response: status line, header fields, empty line"}
 			}
 			if !last.head.saysClose() {
-				return &failure{want: "Connection: close in the response", got: quote(last.raw, 200),
+				return &failure{want: "Connection: close in the response", got: g.quote(last.raw, 200),
 					why: "when the client says Connection: close, this response is the connection's last: the server says Connection: close in it too, and closes the connection after it"}
 			}
 			switch {
@@ -1001,7 +1021,7 @@ func (g *grader) stage7() []check {
 			}
 			got := "the connection stayed open"
 			if isTimeout(err) {
-				got += fmt.Sprintf(" for %s after the body", g.timeout)
+				got = g.say("the connection stayed open for %s after the body", g.timeout)
 			}
 			return &failure{want: "the connection closed after the body", got: got,
 				why: "Connection: close promises that the server hangs up after this response; the client waits for it"}
@@ -1023,7 +1043,7 @@ func (g *grader) stage7() []check {
 				idle = append(idle, c)
 				c.SetDeadline(deadline)
 				if r, err := c.ask(get("/hello/idle")); !r.headRead {
-					return &failure{want: "an answer to each of ten clients, one after another", got: fmt.Sprintf("%d answered, then for client %d: %s", i, i+1, g.ending(err)),
+					return &failure{want: "an answer to each of ten clients, one after another", got: g.say("%d answered, then for client %d: %s", i, i+1, g.ending(err)),
 						why: "after its response a connection stays open for its client's next request, which may come seconds later or never: a server that serves one connection at a time keeps every other client waiting that long; serve each connection on its own (a goroutine, a thread or a process)"}
 				}
 			}

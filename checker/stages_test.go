@@ -32,7 +32,7 @@ func TestStatusLineFailure(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := statusLineFailure(tt.reply, time.Second)
+			f := (&grader{timeout: time.Second}).statusLineFailure(tt.reply)
 			switch {
 			case tt.wantWhy == "" && f != nil:
 				t.Errorf("failed: want %s, got %s, why %q; want a pass", f.want, f.got, f.why)

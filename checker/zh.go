@@ -2,15 +2,24 @@ package main
 
 import (
 	"cmp"
+	"errors"
+	"fmt"
+	"strconv"
 	"strings"
+	"syscall"
+	"time"
 )
 
 // languages are the languages the checker speaks, for -lang.
 var languages = []string{"en", "zh-CN"}
 
-// zhCN holds the checker's messages in Simplified Chinese, keyed by the
-// English. A message missing here stays in English; a test checks that
-// every check and stage has its Chinese name.
+// zhCN is the checker's one catalog: everything it says, in Simplified
+// Chinese, keyed by the English. A key is a phrase or a format of fmt's
+// (say and sayIn fill in its arguments, in the same order unless the
+// translation numbers them, %[2]d); bytes quoted from the server are
+// arguments, and stay as they are. A message missing here stays in
+// English; TestEveryMessageSpeaksChinese finds, in the checker's source,
+// every phrase that reaches the output and checks that it is here.
 var zhCN = map[string]string{
 	// stages
 	"accepts connections (step1-socket)":                    "接受连接（step1-socket）",
@@ -42,7 +51,7 @@ var zhCN = map[string]string{
 	"lets the application route /hello/checker to Hello, checker!":                  "让应用把 /hello/checker 路由到 Hello, checker!",
 	"hands a body sent with Content-Length to the application":                      "把用 Content-Length 发送的正文交给应用",
 	"hands a chunked body to the application, decoded":                              "把分块发送的正文解码后交给应用",
-	"sends a long body whole, framed by Content-Length or chunks":                   "完整发送很长的正文，用 Content-Length 或分块标明边界",
+	"sends a long body whole, framed by Content-Length or chunks":                   "完整发送很长的正文，用 Content-Length 或分块定界",
 	"answers 500 when the application panics":                                       "应用 panic 时回应 500",
 	"still runs the application after it panicked":                                  "应用 panic 之后仍继续运行它",
 	"answers a client while another one says nothing":                               "另一个客户端一言不发时，仍回应这个客户端",
@@ -51,7 +60,7 @@ var zhCN = map[string]string{
 	"answers a second request on the same connection":                               "在同一个连接上回应第二个请求",
 	"answers two requests sent together, in order":                                  "按顺序回应一起发来的两个请求",
 	"closes the connection after a request that says Connection: close":             "在说了 Connection: close 的请求之后关闭连接",
-	"answers a new client while ten kept-alive connections sit idle":                "十个保持打开的连接闲置时，仍回应新的客户端",
+	"answers a new client while ten kept-alive connections sit idle":                "十个持久连接闲置时，仍回应新的客户端",
 	"reads a 3 KB request, with a long Cookie field, and answers 200":               "读完一个带着很长 Cookie 字段的 3 KB 请求，并回应 200",
 	"reads a request that arrives in three pieces, 100 ms apart, and answers 200":   "读完一个分三段、每段相隔 100 毫秒到达的请求，并回应 200",
 
@@ -81,7 +90,7 @@ var zhCN = map[string]string{
 	"a well-formed chunked body":            "格式正确的分块正文",
 	"the server closed the connection":      "服务器关闭了连接",
 	"a response that keeps the connection open, without Connection: close":                           "一个保持连接打开、不带 Connection: close 的响应",
-	"a body framed by Content-Length or chunks":                                                      "用 Content-Length 或分块标明边界的正文",
+	"a body framed by Content-Length or chunks":                                                      "用 Content-Length 或分块定界的正文",
 	"neither: the body ends only when the connection closes":                                         "两者都没有：正文只在连接关闭时结束",
 	"the whole body, as its framing announces":                                                       "完整的正文，与 Content-Length 或分块所标明的一致",
 	"an answer to the second request":                                                                "对第二个请求的回应",
@@ -92,10 +101,13 @@ var zhCN = map[string]string{
 	"an answer to each of ten clients, one after another":                                            "依次回应十个客户端中的每一个",
 	"status 200, then a normal close (FIN)":                                                          "状态码 200，然后正常关闭（FIN）",
 	"no answer before the request's last piece, its empty line, has arrived":                         "请求的最后一段（也就是它的空行）到达之前，不作回应",
-	"status 200":                             "状态码 200",
-	", then the connection was reset":        "，然后连接被重置了",
-	", after the first piece of the request": "，这时只收到了请求的第一段",
-	", after two pieces of the request":      "，这时只收到了请求的前两段",
+	"status 200":                               "状态码 200",
+	"%q, then the connection was reset":        "%q，然后连接被重置了",
+	"%s, then the connection was reset":        "%s，然后连接被重置了",
+	"%s, after the first piece of the request": "%s，这时只收到了请求的第一段",
+	"%s, after two pieces of the request":      "%s，这时只收到了请求的前两段",
+	"%s":                                       "%s",
+	"an answer within %s of the last piece":    "最后一段到达之后 %s内的回应",
 
 	// why
 	"nothing a client does may end the server: the last lines it printed are below": "客户端做什么都不应让服务器结束：下面是它最后打印的几行",
@@ -117,7 +129,7 @@ var zhCN = map[string]string{
 	"without the empty line the client cannot tell the header fields from the body: it reads the body as more header fields":                                                                   "没有空行，客户端就分不清首部字段和正文：它会把正文当作更多的首部字段来读",
 	"the header field ends in a bare LF: every line of an HTTP/1.1 head ends in CRLF, \\r\\n":                                                                                                  "首部字段以单独的 LF 结尾：HTTP/1.1 报文头的每一行都以 CRLF（\\r\\n）结尾",
 	"a header field has a name, a colon, and a value":                                                                                                                                          "首部字段由名字、冒号和值组成",
-	"a header field's name is a token: letters, digits and a few symbols, no space before the colon":                                                                                           "首部字段的名字是一个记号（token）：字母、数字和少数符号，冒号前不能有空格",
+	"a header field's name is a token: letters, digits and a few symbols, no space before the colon":                                                                                           "首部字段的名字是一个记号：字母、数字和少数符号，冒号前不能有空格",
 	"the empty line that ends the head is a CRLF on its own":                                                                                                                                   "结束报文头的空行就是单独一个 CRLF",
 	"the body follows the empty line; it is what the browser shows":                                                                                                                            "正文跟在空行后面，也就是浏览器显示的内容",
 	"Content-Length is the body's length in bytes, in decimal digits":                                                                                                                          "Content-Length 是正文的字节长度，用十进制数字写",
@@ -143,26 +155,152 @@ var zhCN = map[string]string{
 	"one failed request must not take the server down":                                                                     "一个失败的请求不能让服务器停下",
 	"the application answers GET /hello/NAME with Hello, NAME!":                                                            "应用对 GET /hello/NAME 回应 Hello, NAME!",
 	"responses come back in the order of the requests: nothing else tells the client which response answers which request": "响应按请求的顺序返回：客户端没有别的办法知道哪个响应回答的是哪个请求",
-	"the server closes every connection after one response, and says so with Connection: close: HTTP/1.1 allows that, but it is not keep-alive, HTTP/1.1's default, in which the connection stays open for the client's next request; keep it open after the response, and read the next request from it": "服务器在一个响应之后就关闭每个连接，并用 Connection: close 说明了这一点：HTTP/1.1 允许这样做，但这不是 keep-alive（持久连接）；HTTP/1.1 默认让连接保持打开，等待客户端的下一个请求：响应之后让连接保持打开，从中读取下一个请求",
+	"the server closes every connection after one response, and says so with Connection: close: HTTP/1.1 allows that, but it is not keep-alive, HTTP/1.1's default, in which the connection stays open for the client's next request; keep it open after the response, and read the next request from it": "服务器在一个响应之后就关闭每个连接，并用 Connection: close 说明了这一点：HTTP/1.1 允许这样做，但这不是持久连接，而持久连接是 HTTP/1.1 的默认做法：连接保持打开，等待客户端的下一个请求；响应之后让连接保持打开，从中读取下一个请求",
 	"on a connection kept open, only Content-Length or the chunks tell the client where a body ends and the next response begins":                                                                                                                                                                         "在保持打开的连接上，只有 Content-Length 或分块能告诉客户端正文在哪里结束、下一个响应从哪里开始",
 	"a client reads a body up to the end that Content-Length or the last chunk marks: the server must send all of it":                                                                                                                                                                                     "客户端会一直读到 Content-Length 或最后一个块标明的结尾：服务器必须把正文全部发出",
 	"HTTP/1.1 keeps a connection open unless the client or the server says Connection: close: a server that closes it after a response must say so in that response, or the client sends its next request on a connection that is closing, and loses it":                                                  "除非客户端或服务器说了 Connection: close，HTTP/1.1 会让连接保持打开：在响应之后关闭连接的服务器必须在那个响应中说明，否则客户端会把下一个请求发到一个正在关闭的连接上，这个请求就丢了",
 	"the first response kept the connection open (it did not say Connection: close), so the client sent its next request on it: after a response, read the next request from the same connection and answer it":                                                                                           "第一个响应让连接保持打开（它没有说 Connection: close），所以客户端在这个连接上发出了下一个请求：响应之后，要从同一个连接读取下一个请求并回应它",
 	"the second request on a connection is answered like the first": "连接上的第二个请求要像第一个一样得到回应",
-	"the request is 3 KB, as a browser with a few cookies sends: a server that reads it with one recv(1024) answers after its first 1024 bytes and closes the connection with the rest unread, and the kernel then resets the connection; recv in a loop, adding what each recv returns to what came before, until the empty line that ends the head has arrived": "这个请求有 3 KB，带着几个 cookie 的浏览器就会发这么长的请求：只用一次 recv(1024) 读取的服务器，读完前 1024 个字节就作答，然后在其余字节还没读的时候关闭连接，于是内核重置了连接；要循环调用 recv，把每次读到的字节接在前面读到的后面，直到结束报文头的空行到达为止",
+	"the request is 3 KB, as a browser with a few cookies sends: a server that reads it with one recv(1024) answers after its first 1024 bytes and closes the connection with the rest unread, and the kernel then resets the connection; recv in a loop, adding what each recv returns to what came before, until the empty line that ends the head has arrived": "这个请求有 3 KB，带着几个 Cookie 的浏览器就会发这么长的请求：只用一次 recv(1024) 读取的服务器，读完前 1024 个字节就作答，然后在其余字节还没读的时候关闭连接，于是内核重置了连接；要循环调用 recv，把每次读到的字节接在前面读到的后面，直到结束报文头的空行到达为止",
 	"TCP carries a stream of bytes, not messages: a recv returns what has arrived so far, here a part of the request; recv in a loop, adding what each recv returns to what came before, until the empty line that ends the head has arrived":                                                                                                                     "TCP 传送的是字节流，而不是一条条消息：一次 recv 返回的是到目前为止已经到达的字节，这里只是请求的一部分；要循环调用 recv，把每次读到的字节接在前面读到的后面，直到结束报文头的空行到达为止",
 	"the request's empty line came in a piece of its own, as it does when someone types a request into nc: look for the empty line in everything received so far, not in the last recv's bytes alone":                                                                                                                                                             "请求的空行是单独作为一段到达的，有人在 nc 里手敲请求时就是这样：要在到目前为止收到的全部字节中寻找空行，而不是只在最后一次 recv 读到的字节里找",
 	"the server answered, then closed the connection with a part of the request still unread, and the kernel reset the connection: recv in a loop, adding what each recv returns to what came before, until the empty line that ends the head has arrived":                                                                                                        "服务器作答之后关闭了连接，而请求还有一部分没读，于是内核重置了连接：要循环调用 recv，把每次读到的字节接在前面读到的后面，直到结束报文头的空行到达为止",
 	"the request's head ends with its empty line: once it has arrived, the server answers":                                                                                                                                                                                             "请求的报文头以空行结束：空行一到，服务器就要作答",
 	"a request that is long, or that arrives in pieces, is still an ordinary request: read all of its head, then parse it":                                                                                                                                                             "一个很长的请求，或者分段到达的请求，仍然是一个普通的请求：先读完它的整个报文头，再解析它",
-	"a client may send its next request before the answer to the last has come (pipelining): what a recv brings in after the end of a request is the next request, to be kept and answered, not thrown away":                                                                           "客户端可以不等上一个回应到达就发出下一个请求（管线化，pipelining）：一次 recv 读到的、在一个请求结尾之后的字节就是下一个请求，要留下来并回应，而不是丢掉",
+	"a client may send its next request before the answer to the last has come (pipelining): what a recv brings in after the end of a request is the next request, to be kept and answered, not thrown away":                                                                           "客户端可以不等上一个回应到达就发出下一个请求（管线化）：一次 recv 读到的、在一个请求结尾之后的字节就是下一个请求，要留下来并回应，而不是丢掉",
 	"when the client says Connection: close, this response is the connection's last: the server says Connection: close in it too, and closes the connection after it":                                                                                                                  "客户端说了 Connection: close 时，这个响应就是这个连接上的最后一个：服务器也要在响应中说 Connection: close，并在它之后关闭连接",
 	"after its response a connection stays open for its client's next request, which may come seconds later or never: a server that serves one connection at a time keeps every other client waiting that long; serve each connection on its own (a goroutine, a thread or a process)": "响应之后，连接保持打开，等待客户端的下一个请求，它可能几秒之后才来，也可能永远不来：一次只服务一个连接的服务器会让其他所有客户端等那么久；让每个连接各自得到服务（用 goroutine、线程或进程）",
 	"while kept connections wait for their clients' next requests, a server that serves one connection at a time waits on one of them, and the new client waits too: serve each connection on its own (a goroutine, a thread or a process)":                                            "保持打开的连接在等待各自客户端的下一个请求时，一次只服务一个连接的服务器会等在其中一个上，新的客户端也跟着等：让每个连接各自得到服务（用 goroutine、线程或进程）",
+
+	// phrases with arguments, in what was wanted and what came back
+	"it exited (%s)":                  "它退出了（%s）",
+	" (and %d more bytes)":            "（后面还有 %d 个字节）",
+	"a connection to %s":              "连接到 %s",
+	"%v":                              "%v",
+	"%q in the server's output":       "服务器的输出中有 %q",
+	"nothing within %s":               "%s内什么也没有收到",
+	"a whole response head within %s": "%s内收到完整的响应报文头",
+	"%s, then nothing more":           "%s，之后再也没有别的",
+	`an empty line ("\r\n") after the header fields`:   `首部字段之后的空行（"\r\n"）`,
+	`the empty line as "\r\n"`:                         `写成 "\r\n" 的空行`,
+	`a body containing "Hello, World!"`:                `包含 "Hello, World!" 的正文`,
+	"%d body bytes, as Content-Length says":            "Content-Length 所说的 %d 个正文字节",
+	"%d bytes: %s":                                     "%d 个字节：%s",
+	"the connection stayed open for %s after the body": "正文之后，连接又保持打开了 %s",
+	"%s within %s":                                     "%[2]s内收到 %[1]s",
+	"status %s":                                        "状态码 %s",
+	"status %s, body %s":                               "状态码 %s，正文 %s",
+	"a body that shows %q":                             "显示 %q 的正文",
+	"status %s and a body containing %q":               "状态码 %s，正文包含 %q",
+	"status 200 and the numbers 1 to %d, one a line":   "状态码 200，正文是 1 到 %d 的数字，每行一个",
+	"status %s, %d body bytes: %s":                     "状态码 %s，%d 个正文字节：%s",
+	"%s: %v":                                           "%s：%v",
+	"an answer within %s":                              "%s内的回应",
+	`status 200 and "Hello, checker!"`:                 `状态码 200，正文包含 "Hello, checker!"`,
+	"%s, then %s":                                      "%s，然后%s",
+	"%q, body %s":                                      "%q，正文 %s",
+	"%q without Connection: keep-alive":                "%q，没有 Connection: keep-alive",
+	"an answer to the second request within %s":        "%s内对第二个请求的回应",
+	"%d answered, then for client %d: %s":              "%d 个得到了回应，然后第 %d 个客户端：%s",
+	"no empty line in %d bytes":                        "%d 个字节里没有空行",
+
+	// the lines of a grading
+	"Checking the server on %s, %s.":      "检查 %s 上的服务器：%s。",
+	"stages 1 to 1":                       "第 1 阶段",
+	"stages 1 to %d":                      "第 1–%d 阶段",
+	"Stage %d: %s":                        "第 %d 阶段：%s",
+	"PASS":                                "通过",
+	"FAIL":                                "失败",
+	"SKIP":                                "跳过",
+	": want %s, got %s. Why: %s. See %s":  "。期望：%s；实际：%s。原因：%s。参见 %s",
+	": %s":                                "：%s",
+	"Passed: stages 1 to 1 of 1.":         "第 1 阶段全部通过。",
+	"Passed: stages 1 to %[1]d of %[1]d.": "第 1–%d 阶段全部通过。",
+	"Failed at stage 1: no stage passed.": "第 1 阶段未通过（没有通过任何阶段）。",
+	"Failed at stage %d: %s passed.":      "第 %d 阶段未通过（已通过%s）。",
+
+	// why the checker cannot grade
+	"-stage must be 1 to %d":    "-stage 必须是 1 到 %d",
+	"-timeout must be positive": "-timeout 必须是正数",
+	"-class takes each student's command from the roster, not after --":                      "-class 从名单里取每个学生的命令，-- 之后不能再写命令",
+	"-jobs, -student-limit and -startup must be positive":                                    "-jobs、-student-limit 和 -startup 必须是正数",
+	"-report goes with -class":                                                               "-report 只能和 -class 一起用",
+	"nothing is listening on %s (%v); start your server first, or give its command after --": "%s 上没有程序在监听：%v。请先启动你的服务器，或者把启动它的命令写在 -- 之后",
+	"nothing is listening on %s (%v)":                                                        "%s 上没有程序在监听：%v",
+	"%s; it printed nothing":                                                                 "%s；它什么也没有打印",
+	"%s; the last lines it printed:\n%s":                                                     "%s；它最后打印的几行：\n%s",
+	"could not start %s: %v":                                                                 "无法启动 %s：%v",
+	"the server exited (%s) before it listened on %s":                                        "服务器退出了（%s），始终没在 %s 上监听",
+	"nothing listened on %s within %s of the server's start":                                 "在 %s 上，服务器启动之后 %s内一直没有程序在监听",
+
+	// a class (-class): the roster, a line per student, the table, the report
+	"line %d: %q is not NAME: COMMAND":                           "第 %d 行：%q 不是 NAME: COMMAND 的形式",
+	"line %d: no name before the colon":                          "第 %d 行：冒号前面没有名字",
+	"line %d: %s has no command after the colon":                 "第 %d 行：%s 的冒号后面没有命令",
+	"line %d: %s is already on line %d":                          "第 %d 行：%s 已经出现在第 %d 行",
+	"it names no student":                                        "里面一个学生也没有",
+	"read the roster: %v":                                        "读不了名单：%v",
+	"the roster %s: %v":                                          "名单 %s：%v",
+	"the report: %v":                                             "写不了报告：%v",
+	"The report is in %s":                                        "报告在 %s",
+	"interrupted: the students not yet graded were not":          "被中断了：还没打分的学生不再打分",
+	"the checker was interrupted":                                "检查器被中断了",
+	"stopped: grading took longer than -student-limit %s":        "已停止：打分用的时间超过了 -student-limit %s",
+	"stopped: the checker was interrupted":                       "已停止：检查器被中断了",
+	"find a free port":                                           "找不到空闲的端口",
+	"find a free port: the kernel gave only ports already taken": "找不到空闲的端口：内核给出的都是已经分给别的学生的端口",
+	"[%d/%d] %s: %s":                                             "[%d/%d] %s：%s",
+	"not graded: %s":                                             "没有打分：%s",
+	"passed %s":                                                  "通过了%s",
+	"passed %s; %s":                                              "通过了%s；%s",
+	"failed %s":                                                  "未通过 %s",
+	"passed %s, failed %s":                                       "通过了%s，未通过 %s",
+	"no stage":                                                   "没有阶段",
+	"stage 1":                                                    "第 1 阶段",
+	"stages 1–%d":                                                "第 1–%d 阶段",
+	"not graded":                                                 "没有打分",
+	": the server exited (%s)":                                   "：服务器退出了（%s）",
+	"The class: %d students, %s.":                                "全班：%d 个学生，%s。",
+	"STUDENT\tPASSED\tFIRST FAILING CHECK":                       "学生\t通过的阶段\t第一个未通过的检查",
+	"%d of %d students were graded: the checker was interrupted.":            "%[2]d 个学生中有 %[1]d 个打了分：检查器被中断了。",
+	"All %d students were graded.":                                           "全部 %d 个学生都打了分。",
+	"%d of %d students were graded: a server that never listened cannot be.": "%[2]d 个学生中有 %[1]d 个打了分：从没开始监听的服务器无法打分。",
+	"%s %s: failed: want %s, got %s. Why: %s":                                "%s %s：失败。期望：%s；实际：%s。原因：%s",
+	"%s %s: skipped: %s":                                                     "%s %s：跳过：%s",
+	"%s %s: passed":                                                          "%s %s：通过",
+	"%s %s: not run":                                                         "%s %s：没有运行",
+	"The server exited during grading (%s).":                                 "服务器在打分时退出了（%s）。",
+	"Class report":                                                           "全班报告",
+	"%d students, %s, each check bounded by %s. Hover over a cell to see the check; a failure's want, got and why are also in the row below the student.": "%d 个学生，%s，每项检查限时 %s。把鼠标停在格子上可以看到检查的内容；未通过的检查的期望、实际和原因也写在学生下面的一行里。",
+	"Student":                    "学生",
+	"Passed":                     "通过的阶段",
+	"The last lines it printed:": "它最后打印的几行：",
+	"✓ passed, ✗ failed, – skipped, blank: not run (an earlier check failed).": "✓ 通过，✗ 失败，– 跳过，空白：没有运行（前面的检查没有通过）。",
+	". Why: %s.":                  "。原因：%s。",
+	": want %s, got %s. Why: %s.": "。期望：%s；实际：%s。原因：%s。",
+
+	// the usage (-h)
+	"usage: checker [flags] [-- CMD ARGS...]":                                       "用法：checker [参数] [-- CMD ARGS...]",
+	"       checker -class ROSTER [-stage N] [-report DIR] [-jobs K] [flags]":       "      checker -class ROSTER [-stage N] [-report DIR] [-jobs K] [参数]",
+	"`host:port` where the server listens":                                          "服务器监听的地址 `host:port`",
+	"grade stages 1 to `N` (at most 7)":                                             "给第 1 到第 `N` 阶段打分（最多 7）",
+	"print the results as one JSON document":                                        "把结果打印成一个 JSON 文档",
+	"bound on each check":                                                           "每项检查的时限",
+	"with -- CMD or -class: how long a server may take to start listening":          "用 -- CMD 或 -class 时：服务器开始监听最多可以用多长时间",
+	"the language of the messages: en, or zh-CN for Simplified Chinese":             "消息的语言：en，或者 zh-CN（简体中文）",
+	"grade a whole class: the `ROSTER` file has one student a line, NAME: COMMAND":  "给整个班级打分：名单文件 `ROSTER` 每行一个学生，NAME: COMMAND",
+	"with -class: write index.html, results.csv and results.json into `DIR`":        "用 -class 时：把 index.html、results.csv 和 results.json 写进目录 `DIR`",
+	"with -class: how many students to grade at once":                               "用 -class 时：同时给几个学生打分",
+	"with -class: how long one student's grading may take, once the server listens": "用 -class 时：服务器开始监听之后，一个学生的打分最多可以用多长时间",
+	"int":           "整数",
+	"duration":      "时长",
+	"string":        "字符串",
+	" (default %q)": "（默认值 %q）",
+	" (default %s)": "（默认值 %s）",
 }
 
-// translate returns the message in the language, or as it is when it
-// has no translation.
+// translate returns the message in the language, or as it is when the
+// catalog has no translation.
 func translate(lang, message string) string {
 	if lang == "zh-CN" {
 		if t, ok := zhCN[message]; ok {
@@ -170,6 +308,104 @@ func translate(lang, message string) string {
 		}
 	}
 	return message
+}
+
+// sayIn formats a message of the catalog in the language: the format is
+// translated, then filled in with the arguments, which are written in
+// the language too (see argIn).
+func sayIn(lang, format string, args ...any) string {
+	written := make([]any, len(args))
+	for i, a := range args {
+		written[i] = argIn(lang, a)
+	}
+	return fmt.Sprintf(translate(lang, format), written...)
+}
+
+// argIn writes an argument of a message in the language: a duration as
+// 1 秒 or 300 毫秒, and an error by what went wrong (see errorIn).
+// Everything else, the bytes quoted from the server among them, is
+// left as it is.
+func argIn(lang string, a any) any {
+	switch a := a.(type) {
+	case time.Duration:
+		return durationIn(lang, a)
+	case error:
+		return errorIn(lang, a)
+	}
+	return a
+}
+
+// durationIn writes d as Go does (1s, 1.5s, 300ms) or, in Chinese, with
+// the unit's name: 1 秒, 1.5 秒, 300 毫秒, 2 分钟.
+func durationIn(lang string, d time.Duration) string {
+	if lang != "zh-CN" {
+		return d.String()
+	}
+	number := func(unit time.Duration) string {
+		return strconv.FormatFloat(float64(d)/float64(unit), 'f', -1, 64)
+	}
+	switch {
+	case d < time.Second:
+		return number(time.Millisecond) + " 毫秒"
+	case d >= time.Minute && d%time.Minute == 0:
+		return number(time.Minute) + " 分钟"
+	}
+	return number(time.Second) + " 秒"
+}
+
+// errnosZH say in Chinese what the errors of the network calls that
+// the checker meets mean; the errno's C name follows, for a search.
+var errnosZH = map[syscall.Errno]struct{ meaning, name string }{
+	syscall.ECONNREFUSED:  {"连接被拒绝", "ECONNREFUSED"},
+	syscall.ECONNRESET:    {"连接被重置", "ECONNRESET"},
+	syscall.ECONNABORTED:  {"连接被中止", "ECONNABORTED"},
+	syscall.EPIPE:         {"连接已经关闭，写不进去", "EPIPE"},
+	syscall.ETIMEDOUT:     {"连接超时", "ETIMEDOUT"},
+	syscall.EHOSTUNREACH:  {"主机不可达", "EHOSTUNREACH"},
+	syscall.ENETUNREACH:   {"网络不可达", "ENETUNREACH"},
+	syscall.EADDRNOTAVAIL: {"地址不可用", "EADDRNOTAVAIL"},
+	syscall.EADDRINUSE:    {"地址已被占用", "EADDRINUSE"},
+	syscall.ENOENT:        {"没有这个文件或目录", "ENOENT"},
+	syscall.EACCES:        {"没有权限", "EACCES"},
+}
+
+// errorIn says what err means: in English as Go says it; in Chinese by
+// its errno (连接被拒绝（ECONNREFUSED）) or as a timeout, and an error
+// that is neither (the message of a program that could not start, say)
+// as Go says it.
+func errorIn(lang string, err error) string {
+	var speaks interface{ in(lang string) string }
+	if errors.As(err, &speaks) {
+		return speaks.in(lang)
+	}
+	if lang != "zh-CN" {
+		return err.Error()
+	}
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		if e, ok := errnosZH[errno]; ok {
+			return e.meaning + "（" + e.name + "）"
+		}
+	}
+	if isTimeout(err) {
+		return "超时"
+	}
+	return err.Error()
+}
+
+// exitIn says how a server ended, from what Go says ("exit status 1",
+// "signal: killed"): in Chinese 退出状态 1, 被信号 killed 终止.
+func exitIn(lang, status string) string {
+	if lang != "zh-CN" {
+		return status
+	}
+	if code, ok := strings.CutPrefix(status, "exit status "); ok {
+		return "退出状态 " + code
+	}
+	if signal, ok := strings.CutPrefix(status, "signal: "); ok {
+		return "被信号 " + signal + " 终止"
+	}
+	return status
 }
 
 // chapterIn returns the link to a chapter section in the language: the

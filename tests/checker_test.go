@@ -503,42 +503,144 @@ func TestCheckerGradesAPythonServer(t *testing.T) {
 	checkGolden(t, filepath.Join("checker", "python-example-stage3.txt"), normalize([]byte(out)))
 }
 
-// TestCheckerSpeaksChinese runs the checker with -lang zh-CN against the
-// study note's response and against step 4 asked for stage 5.
+// TestCheckerSpeaksChinese runs the checker with -lang zh-CN against
+// the mistake servers, step 3 asked for stage 7 and step 4 for stage 5,
+// the Python example (the transcripts of docs/checker.md), a server
+// that crashes, one that never listens, and an address where nothing
+// listens: each
+// verdict is compared with a golden file, and nothing the checker says
+// may be English (see englishIn).
 func TestCheckerSpeaksChinese(t *testing.T) {
 	t.Parallel()
-	t.Run("the checker explains the study note's response in Chinese", func(t *testing.T) {
-		t.Parallel()
-		addr := serveMistake(t, say("\nHTTP/1.1 200 OK\nHello world!"))
-		out, code := runChecker(t, 30*time.Second, "-addr", addr, "-stage", "3", "-timeout", "1s", "-lang", "zh-CN")
-		if code != 1 {
-			t.Errorf("exit status %d, want 1:\n%s", code, out)
+	// speaks runs the checker in Chinese and checks what it printed on
+	// both outputs.
+	speaks := func(t *testing.T, golden string, wantExit int, args ...string) {
+		t.Helper()
+		stdout, stderr, code := runCheckerWith(t, 30*time.Second, nil, append([]string{"-lang", "zh-CN"}, args...)...)
+		if code != wantExit {
+			t.Errorf("exit status %d, want %d:\n%s\n%s", code, wantExit, stdout, stderr)
 		}
-		checkGolden(t, filepath.Join("checker", "zh-CN-mistake-the-study-notes-response.txt"), normalize([]byte(out)))
-	})
-	t.Run("the checker explains one recv of 1024 bytes in Chinese", func(t *testing.T) {
-		t.Parallel()
-		out, code := runChecker(t, 30*time.Second, "-addr", serveReading(t, recvOnce(1024)), "-stage", "4", "-timeout", "1s", "-lang", "zh-CN")
-		if code != 1 {
-			t.Errorf("exit status %d, want 1:\n%s", code, out)
+		for _, out := range []string{stdout, stderr} {
+			if words := englishIn(out); len(words) > 0 {
+				t.Errorf("the checker speaks English in Chinese: %q in\n%s", words, out)
+			}
 		}
-		checkGolden(t, filepath.Join("checker", "zh-CN-mistake-one-recv-of-1024-bytes.txt"), normalize([]byte(out)))
-	})
+		if golden != "" {
+			checkGolden(t, filepath.Join("checker", "zh-CN-"+golden+".txt"), normalize([]byte(stdout+stderr)))
+		}
+	}
+	for _, m := range mistakes {
+		t.Run("the checker explains a server with "+m.name+" in Chinese", func(t *testing.T) {
+			t.Parallel()
+			speaks(t, "mistake-"+goldenName(m.name), 1, "-addr", serveMistake(t, m.serve), "-stage", strconv.Itoa(m.stage), "-timeout", "1s")
+		})
+	}
+	for _, m := range readMistakes {
+		t.Run("the checker explains a server with "+m.name+" in Chinese", func(t *testing.T) {
+			t.Parallel()
+			speaks(t, "mistake-"+goldenName(m.name), 1, "-addr", serveReading(t, m.read), "-stage", "4", "-timeout", "1s")
+		})
+	}
+	for _, m := range keepAliveMistakes {
+		t.Run("the checker explains a server with "+m.name+" in Chinese", func(t *testing.T) {
+			t.Parallel()
+			speaks(t, "mistake-"+goldenName(m.name), 1, "-addr", serveSpoiled(t, m.spoil), "-stage", "7", "-timeout", "1s")
+		})
+	}
 	t.Run("the checker grades step 4 in Chinese", func(t *testing.T) {
 		t.Parallel()
 		srv := startStep(t, "step4-parse")
-		out, code := runChecker(t, 30*time.Second, "-addr", srv.addr, "-stage", "5", "-timeout", "2s", "-lang", "zh-CN")
-		srv.stop()
-		if code != 1 {
-			t.Errorf("exit status %d, want 1:\n%s", code, out)
+		defer srv.stop()
+		speaks(t, "step4-parse-stage5", 1, "-addr", srv.addr, "-stage", "5", "-timeout", "2s")
+	})
+	t.Run("the checker grades step 3 in Chinese", func(t *testing.T) {
+		t.Parallel()
+		srv := startStep(t, "step3-response")
+		defer srv.stop()
+		speaks(t, "step3-response-stage7", 1, "-addr", srv.addr, "-stage", "7", "-timeout", "2s")
+	})
+	t.Run("the checker grades the Python example in Chinese", func(t *testing.T) {
+		t.Parallel()
+		python, err := exec.LookPath("python3")
+		if err != nil {
+			t.Skip("python3 is not installed")
 		}
-		checkGolden(t, filepath.Join("checker", "zh-CN-step4-parse-stage5.txt"), normalize([]byte(out)))
+		addr := freeAddr(t)
+		_, port, _ := net.SplitHostPort(addr)
+		speaks(t, "python-example-stage3", 0, "-addr", addr, "-stage", "3", "-timeout", "2s", "--",
+			python, filepath.Join("..", "docs", "examples", "server.py"), port)
+	})
+	t.Run("the checker explains a crash in Chinese", func(t *testing.T) {
+		t.Parallel()
+		addr := freeAddr(t)
+		speaks(t, "crash-explained", 1, "-addr", addr, "-stage", "1", "-timeout", "2s", "--", buildClassroom(t), "-mode", "crash", "-addr", addr)
+	})
+	t.Run("the checker says in Chinese that a server never listened", func(t *testing.T) {
+		t.Parallel()
+		addr := freeAddr(t)
+		speaks(t, "never-listened", 2, "-addr", addr, "--", buildClassroom(t), "-mode", "exit", "-addr", addr)
+	})
+	t.Run("the checker says in Chinese that nothing is listening", func(t *testing.T) {
+		t.Parallel()
+		speaks(t, "nothing-listening", 2, "-addr", freeAddr(t), "-timeout", "1s")
 	})
 	t.Run("the checker refuses a language it does not speak", func(t *testing.T) {
 		if _, code := runChecker(t, 30*time.Second, "-lang", "fr"); code != 2 {
 			t.Errorf("exit status %d, want 2", code)
 		}
 	})
+}
+
+// englishTokens are the words that the checker's Chinese keeps as they
+// are: the names of the protocol and its parts (as the Chinese chapters
+// keep them), of the system calls, and of the steps, the checker's own
+// flags and command line, and the words of the bytes a check wants
+// (Hello, World!).
+var englishTokens = strings.Fields(`
+	HTTP HTTP/0.9 HTTP/1.0 HTTP/1.1 HTTP/2 HTTP/3 TCP CRLF LF CR FIN RST RFC
+	GET POST OK Not Found Bad Request Internal Server Error
+	Content-Length Transfer-Encoding Connection close keep-alive Cookie Name value KB
+	recv sendall close panic goroutine r.Body WSGI wsgi.input curl nc Firefox
+	ECONNREFUSED ECONNRESET EPIPE
+	step1-socket step2-request-print step3-response step4-parse step5-gateway step6-processes step7-goroutines
+	CMD ARGS PORT
+	Hello World checker NAME`)
+
+var (
+	// serverLine is a line the server printed, which the checker shows.
+	serverLine = regexp.MustCompile(`(?m)^    \| .*$`)
+	// goQuoted is bytes quoted as Go writes a string.
+	goQuoted = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
+	// docLink is a link to a section of the docs.
+	docLink = regexp.MustCompile(`docs/\S+`)
+	// flagName is one of the checker's flags, such as -student-limit.
+	flagName = regexp.MustCompile(` -[a-z][a-z-]*`)
+	// urlPath is the path of a URL, such as /hello?name=checker, and an
+	// escape of Go's, such as \r\n.
+	urlPath = regexp.MustCompile(`/[^\s，。：；（）、]*|\\[rn]`)
+	// latinWord is a run of Latin letters, with what a token may hold.
+	latinWord = regexp.MustCompile(`[A-Za-z][A-Za-z0-9./_-]*[A-Za-z0-9]|[A-Za-z]`)
+)
+
+// englishIn returns the English words of what the checker printed in
+// Chinese, leaving out what the server sent or printed (quoted as Go
+// writes a string, or after "    | "), links to the docs, the paths of
+// URLs and escapes such as \r\n, the checker's flags, the address, and the words of
+// englishTokens.
+func englishIn(out string) []string {
+	out = serverLine.ReplaceAllString(out, "")
+	out = goQuoted.ReplaceAllString(out, "")
+	out = docLink.ReplaceAllString(out, "")
+	out = urlPath.ReplaceAllString(out, "")
+	out = flagName.ReplaceAllString(out, "")
+	out = addrPattern.ReplaceAllString(out, "")
+	var words []string
+	for _, w := range latinWord.FindAllString(out, -1) {
+		if !slices.Contains(englishTokens, w) {
+			words = append(words, w)
+		}
+	}
+	return words
 }
 
 // classroomOnce builds tests/testdata/checker/class/classroom, the
@@ -730,6 +832,44 @@ func TestCheckerGradesAClass(t *testing.T) {
 		for _, s := range classStudents {
 			if !strings.Contains(out.String(), `<th class="name">`+s.name+`</th>`) {
 				t.Errorf("the page Chromium rendered has no row for %s:\n%s", s.name, out.String())
+			}
+		}
+	})
+}
+
+// TestCheckerGradesAClassInChinese runs -class with -lang zh-CN on
+// the roster of TestCheckerGradesAClass: the line of each student, the
+// summary (a golden file) and the report say nothing in English (see
+// englishIn) but the servers' words.
+func TestCheckerGradesAClassInChinese(t *testing.T) {
+	t.Parallel()
+	bin := classBin(t, "step1-socket", "step3-response", "step7-goroutines", "classroom")
+	report := t.TempDir()
+	stdout, stderr, code := runCheckerWith(t, 30*time.Second, []string{"BIN=" + bin}, "-lang", "zh-CN",
+		"-class", filepath.Join("testdata", "checker", "class", "roster.txt"), "-report", report,
+		"-jobs", strconv.Itoa(len(classStudents)), "-timeout", "1500ms", "-startup", "1500ms", "-student-limit", "2500ms")
+	if code != 1 {
+		t.Errorf("exit status %d, want 1:\n%s\n%s", code, stdout, stderr)
+	}
+	t.Run("the line of each student and the summary are Chinese", func(t *testing.T) {
+		for _, out := range []string{stdout, stderr} {
+			for _, s := range classStudents {
+				out = regexp.MustCompile(`\b`+s.name+`\b`).ReplaceAllString(out, "NAME")
+			}
+			if words := englishIn(out); len(words) > 0 {
+				t.Errorf("the checker speaks English in Chinese: %q in\n%s", words, out)
+			}
+		}
+		checkGolden(t, filepath.Join("checker", "zh-CN-class-summary.txt"), normalize([]byte(stdout)))
+	})
+	t.Run("the report is Chinese", func(t *testing.T) {
+		data, err := os.ReadFile(filepath.Join(report, "index.html"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{`<html lang="zh-CN">`, "<title>全班报告</title>", "期望：服务器仍在运行；实际：它退出了（退出状态 1）"} {
+			if !strings.Contains(string(data), want) {
+				t.Errorf("index.html lacks %q", want)
 			}
 		}
 	})
