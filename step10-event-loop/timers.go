@@ -32,14 +32,19 @@ import (
 // its entry can be found to be moved.
 type timerHeap []*conn
 
-func (h timerHeap) Len() int           { return len(h) }
+// Len is how many deadlines the heap holds.
+func (h timerHeap) Len() int { return len(h) }
+
+// Less says whether entry i is due before entry j.
 func (h timerHeap) Less(i, j int) bool { return h[i].due.Before(h[j].due) }
+
+// Swap exchanges two entries, and tells each connection its new place.
 func (h timerHeap) Swap(i, j int) {
 	h[i], h[j] = h[j], h[i]
 	h[i].timerIndex, h[j].timerIndex = i, j
 }
 
-// Push and Pop are for container/heap, not to be called directly.
+// Push adds an entry at the end, for container/heap: call set instead.
 func (h *timerHeap) Push(x any) {
 	c := x.(*conn)
 	c.timerIndex = len(*h)
