@@ -21,8 +21,31 @@
 // it. -json prints the same as one JSON document, for an instructor who
 // collects a class's results.
 //
+// When the server it started exits during grading, the failing check
+// says so, with the exit status, and the last lines the server printed
+// follow it.
+//
 // Exit status: 0 when every stage asked for passes, 1 when one fails,
-// 2 when it could not grade (bad flags, nothing listening).
+// 2 when it could not grade (bad flags, nothing listening); with -json,
+// a server that could not be graded still gets a document, whose
+// "graded" is false.
+//
+// A whole class at once:
+//
+//	checker -class ROSTER [-stage N] [-report DIR] [-jobs K]
+//
+// ROSTER has one student a line, NAME: COMMAND (blank lines and lines
+// that start with # are ignored). Each command runs with sh in the
+// roster's folder, in a process group of its own, with {port} replaced
+// by a free loopback port that the checker chose, and PORT set to it;
+// it is graded as -- CMD is, K students at once (the number of CPUs
+// unless -jobs says), and stopped at the end whatever happens. -startup
+// bounds how long a server may take to listen, -student-limit how long
+// its grading may take. A line per student on standard error as each
+// finishes, then a table on standard output (-json: an array); -report
+// DIR writes index.html, results.csv and results.json there. Exit
+// status: 0 when every student was graded, whatever their marks; 1 when
+// some server never listened; 2 when the roster cannot be read.
 package main
 
 import (
@@ -33,6 +56,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -52,9 +76,12 @@ func main() {
 // report is the whole outcome, as -json prints it.
 type report struct {
 	Addr          string   `json:"addr"`
+	Graded        bool     `json:"graded"` // false when the checker could not grade: nothing listened
 	StagesAsked   int      `json:"stages_asked"`
 	HighestPassed int      `json:"highest_passed"`
 	Passed        bool     `json:"passed"`
+	Why           string   `json:"why,omitempty"`         // why it could not grade
+	OutputTail    []string `json:"output_tail,omitempty"` // the last lines of a server that never listened
 	Results       []result `json:"results"`
 }
 
@@ -67,10 +94,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 	stages := flags.Int("stage", maxStages, fmt.Sprintf("grade stages 1 to `N` (at most %d)", maxStages))
 	asJSON := flags.Bool("json", false, "print the results as one JSON document")
 	timeout := flags.Duration("timeout", 5*time.Second, "bound on each check")
-	startup := flags.Duration("startup", 60*time.Second, "with -- CMD: how long the server may take to start listening")
+	startup := flags.Duration("startup", 60*time.Second, "with -- CMD or -class: how long a server may take to start listening")
 	lang := flags.String("lang", "en", "the language of the messages: en, or zh-CN for Simplified Chinese")
+	roster := flags.String("class", "", "grade a whole class: the `ROSTER` file has one student a line, NAME: COMMAND")
+	reportDir := flags.String("report", "", "with -class: write index.html, results.csv and results.json into `DIR`")
+	jobs := flags.Int("jobs", runtime.NumCPU(), "with -class: how many students to grade at once")
+	limit := flags.Duration("student-limit", 2*time.Minute, "with -class: how long one student's grading may take, once the server listens")
 	flags.Usage = func() {
 		fmt.Fprintln(stderr, "usage: checker [flags] [-- CMD ARGS...]")
+		fmt.Fprintln(stderr, "       checker -class ROSTER [-stage N] [-report DIR] [-jobs K] [flags]")
 		flags.PrintDefaults()
 	}
 	if err := flags.Parse(args); err != nil {
@@ -88,31 +120,72 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "checker: -timeout must be positive")
 		return exitCannotGo
 	}
-
-	g := &grader{addr: *addr, lang: *lang, timeout: *timeout}
-	if command := flags.Args(); len(command) > 0 {
-		server, err := startServer(command, *addr, *startup)
-		if err != nil {
-			fmt.Fprintln(stderr, "checker:", err)
+	if *roster != "" {
+		if len(flags.Args()) > 0 {
+			fmt.Fprintln(stderr, "checker: -class takes each student's command from the roster, not after --")
 			return exitCannotGo
 		}
-		defer server.stop()
+		if *jobs < 1 || *limit <= 0 || *startup <= 0 {
+			fmt.Fprintln(stderr, "checker: -jobs, -student-limit and -startup must be positive")
+			return exitCannotGo
+		}
+		c := class{stages: *stages, timeout: *timeout, startup: *startup, limit: *limit, jobs: *jobs,
+			lang: *lang, reportDir: *reportDir, asJSON: *asJSON, stdout: stdout, stderr: stderr}
+		return c.run(*roster)
+	}
+	if *reportDir != "" {
+		fmt.Fprintln(stderr, "checker: -report goes with -class")
+		return exitCannotGo
+	}
+
+	rep := report{Addr: *addr, StagesAsked: *stages, Results: []result{}}
+	out := newPrinter(stdout, *asJSON, *lang)
+	g := &grader{addr: *addr, lang: *lang, timeout: *timeout}
+	if command := flags.Args(); len(command) > 0 {
+		server, err := startServer(command, *addr, *startup, "")
+		if err != nil {
+			fmt.Fprintln(stderr, "checker:", err)
+			rep.Why = err.Error()
+			if se, ok := err.(*startError); ok {
+				rep.Why, rep.OutputTail = se.why, se.tail
+			}
+			out.end(rep)
+			return exitCannotGo
+		}
+		defer server.stop(stopGrace)
 		g.server = server
 	} else if conn, err := net.DialTimeout("tcp", *addr, *timeout); err != nil {
 		fmt.Fprintf(stderr, "checker: nothing is listening on %s (%v); start your server first, or give its command after --\n", *addr, errors.Unwrap(err))
+		rep.Why = fmt.Sprintf("nothing is listening on %s (%v)", *addr, errors.Unwrap(err))
+		out.end(rep)
 		return exitCannotGo
 	} else {
 		conn.Close()
 	}
 
-	rep := report{Addr: *addr, StagesAsked: *stages, Passed: true}
-	out := newPrinter(stdout, *asJSON, *lang)
-	out.start(rep)
-	for n := 1; n <= *stages; n++ {
-		out.stage(n)
+	rep = g.grade(*stages, out)
+	if !rep.Passed {
+		return exitFailed
+	}
+	return exitPassed
+}
+
+// grade runs the stages 1 to stages in order, and stops at the first
+// that fails; out, if not nil, prints the results as they come.
+func (g *grader) grade(stages int, out *printer) report {
+	rep := report{Addr: g.addr, Graded: true, StagesAsked: stages, Passed: true}
+	if out != nil {
+		out.start(rep)
+	}
+	for n := 1; n <= stages; n++ {
+		if out != nil {
+			out.stage(n)
+		}
 		results, passed := g.runStage(n)
-		for _, r := range results {
-			out.result(r)
+		if out != nil {
+			for _, r := range results {
+				out.result(r)
+			}
 		}
 		rep.Results = append(rep.Results, results...)
 		if !passed {
@@ -121,11 +194,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		rep.HighestPassed = n
 	}
-	out.end(rep)
-	if !rep.Passed {
-		return exitFailed
+	if out != nil {
+		out.end(rep)
 	}
-	return exitPassed
+	return rep
 }
 
 // printer writes the results as lines of text, or gathers them into
@@ -180,6 +252,9 @@ func (p *printer) result(r result) {
 		line += p.say(": ", "：") + r.Why
 	}
 	fmt.Fprintln(p.w, line)
+	if len(r.Output) > 0 {
+		fmt.Fprintln(p.w, indent(r.Output))
+	}
 }
 
 func (p *printer) end(rep report) {
@@ -190,6 +265,8 @@ func (p *printer) end(rep report) {
 		return
 	}
 	switch {
+	case !rep.Graded:
+		// Not graded: the checker said why on its standard error.
 	case rep.Passed:
 		fmt.Fprintf(p.w, p.say("Passed: stages 1 to %d of %d.\n", "通过：%[2]d 个阶段中的第 1 到 %[1]d 阶段。\n"), rep.HighestPassed, rep.StagesAsked)
 	case rep.HighestPassed == 0:

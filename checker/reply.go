@@ -52,10 +52,32 @@ func (h head) statusCode() string {
 	return parts[1]
 }
 
+// version returns the HTTP version that the status line starts with,
+// such as "HTTP/1.1".
+func (h head) version() string {
+	version, _, _ := strings.Cut(h.statusLine, " ")
+	return version
+}
+
+// says reports whether a Connection field of the head lists option, in
+// any case: the field is a comma-separated list (RFC 9110 §7.6.1).
+func (h head) says(option string) bool {
+	for _, f := range h.fields {
+		if !strings.EqualFold(f.name, "Connection") {
+			continue
+		}
+		for o := range strings.SplitSeq(f.value, ",") {
+			if strings.EqualFold(strings.TrimSpace(o), option) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // saysClose reports whether the head's Connection field says close.
 func (h head) saysClose() bool {
-	c, _ := h.get("Connection")
-	return strings.EqualFold(c, "close")
+	return h.says("close")
 }
 
 // lines splits data into lines, each with its line end ("\r\n", "\n",

@@ -64,6 +64,9 @@ type result struct {
 	Got    string `json:"got,omitempty"`
 	Why    string `json:"why,omitempty"`
 	See    string `json:"see,omitempty"`
+	// Output is the last lines the server printed, when it exited during
+	// the check.
+	Output []string `json:"output,omitempty"`
 }
 
 // failure says why a check did not pass: what was expected, what came
@@ -72,6 +75,7 @@ type result struct {
 type failure struct {
 	want, got, why string
 	skip           bool
+	output         []string // the last lines the server printed, if it exited
 }
 
 // check is one rule of a stage.
@@ -109,18 +113,26 @@ func (g *grader) stage(n int) []check {
 	return nil
 }
 
+// crashWait is how long a failed check waits for the server it started
+// to be seen exiting: a server that a check made crash may still be
+// dying when the next connection is refused.
+const crashWait = 300 * time.Millisecond
+
 // runStage runs the checks of stage n in order and stops at the first
 // that fails: the later ones stand on it.
 func (g *grader) runStage(n int) (results []result, passed bool) {
 	for i, c := range g.stage(n) {
 		r := result{Stage: n, ID: fmt.Sprintf("%d.%d", n, i+1), Name: translate(g.lang, c.name), Status: "pass"}
 		f := c.run()
-		if f == nil && g.server != nil && g.server.exited() {
-			f = &failure{want: "the server still running", got: "it exited: " + g.server.exitStatus(),
-				why: "nothing a client does may end the server"}
+		if g.server != nil && g.server.exited() || f != nil && !f.skip && g.server != nil && g.server.waitExit(crashWait) {
+			// Whatever the check saw (often a refused connection), the
+			// reason is that the server is gone.
+			f = &failure{want: "the server still running", got: "it exited (" + g.server.exitStatus() + ")",
+				why: "nothing a client does may end the server: the last lines it printed are below", output: g.server.tail(tailLines)}
 		}
 		if f != nil {
 			r.Want, r.Got, r.Why = translate(g.lang, f.want), translate(g.lang, f.got), translate(g.lang, f.why)
+			r.Output = f.output
 			if f.skip {
 				r.Status = "skip"
 			} else {
@@ -280,7 +292,7 @@ func (g *grader) stage2() []check {
 			want := "GET /hello HTTP/1.1"
 			deadline := time.Now().Add(g.timeout)
 			for !strings.Contains(g.server.output(), want) {
-				if time.Now().After(deadline) {
+				if time.Now().After(deadline) || g.server.exited() {
 					return &failure{want: strconv.Quote(want) + " in the server's output",
 						got: quote([]byte(g.server.output()), 200),
 						why: "step 2 prints the request it received, so that you see what the browser sends (if yours prints it, flush its output: a program whose output is a pipe may hold it back)"}
@@ -315,28 +327,8 @@ func (g *grader) stage3() []check {
 			}
 			return &failure{want: "a response", got: got, why: "after reading the request, the server sends its response with sendall"}
 		}},
-		{"starts with the status line HTTP/1.1 200 OK and CRLF", func() *failure {
-			text, ends := lines(r.raw)
-			const want = "HTTP/1.1 200 OK\r\n"
-			got := quote([]byte(text[0]+ends[0]), 60)
-			switch {
-			case ends[0] == "" && r.timedOut:
-				return &failure{want: strconv.Quote(want) + " within " + g.timeout.String(), got: got + ", then nothing more",
-					why: "a client waits only so long: the server must send its whole response at once, with sendall"}
-			case text[0] == "" && ends[0] != "":
-				return &failure{want: strconv.Quote(want), got: quote(r.raw, 40),
-					why: "the response starts with an empty line: a browser skips it, but in HTTP/1.1 the first line must be the status line, and curl refuses such a reply as HTTP/0.9"}
-			case text[0] == "HTTP/1.1 200 OK" && ends[0] == "\n":
-				return &failure{want: strconv.Quote(want), got: got,
-					why: "the status line ends in a bare LF: every line of an HTTP/1.1 head ends in CRLF, \\r\\n"}
-			case text[0] == "HTTP/1.1 200 OK" && ends[0] == "":
-				return &failure{want: strconv.Quote(want), got: got,
-					why: "the status line never ends: after it come CRLF, the header fields and an empty line"}
-			case text[0] != "HTTP/1.1 200 OK":
-				return &failure{want: strconv.Quote(want), got: got,
-					why: "the status line is the version HTTP/1.1, the status code 200 and its reason phrase OK, separated by single spaces"}
-			}
-			return nil
+		{"starts with a status line such as HTTP/1.1 200 OK, ending in CRLF", func() *failure {
+			return statusLineFailure(r, g.timeout)
 		}},
 		{"ends the header fields with an empty line", func() *failure {
 			var ok bool
@@ -381,7 +373,7 @@ func (g *grader) stage3() []check {
 			}
 			return nil
 		}},
-		{"sends exactly as many body bytes as Content-Length says", func() *failure {
+		{"ends the body where Content-Length says, or by closing the connection", func() *failure {
 			body := r.raw[h.bodyStart:]
 			value, declared := h.get("Content-Length")
 			length, valid := contentLength(h)
@@ -411,6 +403,64 @@ func (g *grader) stage3() []check {
 			return nil
 		}},
 	}
+}
+
+// wantStatusLine is the status line that stage 3 shows a server that
+// gets its own wrong; statusLineFailure accepts others too.
+const wantStatusLine = "HTTP/1.1 200 OK\r\n"
+
+// statusLineFailure judges the first line of the reply to stage 3's GET.
+// It must be a status line, HTTP-version SP status-code SP
+// [reason-phrase] (RFC 9112 §4), ending in CRLF, with the status code
+// 200 and a version HTTP/1.x: a server may answer an HTTP/1.1 request in
+// HTTP/1.0 (RFC 9110 §6.2; Python's http.server does by default), and a
+// client ignores the reason phrase (RFC 9112 §4), so "HTTP/1.0 200 OK"
+// and "HTTP/1.1 200 Fine" pass too.
+func statusLineFailure(r reply, timeout time.Duration) *failure {
+	text, ends := lines(r.raw)
+	line, end := text[0], ends[0]
+	got := quote([]byte(line+end), 60)
+	want := strconv.Quote(wantStatusLine)
+	version, rest, _ := strings.Cut(line, " ")
+	code, reason, spaced := strings.Cut(rest, " ")
+	switch {
+	case end == "" && r.timedOut:
+		return &failure{want: want + " within " + timeout.String(), got: got + ", then nothing more",
+			why: "a client waits only so long: the server must send its whole response at once, with sendall"}
+	case line == "" && end != "":
+		return &failure{want: want, got: quote(r.raw, 40),
+			why: "the response starts with an empty line: a browser skips it, but in HTTP/1.1 the first line must be the status line, and curl refuses such a reply as HTTP/0.9"}
+	case !isHTTP1(version):
+		return &failure{want: want, got: got,
+			why: "the status line starts with the version of HTTP the server speaks: HTTP/1.1, or HTTP/1.0, with which a server may answer too; HTTP/2 and HTTP/3 do not send their heads as lines of text"}
+	case code != "200" || !spaced || !isReasonPhrase(reason):
+		return &failure{want: want, got: got,
+			why: "the status line is the version HTTP/1.1 (or HTTP/1.0), the status code 200 and a reason phrase such as OK, separated by single spaces"}
+	case end == "\n":
+		return &failure{want: want, got: got,
+			why: "the status line ends in a bare LF: every line of an HTTP/1.1 head ends in CRLF, \\r\\n"}
+	case end == "":
+		return &failure{want: want, got: got,
+			why: "the status line never ends: after it come CRLF, the header fields and an empty line"}
+	}
+	return nil
+}
+
+// isHTTP1 reports whether version is HTTP/1.x: "HTTP/1." and one digit
+// (RFC 9112 §2.3; the name is case-sensitive).
+func isHTTP1(version string) bool {
+	return len(version) == len("HTTP/1.1") && strings.HasPrefix(version, "HTTP/1.") && '0' <= version[7] && version[7] <= '9'
+}
+
+// isReasonPhrase reports whether s may follow the status code: any
+// visible characters, spaces and tabs, or nothing (RFC 9112 §4).
+func isReasonPhrase(s string) bool {
+	for _, c := range []byte(s) {
+		if c < ' ' && c != '\t' || c == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // stage4: the server parses the request and answers what it understood.
@@ -683,6 +733,9 @@ func (g *grader) keptOpen(r response, err error, name, why string) *failure {
 	case !r.headRead:
 		return &failure{want: "a response", got: g.cutShort(r.raw, err),
 			why: "every request gets a response: status line, header fields, empty line"}
+	case r.head.version() == "HTTP/1.0" && !r.head.says("keep-alive"):
+		return &failure{want: "a response that keeps the connection open: HTTP/1.1, or HTTP/1.0 with Connection: keep-alive", got: strconv.Quote(r.head.statusLine) + " without Connection: keep-alive",
+			why: "a response in HTTP/1.0 ends its connection unless it says Connection: keep-alive (RFC 9112 §9.3): answer in HTTP/1.1, in which the connection stays open by default"}
 	case r.head.saysClose():
 		return &failure{want: "a response that keeps the connection open, without Connection: close", got: strconv.Quote("Connection: close"),
 			why: "the server closes every connection after one response, and says so with Connection: close: HTTP/1.1 allows that, but it is not keep-alive, HTTP/1.1's default, in which the connection stays open for the client's next request; keep it open after the response, and read the next request from it"}

@@ -53,7 +53,7 @@ func TestIdleHoldsConnectionsWithoutARequest(t *testing.T) {
 
 	t.Run("the report says the connections were held, not requested", func(t *testing.T) {
 		rep := summarize(config{addr: "127.0.0.1:8888", clients: 2, hold: time.Second, idle: true},
-			[]outcome{{}, {err: "hold: closed by the server"}}, time.Millisecond, time.Second)
+			[]outcome{{}, {err: "hold: closed by the server"}}, time.Now(), time.Second)
 		var out bytes.Buffer
 		if err := rep.writeText(&out); err != nil {
 			t.Fatal(err)

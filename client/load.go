@@ -15,12 +15,16 @@ import (
 
 // config is what the flags ask for.
 type config struct {
-	addr    string        // host:port, on a loopback address
-	clients int           // connections at once
-	path    string        // what each GET asks for
-	hold    time.Duration // how long each connection stays open after its response; with idle, in all
-	timeout time.Duration // for connecting, and again for the exchange
-	idle    bool          // send nothing: hold each connection open, idle, then close it
+	addr         string        // host:port, on a loopback address
+	clients      int           // connections at once
+	path         string        // what each GET asks for
+	hold         time.Duration // how long each connection stays open after its response; with idle, in all
+	timeout      time.Duration // for connecting, and again for the exchange
+	idle         bool          // send nothing: hold each connection open, idle, then close it
+	connectFirst bool          // connect every client before any sends its request
+
+	// dial connects; nil means net.DialTimeout. Tests replace it.
+	dial func(network, addr string, timeout time.Duration) (net.Conn, error)
 }
 
 // check says what is wrong with the configuration, if anything: the
@@ -69,56 +73,63 @@ func checkLoopback(addr string) error {
 type outcome struct {
 	err       string    // the kind of error, or "" for a success
 	status    string    // the response's status, such as "200 OK"
+	connected time.Time // when the connection was established; zero if it was not
 	sent      time.Time // when the request had been written
 	firstByte time.Time // when the first byte of the response arrived; zero if none did
 	end       time.Time // when the server closed the connection
 }
 
-// runLoad opens cfg.clients connections at once, then sends a request on
-// each and reads each response to its end, and reports what happened.
-// Every connection is given up after cfg.timeout for connecting and
-// again for the exchange, so runLoad ends within 2 × timeout + hold.
-// With cfg.idle it sends nothing: it holds every connection open for
-// cfg.hold, then closes it, and ends within timeout + hold.
+// runLoad starts cfg.clients clients at once. Each connects, sends its
+// request as soon as its connection is up, as a browser does, and reads
+// the response to its end; the report says what happened. With
+// cfg.connectFirst, every client waits until all have connected (or
+// given up) before any sends. Every connection is given up after
+// cfg.timeout for connecting and again for the exchange, so runLoad ends
+// within 2 × timeout + hold. With cfg.idle it sends nothing: each
+// connection is held open for cfg.hold, then closed, and runLoad ends
+// within timeout + hold.
 func runLoad(cfg config) report {
 	start := time.Now()
 	outcomes := make([]outcome, cfg.clients)
-	conns := make([]net.Conn, cfg.clients)
 	request := []byte("GET " + cfg.path + " HTTP/1.1\r\nHost: " + cfg.addr + "\r\nConnection: close\r\n\r\n")
 
-	// First connect them all, so that every one of them is open before
-	// the first request goes out.
+	// With connectFirst, no client sends before every dial has ended:
+	// allDialled is closed when the last one has.
 	var dialled sync.WaitGroup
-	for i := range conns {
-		dialled.Go(func() {
-			conn, err := net.DialTimeout("tcp", cfg.addr, cfg.timeout)
+	dialled.Add(cfg.clients)
+	allDialled := make(chan struct{})
+	go func() {
+		dialled.Wait()
+		close(allDialled)
+	}()
+
+	dial := cfg.dial
+	if dial == nil {
+		dial = net.DialTimeout
+	}
+	var done sync.WaitGroup
+	for i := range outcomes {
+		done.Go(func() {
+			conn, err := dial("tcp", cfg.addr, cfg.timeout)
+			connected := time.Now()
+			dialled.Done()
 			if err != nil {
 				outcomes[i].err = errKind("connect", err)
 				return
 			}
-			conns[i] = conn
-		})
-	}
-	dialled.Wait()
-	connected := time.Since(start)
-
-	// Then send every request at once, and read every response; or, idle,
-	// hold every connection open.
-	var done sync.WaitGroup
-	for i, conn := range conns {
-		if conn == nil {
-			continue
-		}
-		done.Go(func() {
+			if cfg.connectFirst {
+				<-allDialled
+			}
 			if cfg.idle {
 				outcomes[i] = holdIdle(conn, cfg.hold)
 			} else {
 				outcomes[i] = exchange(conn, request, cfg.timeout, cfg.hold)
 			}
+			outcomes[i].connected = connected
 		})
 	}
 	done.Wait()
-	return summarize(cfg, outcomes, connected, time.Since(start))
+	return summarize(cfg, outcomes, start, time.Since(start))
 }
 
 // exchange sends the request on conn, reads the response until the

@@ -5,14 +5,33 @@
 // connections one after another; this client opens them all from one
 // process, with a goroutine per connection, so that they really overlap.
 //
-// All the connections are dialled before any request is sent. Then every
-// connection sends its request at once, and reads until the server
-// closes it. The report says how many succeeded, the errors by kind, the
-// latency percentiles (p50, p90, p99 and max, from the request sent to
-// the end of the response), and the largest number of responses that
-// were being served at once, as the client saw it: a response is being
-// served from its first byte to its end. An iterative server (steps 1 to
-// 5) serves one at a time; step 6, with a process per connection, many.
+// Each client connects and sends its request as soon as its connection
+// is up, as a browser does, then reads until the server closes the
+// connection. -connect-first makes every client wait until all have
+// connected (or given up) before any sends: against a server that serves
+// one connection at a time (steps 1 to 5), the first connection it
+// accepts then says nothing, the server waits on it, and the other
+// clients wait in the listen queue or time out connecting. That is what
+// silent clients do to an iterative server (the checker's stage 6), not
+// what clients that send at once meet.
+//
+// What the report measures:
+//
+//	connected  how many connections were established, and how long after
+//	           the start the last of them was
+//	succeeded  how many got a whole response with a 2xx status, ended by
+//	           the server's close; then every status received, with its count
+//	errors     every other client, by kind: connect, send or receive
+//	           (timeout, reset, ...), or a status that is not 2xx
+//	latency    p50, p90, p99 and max over the successes, from the request
+//	           written to the end of the response: the time waiting to be
+//	           served counts, the time connecting does not
+//	in flight  the largest number of responses being served at the same
+//	           moment, as the client saw them: a response is being served
+//	           from its first byte to its end. An iterative server (steps
+//	           1 to 5) serves one at a time; step 6, with a process per
+//	           connection, many
+//	took       from the start to the end of the last connection
 //
 // Run a server, then the client:
 //
@@ -61,11 +80,12 @@ func main() {
 	path := flag.String("path", "/", "the `path` that each GET request asks for")
 	hold := flag.Duration("hold", 0, "how long to keep each connection open after its response, to watch the server's descriptors and zombies; with -idle, how long to keep it open in all")
 	timeout := flag.Duration("timeout", 10*time.Second, "how long each connection may take to connect, and then to send its request and read the response")
+	connectFirst := flag.Bool("connect-first", false, "connect every client before any sends its request: against a server that serves one connection at a time, the first, silent connection holds up the rest")
 	idle := flag.Bool("idle", false, "send no request: hold each connection open, idle, for -hold, then close it")
 	asJSON := flag.Bool("json", false, "print the report as JSON")
 	flag.Parse()
 
-	cfg := config{addr: *addr, clients: *clients, path: *path, hold: *hold, timeout: *timeout, idle: *idle}
+	cfg := config{addr: *addr, clients: *clients, path: *path, hold: *hold, timeout: *timeout, idle: *idle, connectFirst: *connectFirst}
 	if err := cfg.check(); err != nil {
 		fmt.Fprintln(os.Stderr, "client:", err)
 		os.Exit(2)

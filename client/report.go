@@ -14,19 +14,20 @@ import (
 // connections, how long the responses took, and how many were being
 // served at once.
 type report struct {
-	Addr        string         `json:"addr"`
-	Path        string         `json:"path"`
-	Idle        bool           `json:"idle"` // no requests: the connections were only held open
-	Hold        time.Duration  `json:"hold_ns"`
-	Clients     int            `json:"clients"`
-	Connected   int            `json:"connected"`
-	Succeeded   int            `json:"succeeded"`
-	Statuses    map[string]int `json:"statuses"` // every status received, with its count
-	Errors      map[string]int `json:"errors"`   // every kind of error, with its count
-	Latency     latency        `json:"latency"`  // from the request sent to the end of the response, of the successes
-	MaxInFlight int            `json:"max_in_flight"`
-	ConnectTook time.Duration  `json:"connect_took_ns"`
-	Took        time.Duration  `json:"took_ns"`
+	Addr         string         `json:"addr"`
+	Path         string         `json:"path"`
+	Idle         bool           `json:"idle"`          // no requests: the connections were only held open
+	ConnectFirst bool           `json:"connect_first"` // every client connected before any sent its request
+	Hold         time.Duration  `json:"hold_ns"`
+	Clients      int            `json:"clients"`
+	Connected    int            `json:"connected"`
+	Succeeded    int            `json:"succeeded"`
+	Statuses     map[string]int `json:"statuses"` // every status received, with its count
+	Errors       map[string]int `json:"errors"`   // every kind of error, with its count
+	Latency      latency        `json:"latency"`  // from the request sent to the end of the response, of the successes
+	MaxInFlight  int            `json:"max_in_flight"`
+	ConnectTook  time.Duration  `json:"connect_took_ns"` // from the start to the last connection established
+	Took         time.Duration  `json:"took_ns"`
 }
 
 // latency holds the percentiles of the responses' times.
@@ -37,18 +38,22 @@ type latency struct {
 	Max time.Duration `json:"max_ns"`
 }
 
-// summarize turns what happened to each connection into the report.
-func summarize(cfg config, outcomes []outcome, connectTook, took time.Duration) report {
+// summarize turns what happened to each connection, since start, into
+// the report.
+func summarize(cfg config, outcomes []outcome, start time.Time, took time.Duration) report {
 	rep := report{
-		Addr: cfg.addr, Path: cfg.path, Idle: cfg.idle, Hold: cfg.hold, Clients: cfg.clients,
+		Addr: cfg.addr, Path: cfg.path, Idle: cfg.idle, ConnectFirst: cfg.connectFirst, Hold: cfg.hold, Clients: cfg.clients,
 		Statuses: map[string]int{}, Errors: map[string]int{},
-		ConnectTook: connectTook, Took: took,
+		Took: took,
 	}
 	var times []time.Duration
 	var served []interval
 	for _, o := range outcomes {
 		if !strings.HasPrefix(o.err, "connect:") {
 			rep.Connected++
+		}
+		if !o.connected.IsZero() {
+			rep.ConnectTook = max(rep.ConnectTook, o.connected.Sub(start))
 		}
 		if o.status != "" {
 			rep.Statuses[o.status]++
@@ -139,6 +144,8 @@ func (r report) writeText(w io.Writer) error {
 	var b strings.Builder
 	if r.Idle {
 		fmt.Fprintf(&b, "idle: %d connections at once to %s, each held open %s without a request\n", r.Clients, r.Addr, r.Hold)
+	} else if r.ConnectFirst {
+		fmt.Fprintf(&b, "GET %s from %s, %d connections at once, all connected before any request was sent\n", r.Path, r.Addr, r.Clients)
 	} else {
 		fmt.Fprintf(&b, "GET %s from %s, %d connections at once\n", r.Path, r.Addr, r.Clients)
 	}

@@ -71,14 +71,14 @@ func TestSummarize(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
 	outcomes := []outcome{
-		{status: "200 OK", sent: at(0), firstByte: at(1), end: at(10)},
-		{status: "200 OK", sent: at(0), firstByte: at(10), end: at(20)},
-		{status: "404 Not Found", err: "status 404 Not Found", sent: at(0), firstByte: at(20), end: at(30)},
-		{err: "receive: timeout", sent: at(0)},
+		{status: "200 OK", connected: at(0), sent: at(0), firstByte: at(1), end: at(10)},
+		{status: "200 OK", connected: at(0), sent: at(0), firstByte: at(10), end: at(20)},
+		{status: "404 Not Found", err: "status 404 Not Found", connected: at(0), sent: at(0), firstByte: at(20), end: at(30)},
+		{err: "receive: timeout", connected: at(3), sent: at(3)},
 		{err: "connect: connection refused"},
 	}
 	cfg := config{addr: "127.0.0.1:8888", path: "/", clients: len(outcomes)}
-	rep := summarize(cfg, outcomes, time.Millisecond, time.Second)
+	rep := summarize(cfg, outcomes, t0, time.Second)
 
 	if rep.Connected != 4 || rep.Succeeded != 2 {
 		t.Errorf("connected %d, succeeded %d; want 4 and 2", rep.Connected, rep.Succeeded)
@@ -96,6 +96,9 @@ func TestSummarize(t *testing.T) {
 	if rep.Latency.P50 != 10*time.Millisecond || rep.Latency.Max != 20*time.Millisecond {
 		t.Errorf("latency %+v, want p50 10ms and max 20ms (of the successes only)", rep.Latency)
 	}
+	if rep.ConnectTook != 3*time.Millisecond {
+		t.Errorf("connect took %s, want 3ms: the last connection was established 3 ms after the start", rep.ConnectTook)
+	}
 	if rep.MaxInFlight != 1 {
 		t.Errorf("max in flight %d, want 1: the responses were served one after another", rep.MaxInFlight)
 	}
@@ -106,7 +109,7 @@ func TestSummarize(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, want := range []string{"connected:  4 of 5", "succeeded:  2", "200 OK", "errors:     3",
-			"connect: connection refused", "p50 10ms", "max 20ms", "in flight:  1 at most"} {
+			"connect: connection refused", "connected:  4 of 5 in 3ms", "p50 10ms", "max 20ms", "in flight:  1 at most"} {
 			if !strings.Contains(out.String(), want) {
 				t.Errorf("the report lacks %q:\n%s", want, out.String())
 			}

@@ -69,6 +69,13 @@ func serveForever(addr string) error {
 		// Python: client_connection, client_address = listen_socket.accept()
 		clientConn, clientAddr, err := syscall.Accept(listenSocket)
 		if err != nil {
+			// EINTR, a signal that cut accept short, is the article's
+			// lesson (webserver3e, 3f), but it cannot happen here: Go
+			// installs its signal handlers with SA_RESTART, so the
+			// kernel restarts an accept that a signal interrupts
+			// (strace shows ERESTARTSYS). Python 3.5 and later retry by
+			// themselves too (PEP 475). The branch stays to mark the place
+			// where the article's lesson would be.
 			if err != syscall.EINTR {
 				fmt.Fprintln(os.Stderr, "accept:", err)
 			}

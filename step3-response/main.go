@@ -73,6 +73,13 @@ func serveForever(addr string) error {
 		// Python: client_connection, client_address = listen_socket.accept()
 		clientConn, clientAddr, err := syscall.Accept(listenSocket)
 		if err != nil {
+			// EINTR, a signal that cut accept short, is the article's
+			// lesson (webserver3e, 3f), but it cannot happen here: Go
+			// installs its signal handlers with SA_RESTART, so the
+			// kernel restarts an accept that a signal interrupts
+			// (strace shows ERESTARTSYS). Python 3.5 and later retry by
+			// themselves too (PEP 475). The branch stays to mark the place
+			// where the article's lesson would be.
 			if err != syscall.EINTR {
 				fmt.Fprintln(os.Stderr, "accept:", err)
 			}
@@ -168,11 +175,16 @@ func handleRequest(clientConn int, clientAddr syscall.Sockaddr) {
 // makeResponse writes an HTTP/1.1 response: the status line, the header
 // fields, the empty line that ends them, and the body.
 //
-// The article's response is a newline, a status line and the body, with
-// no header fields and bare LF line ends. Browsers forgive that, but it
-// is not HTTP: curl rejects the leading empty line, and without
-// Content-Length or a closed connection a client cannot know where the
-// body ends.
+// The article's webserver1.py sends "HTTP/1.1 200 OK\n\nHello, World!\n"
+// (its """\ continues the line: no newline comes before the status
+// line), then closes the connection. curl accepts it, and its body ends
+// where the connection does, which HTTP allows (RFC 9112, section 6.3).
+// Its faults are two: its lines end in a bare LF, where a sender MUST
+// send CRLF (RFC 9112, section 2.2), and it has no header fields to say
+// what the body is. This response ends every line in CRLF and says the
+// body's type and length. (The study note copies the article's response
+// with a newline before the status line and no empty line after it;
+// curl reads that one as HTTP/0.9 and refuses it.)
 func makeResponse(status, body string) []byte {
 	return []byte("HTTP/1.1 " + status + "\r\n" +
 		// The body is plain text, in UTF-8: show it as it is.
@@ -186,10 +198,12 @@ func makeResponse(status, body string) []byte {
 }
 
 // sendall writes all of data to the socket, as Python's socket.sendall
-// does. One send may take only part of it (the kernel copies what fits
-// in the socket's send buffer, or a signal cuts the call short) and
-// returns how much it took, so sendall loops until every byte is out.
-// (send with no flags is the write system call.)
+// does. On a blocking socket like this one, Linux's send waits until the
+// kernel has taken every byte; it returns a short count only when a
+// signal comes after part was sent, when a send timeout (SO_SNDTIMEO)
+// passes, or on a non-blocking socket (send(2), signal(7)). A signal can
+// come at any time, so sendall loops until every byte is out, as
+// Python's does. (send with no flags is the write system call.)
 func sendall(clientConn int, data []byte) error {
 	for len(data) > 0 {
 		n, err := syscall.Write(clientConn, data)

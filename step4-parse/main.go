@@ -10,8 +10,13 @@
 // for / and /hello, 404 for any other path, 501 for a method other than
 // GET and HEAD, and for a request it cannot or will not take, the status
 // that says why (400, 408, 413, 414, 431, 505) with the reason in one
-// line. Every limit is named, and a client has -read-timeout to send its
-// whole request, so that no client can take the server down.
+// line. Every limit is named, a client has -read-timeout to send its
+// whole request and -write-timeout to take the whole answer, and an
+// error answer quotes at most a short excerpt of the request, so that no
+// client can take the server down. When it ends a connection on which
+// the client may still be sending, it shuts down its sending side and
+// reads what still comes, for a short while, before it closes, so that
+// the client gets the answer rather than a reset.
 //
 // Run it, then open http://localhost:8888/hello?name=you in a browser, or:
 //
@@ -49,12 +54,21 @@ const recvBufferSize = 1024
 // responseBody is what the browser will show.
 const responseBody = "Hello, World!"
 
+// A lingering close (see lingeringClose) reads and throws away at most
+// lingerBytes of what the client still sends, for at most lingerTimeout:
+// net/http's server uses the same bounds.
+const (
+	lingerBytes   = 256 << 10
+	lingerTimeout = 500 * time.Millisecond
+)
+
 func main() {
 	addr := flag.String("addr", ":8888", "`host:port` to listen on; an empty host means every interface, port 0 lets the kernel choose")
 	readTimeout := flag.Duration("read-timeout", 10*time.Second, "how long a client may take to send its whole request")
+	writeTimeout := flag.Duration("write-timeout", 10*time.Second, "how long a client may take to receive a whole response")
 	flag.Parse()
 
-	if err := serveForever(*addr, *readTimeout); err != nil {
+	if err := serveForever(*addr, *readTimeout, *writeTimeout); err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
 		os.Exit(1)
 	}
@@ -62,7 +76,7 @@ func main() {
 
 // serveForever opens the listening socket and serves one client after
 // another until the process is interrupted.
-func serveForever(addr string, readTimeout time.Duration) error {
+func serveForever(addr string, readTimeout, writeTimeout time.Duration) error {
 	listenSocket, err := createListenSocket(addr)
 	if err != nil {
 		return err
@@ -83,12 +97,19 @@ func serveForever(addr string, readTimeout time.Duration) error {
 		// Python: client_connection, client_address = listen_socket.accept()
 		clientConn, clientAddr, err := syscall.Accept(listenSocket)
 		if err != nil {
+			// EINTR, a signal that cut accept short, is the article's
+			// lesson (webserver3e, 3f), but it cannot happen here: Go
+			// installs its signal handlers with SA_RESTART, so the
+			// kernel restarts an accept that a signal interrupts
+			// (strace shows ERESTARTSYS). Python 3.5 and later retry by
+			// themselves too (PEP 475). The branch stays to mark the place
+			// where the article's lesson would be.
 			if err != syscall.EINTR {
 				fmt.Fprintln(os.Stderr, "accept:", err)
 			}
 			continue
 		}
-		handleRequest(clientConn, clientAddr, readTimeout)
+		handleRequest(clientConn, clientAddr, readTimeout, writeTimeout)
 	}
 }
 
@@ -138,10 +159,12 @@ func createListenSocket(addr string) (int, error) {
 
 // handleRequest serves one client: it reads the request's head, prints
 // it, parses it and answers what it understood.
-func handleRequest(clientConn int, clientAddr syscall.Sockaddr, readTimeout time.Duration) {
-	// close hangs up: the kernel sends the client a FIN (a RST instead,
-	// if bytes the client sent are still unread), and the descriptor
-	// number is free to be used again.
+func handleRequest(clientConn int, clientAddr syscall.Sockaddr, readTimeout, writeTimeout time.Duration) {
+	// close hangs up: the kernel sends the client a FIN, and the
+	// descriptor number is free to be used again. If bytes the client
+	// sent are still unread, the kernel sends a RST instead, a reset,
+	// and the client may lose the response: the server reads them first
+	// (see discardBody and lingeringClose below).
 	// Python: client_connection.close()
 	defer syscall.Close(clientConn)
 
@@ -198,20 +221,79 @@ func handleRequest(clientConn int, clientAddr syscall.Sockaddr, readTimeout time
 	fmt.Printf("Answered %s\n", status)
 
 	// A response to HEAD is the response to GET without its body: the
-	// header fields still say how long that body would be.
+	// header fields still say how long that body would be. An error
+	// answer too has no body (RFC 9110, section 9.3.2), as soon as the
+	// request line has told the method, however bad the rest: a client
+	// that sent HEAD reads no body, and would take one for the start of
+	// the next response.
 	response := makeResponse(status, body)
-	if req.Method == "HEAD" {
+	if requestMethod(request) == "HEAD" {
 		response = response[:len(response)-len(body)]
 	}
 
+	// The answer has a deadline too: a client that reads nothing would
+	// otherwise keep send waiting for room in the socket's buffer for
+	// ever, and every other client waiting behind it. A client that has
+	// not taken the whole answer by then loses the connection.
 	// Python: client_connection.sendall(http_response)
-	if err := sendall(clientConn, response); err != nil {
+	if err := sendall(clientConn, response, time.Now().Add(writeTimeout)); err != nil {
 		fmt.Fprintln(os.Stderr, "sendall:", err)
+		return
+	}
+
+	// A client that may still be sending gets a lingering close: after
+	// an error answer (a body the server refused to read, the rest of a
+	// head it stopped at), or when bytes it sent are still unread (it
+	// sent a next request already).
+	if err != nil || inputPending(clientConn) {
+		lingeringClose(clientConn)
 	}
 }
 
+// lingeringClose prepares to close a connection on which the client
+// may still be sending: a request the server refused, or a body it did
+// not read to its end (RFC 9112, section 9.6). Closing at once would
+// make the kernel answer those bytes with a RST, and a client that gets
+// a RST may throw away the answer it had not read yet. So the server
+// shuts down its sending side, which sends a FIN: the client sees the
+// end of the answer. Then it reads and throws away what still comes, at
+// most lingerBytes for at most lingerTimeout, stopping at the client's
+// own FIN; then the caller closes.
+func lingeringClose(clientConn int) {
+	// shutdown(SHUT_WR) closes the server's sending side only: the kernel
+	// sends a FIN after the answer, so the client reads the answer to the
+	// end of the stream, and the server can still recv. (The article
+	// never needs it: its server reads one recv and closes.)
+	// Python: client_connection.shutdown(socket.SHUT_WR)
+	if err := syscall.Shutdown(clientConn, syscall.SHUT_WR); err != nil {
+		return // the connection is gone already
+	}
+	// recv what the client still sends, and throw it away.
+	// Python: client_connection.recv(1024), again and again
+	deadline := time.Now().Add(lingerTimeout)
+	buffer := make([]byte, recvBufferSize)
+	for drained := 0; drained < lingerBytes; {
+		n, err := recvBefore(clientConn, buffer, deadline)
+		if err != nil || n == 0 {
+			return // the deadline, the client's FIN, or a reset
+		}
+		drained += n
+	}
+}
+
+// inputPending reports whether the client has sent bytes that the
+// server has not read: they wait in the kernel's receive buffer, and
+// would make close send a RST. MSG_PEEK looks without taking them,
+// MSG_DONTWAIT answers at once (EAGAIN when there are none).
+func inputPending(clientConn int) bool {
+	var b [1]byte
+	// Python: client_connection.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+	n, _, err := syscall.Recvfrom(clientConn, b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+	return err == nil && n > 0
+}
+
 // errTimedOut says that the deadline passed before the client sent all
-// that the server waited for.
+// that the server waited for, or took all that the server sent.
 var errTimedOut = errors.New("timed out")
 
 // recvHead reads from the client until the empty line that ends the
@@ -285,7 +367,11 @@ func recvBefore(clientConn int, buffer []byte, deadline time.Time) (int, error) 
 			return n, nil
 		case syscall.EAGAIN: // the timeout passed with nothing to read
 			return 0, errTimedOut
-		case syscall.EINTR: // a signal came first: try again
+		case syscall.EINTR:
+			// A signal came first: try again. Unlike accept's, this
+			// branch is live: the kernel never restarts a recv on a
+			// socket that has a timeout (SO_RCVTIMEO), SA_RESTART or not
+			// (signal(7); strace shows read(...) = -1 EINTR).
 			continue
 		default:
 			return 0, err
@@ -304,7 +390,9 @@ func isRequestError(err error) bool {
 // A request that could not be read or parsed gets the error's status and
 // a one-line reason; a method other than GET and HEAD gets 501; a known
 // path gets 200 and an echo of what the server understood; any other
-// path gets 404.
+// path gets 404. An error body quotes at most an excerpt of what the
+// client sent, so that it stays short (under 1 KiB) whatever the input:
+// a long answer would take long to send to a client that reads slowly.
 func route(req request, err error) (status, body string) {
 	if err != nil {
 		code := http.StatusBadRequest
@@ -320,14 +408,14 @@ func route(req request, err error) (status, body string) {
 	// 405 says that this path takes other methods, and none does.
 	if req.Method != "GET" && req.Method != "HEAD" {
 		status = statusLine(http.StatusNotImplemented)
-		return status, status + ": this server answers GET and HEAD only, not " + req.Method + "\n"
+		return status, status + ": this server answers GET and HEAD only, not " + excerpt(req.Method) + "\n"
 	}
 	switch req.Path {
 	case "/", "/hello":
 		return statusLine(http.StatusOK), responseBody + "\n\n" + req.describe()
 	default:
 		status = statusLine(http.StatusNotFound)
-		return status, status + ": there is no page at " + req.Path + "\n"
+		return status, status + ": there is no page at " + excerpt(req.Path) + "\n"
 	}
 }
 
@@ -341,11 +429,16 @@ func statusLine(code int) string {
 // makeResponse writes an HTTP/1.1 response: the status line, the header
 // fields, the empty line that ends them, and the body.
 //
-// The article's response is a newline, a status line and the body, with
-// no header fields and bare LF line ends. Browsers forgive that, but it
-// is not HTTP: curl rejects the leading empty line, and without
-// Content-Length or a closed connection a client cannot know where the
-// body ends.
+// The article's webserver1.py sends "HTTP/1.1 200 OK\n\nHello, World!\n"
+// (its """\ continues the line: no newline comes before the status
+// line), then closes the connection. curl accepts it, and its body ends
+// where the connection does, which HTTP allows (RFC 9112, section 6.3).
+// Its faults are two: its lines end in a bare LF, where a sender MUST
+// send CRLF (RFC 9112, section 2.2), and it has no header fields to say
+// what the body is. This response ends every line in CRLF and says the
+// body's type and length. (The study note copies the article's response
+// with a newline before the status line and no empty line after it;
+// curl reads that one as HTTP/0.9 and refuses it.)
 func makeResponse(status, body string) []byte {
 	return []byte("HTTP/1.1 " + status + "\r\n" +
 		// The body is plain text, in UTF-8: show it as it is.
@@ -358,18 +451,40 @@ func makeResponse(status, body string) []byte {
 		body)
 }
 
-// sendall writes all of data to the socket, as Python's socket.sendall
-// does. One send may take only part of it (the kernel copies what fits
-// in the socket's send buffer, or a signal cuts the call short) and
-// returns how much it took, so sendall loops until every byte is out.
-// (send with no flags is the write system call.)
-func sendall(clientConn int, data []byte) error {
+// sendall writes all of data to the socket before the deadline, as
+// Python's socket.sendall does with a timeout set. On a blocking socket
+// Linux's send waits until it has taken everything; it returns a short
+// count only when a signal comes after part was sent, when the send
+// timeout SO_SNDTIMEO passes, or on a non-blocking socket (send(2),
+// signal(7)). This server sets SO_SNDTIMEO, as recvBefore sets
+// SO_RCVTIMEO, to the time left before each send, so that a client that
+// never reads cannot hold the server forever: so sendall loops until
+// every byte is out or the deadline has passed. (send with no flags is
+// the write system call.)
+func sendall(clientConn int, data []byte, deadline time.Time) error {
 	for len(data) > 0 {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return fmt.Errorf("send: %w", errTimedOut)
+		}
+		timeout := syscall.NsecToTimeval(max(left, time.Microsecond).Nanoseconds())
+		if err := syscall.SetsockoptTimeval(clientConn, syscall.SOL_SOCKET, syscall.SO_SNDTIMEO, &timeout); err != nil {
+			return fmt.Errorf("setsockopt SO_SNDTIMEO: %w", err)
+		}
 		n, err := syscall.Write(clientConn, data)
-		if err != nil {
+		switch err {
+		case nil:
+			data = data[n:]
+		case syscall.EAGAIN: // the timeout passed and the kernel took nothing
+			return fmt.Errorf("send: %w", errTimedOut)
+		case syscall.EINTR:
+			// A signal came before any byte was taken: try again. With
+			// SO_SNDTIMEO set, the kernel does not restart a send, as
+			// it does not restart recvBefore's recv (signal(7)).
+			continue
+		default:
 			return fmt.Errorf("send: %w", err)
 		}
-		data = data[n:]
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -59,13 +60,13 @@ func TestRouteAnswersErrorsAndUnknownPaths(t *testing.T) {
 			name:       "answers 404 for a path it does not know",
 			req:        request{Method: "GET", Target: "/favicon.ico", Path: "/favicon.ico", Version: "HTTP/1.1"},
 			wantStatus: "404 Not Found",
-			wantBody:   "404 Not Found: there is no page at /favicon.ico\n",
+			wantBody:   "404 Not Found: there is no page at \"/favicon.ico\"\n",
 		},
 		{
 			name:       "answers 404 for a path that only starts like a known one",
 			req:        request{Method: "GET", Target: "/hello/world", Path: "/hello/world", Version: "HTTP/1.1"},
 			wantStatus: "404 Not Found",
-			wantBody:   "404 Not Found: there is no page at /hello/world\n",
+			wantBody:   "404 Not Found: there is no page at \"/hello/world\"\n",
 		},
 		{
 			name:       "answers 400 with the reason to a bad request",
@@ -228,7 +229,15 @@ func closeOnce(t *testing.T, fd int) func() {
 // so that recvHead returns, and stop then fails the test.
 func watchRecv(t *testing.T, server int) (stop func()) {
 	t.Helper()
-	const limit = time.Second
+	return watchCall(t, server, time.Second, "recvHead was still reading", "bytes that the client would never send")
+}
+
+// watchCall guards a call on fd that might wait forever: if the returned
+// stop is not called within limit, it shuts the socket down, so that the
+// call returns, and stop then fails the test with "doing after limit,
+// waiting for what".
+func watchCall(t *testing.T, fd int, limit time.Duration, doing, what string) (stop func()) {
+	t.Helper()
 	var (
 		mu      sync.Mutex
 		stopped bool
@@ -239,7 +248,7 @@ func watchRecv(t *testing.T, server int) (stop func()) {
 		defer mu.Unlock()
 		if !stopped {
 			fired = true
-			syscall.Shutdown(server, syscall.SHUT_RDWR)
+			syscall.Shutdown(fd, syscall.SHUT_RDWR)
 		}
 	})
 	return func() {
@@ -249,7 +258,7 @@ func watchRecv(t *testing.T, server int) (stop func()) {
 		defer mu.Unlock()
 		stopped = true
 		if fired {
-			t.Errorf("recvHead was still reading after %v, waiting for bytes that the client would never send", limit)
+			t.Errorf("%s after %v, waiting for %s", doing, limit, what)
 		}
 	}
 }
@@ -290,6 +299,11 @@ func TestRecvHead(t *testing.T) {
 			name:   "finds an empty line that is split between two pieces",
 			pieces: []string{"GET / HTTP/1.1\r\n\r", "\n"},
 			want:   "GET / HTTP/1.1\r\n\r\n",
+		},
+		{
+			name:   "reads on past one empty line before the request line, as parseRequest ignores it",
+			pieces: []string{"\r\n", "GET / HTTP/1.1\r\nHost: x\r\n\r\n"},
+			want:   "\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n",
 		},
 		{
 			name:   "keeps the bytes that came after the empty line in the same read",
@@ -420,6 +434,357 @@ func TestRouteAnswers501ToMethodsOtherThanGetAndHead(t *testing.T) {
 			status, body := route(request{Method: method, Path: "/hello", Version: "HTTP/1.1"}, nil)
 			if status != "501 Not Implemented" || !strings.Contains(body, method) {
 				t.Errorf("got %q, %q; want 501 Not Implemented naming %s", status, body, method)
+			}
+		})
+	}
+}
+
+// maxErrorBodyBytes is the most an error answer's body may weigh,
+// whatever the client sent: the answer must reach even a client that
+// reads slowly, within the write timeout.
+const maxErrorBodyBytes = 1 << 10
+
+func TestErrorBodiesStayShortWhateverTheInput(t *testing.T) {
+	// Each input is as long as the limits let it be (8 KiB for the
+	// request line, 64 KiB for the head) and breaks one rule whose reason
+	// quotes the client's bytes.
+	const ok = "GET / HTTP/1.1\r\nHost: h\r\n"
+	line := func(n int, c string) string { return strings.Repeat(c, n) }
+	longPath := "/" + line(maxRequestLineBytes-len("GET / HTTP/1.1"), "a")
+	tests := []struct {
+		name  string
+		input string
+	}{
+		{"a 60 KB header line of control bytes", ok + "X: " + line(60<<10, "\x01") + "\r\n\r\n"},
+		{"a 60 KB header line without a colon", ok + line(60<<10, "a") + "\r\n\r\n"},
+		{"a 60 KB header name that is not a token", ok + line(60<<10, "(") + ": v\r\n\r\n"},
+		{"a 60 KB folded header line", ok + " " + line(60<<10, "a") + "\r\n\r\n"},
+		{"a 60 KB header line with whitespace before its colon", ok + line(60<<10, "a") + " : v\r\n\r\n"},
+		{"a 60 KB Host that is not a host name", "GET / HTTP/1.1\r\nHost: " + line(60<<10, "<") + "\r\n\r\n"},
+		{"a 60 KB Content-Length that is not a number", ok + "Content-Length: " + line(60<<10, "x") + "\r\n\r\n"},
+		{"two 30 KB Content-Length fields that disagree", ok + "Content-Length: " + line(30<<10, "1") + "\r\nContent-Length: " + line(30<<10, "2") + "\r\n\r\n"},
+		{"an 8 KB request line of two words", "GET " + longPath + "\r\n\r\n"},
+		{"an 8 KB method that is not a token", line(maxRequestLineBytes-len(" / HTTP/1.1"), "(") + " / HTTP/1.1\r\n\r\n"},
+		{"an 8 KB version", "GET / " + line(maxRequestLineBytes-len("GET / "), "H") + "\r\n\r\n"},
+		{"an 8 KB target with a byte that must be encoded", "GET /\x80" + longPath[2:] + " HTTP/1.1\r\n\r\n"},
+		{"an 8 KB target with a bad percent escape", "GET /%zz" + longPath[4:] + " HTTP/1.1\r\n\r\n"},
+		{"an 8 KB target that is not a path", "GET " + longPath[1:] + "a HTTP/1.1\r\n\r\n"},
+		{"an 8 KB absolute URL with a bad host", "GET http://" + line(maxRequestLineBytes-len("GET http:// HTTP/1.1"), "<") + " HTTP/1.1\r\n\r\n"},
+		{"an 8 KB path that is not a page", "GET " + longPath + " HTTP/1.1\r\nHost: h\r\n\r\n"},
+		{"an 8 KB method that this server does not implement", line(maxRequestLineBytes-len(" / HTTP/1.1"), "A") + " / HTTP/1.1\r\nHost: h\r\n\r\n"},
+	}
+	for _, tt := range tests {
+		t.Run("answers "+tt.name+" with a body under 1 KiB", func(t *testing.T) {
+			status, body := route(parseRequest([]byte(tt.input)))
+			if strings.HasPrefix(status, "200") {
+				t.Fatalf("got %s, want an error answer", status)
+			}
+			if len(body) >= maxErrorBodyBytes {
+				t.Errorf("got a %s body of %d bytes, want under %d: %.200q...", status, len(body), maxErrorBodyBytes, body)
+			}
+		})
+	}
+}
+
+func TestSendallGivesUpAtTheDeadline(t *testing.T) {
+	// The server's send buffer is small and the client reads nothing, or
+	// stops reading: the kernel soon has no room for more of the payload,
+	// and a send without a timeout would wait for ever.
+	const (
+		bufferSize = 4096
+		timeout    = 200 * time.Millisecond
+	)
+	payload := bytes.Repeat([]byte("x"), 1<<20)
+	tests := []struct {
+		name      string
+		readFirst int // bytes the client reads before it stops reading; -1 reads all
+		wantErr   error
+	}{
+		{"returns a timeout error when the client reads nothing", 0, errTimedOut},
+		{"returns a timeout error when the client stops reading half way", len(payload) / 2, errTimedOut},
+		{"sends every byte to a client that reads them all", -1, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			server, client, _, _ := socketPair(t)
+			require.NoError(t, syscall.SetsockoptInt(server, syscall.SOL_SOCKET, syscall.SO_SNDBUF, bufferSize), "setsockopt SO_SNDBUF")
+			require.NoError(t, syscall.SetsockoptInt(client, syscall.SOL_SOCKET, syscall.SO_RCVBUF, bufferSize), "setsockopt SO_RCVBUF")
+
+			read := make(chan int, 1)
+			go func() {
+				total, buffer := 0, make([]byte, 64<<10)
+				for tt.readFirst < 0 || total < tt.readFirst {
+					want := len(buffer)
+					if tt.readFirst >= 0 {
+						want = min(want, tt.readFirst-total)
+					}
+					n, err := syscall.Read(client, buffer[:want])
+					if err == syscall.EINTR {
+						continue
+					}
+					if err != nil || n == 0 {
+						break
+					}
+					total += n
+				}
+				read <- total
+			}()
+
+			stop := watchCall(t, server, time.Second, "sendall was still sending", "room that the client would never make")
+			err := sendall(server, payload, time.Now().Add(timeout))
+			stop()
+			syscall.Shutdown(server, syscall.SHUT_WR) // a client still reading sees the end
+			got := <-read
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("sendall: got error %v, want %v", err, tt.wantErr)
+			}
+			if tt.readFirst < 0 && got != len(payload) {
+				t.Errorf("the client read %d bytes, want %d", got, len(payload))
+			}
+		})
+	}
+}
+
+// serveOne has handleRequest serve one client on a socket pair: the
+// client sends request, shuts down its sending side and reads until the
+// end of the stream. It returns all that the client read, once
+// handleRequest has returned (and closed the server's end).
+func serveOne(t *testing.T, request string) []byte {
+	t.Helper()
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
+	require.NoError(t, err, "socketpair")
+	server, client := fds[0], fds[1]
+	closeClient := closeOnce(t, client)
+
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		handleRequest(server, &syscall.SockaddrUnix{}, time.Second, time.Second)
+	}()
+	require.NoError(t, writeAll(client, []byte(request)), "write")
+	syscall.Shutdown(client, syscall.SHUT_WR)
+
+	var response []byte
+	buffer := make([]byte, 4096)
+	for {
+		n, err := syscall.Read(client, buffer)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil || n == 0 {
+			break
+		}
+		response = append(response, buffer[:n]...)
+	}
+	<-served
+	closeClient()
+	return response
+}
+
+func TestHandleRequestAnswersHEADWithoutABody(t *testing.T) {
+	tests := []struct {
+		name       string
+		request    string
+		wantStatus int
+		wantBody   bool
+	}{
+		{"answers HEAD for a page with the header fields of GET and no body", "HEAD /hello HTTP/1.1\r\nHost: h\r\n\r\n", http.StatusOK, false},
+		{"answers HEAD with a bad header line with a 400 without a body", "HEAD / HTTP/1.1\r\nHost: h\r\nNoColon\r\n\r\n", http.StatusBadRequest, false},
+		{"answers HEAD with a mix of line ends with a 400 without a body", "HEAD / HTTP/1.1\r\nHost: h\n\r\n", http.StatusBadRequest, false},
+		{"answers HEAD in HTTP/2.0 with a 505 without a body", "HEAD / HTTP/2.0\r\nHost: h\r\n\r\n", http.StatusHTTPVersionNotSupported, false},
+		{"answers HEAD with a request line too long with a 414 without a body", "HEAD /" + strings.Repeat("a", maxRequestLineBytes) + " HTTP/1.1\r\n\r\n", http.StatusRequestURITooLong, false},
+		{"answers HEAD that ends before its empty line with a 400 without a body", "HEAD / HTTP/1.1\r\nHost: h\r\n", http.StatusBadRequest, false},
+		{"answers HEAD for an unknown path with a 404 without a body", "HEAD /nowhere HTTP/1.1\r\nHost: h\r\n\r\n", http.StatusNotFound, false},
+		{"answers GET with a bad header line with a 400 and its body", "GET / HTTP/1.1\r\nHost: h\r\nNoColon\r\n\r\n", http.StatusBadRequest, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			raw := serveOne(t, tt.request)
+			head, body, found := bytes.Cut(raw, []byte("\r\n\r\n"))
+			if !found {
+				t.Fatalf("got %q, want a response head", raw)
+			}
+			resp, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(append(head, "\r\n\r\n"...))), &http.Request{Method: "HEAD"})
+			require.NoError(t, err, "reading the response %q", raw)
+			if resp.StatusCode != tt.wantStatus {
+				t.Errorf("got status %d, want %d", resp.StatusCode, tt.wantStatus)
+			}
+			// The Content-Length is the body's that GET would get, sent or not.
+			if resp.ContentLength <= 0 {
+				t.Errorf("got Content-Length %d, want the length of the body", resp.ContentLength)
+			}
+			if tt.wantBody && int64(len(body)) != resp.ContentLength {
+				t.Errorf("got a body of %d bytes, want %d", len(body), resp.ContentLength)
+			}
+			if !tt.wantBody && len(body) != 0 {
+				t.Errorf("got %d bytes after the head, want none: %q", len(body), body)
+			}
+		})
+	}
+}
+
+// serveOneOverTCP has handleRequest serve one client on 127.0.0.1, as
+// serveForever would: it listens with createListenSocket, accepts and
+// calls handleRequest. The server's sockets get small receive buffers,
+// so that a client that sends much soon waits for the server to read.
+// It returns the client's connection, which gives up after five seconds
+// whatever happens, and a channel closed when handleRequest returns.
+func serveOneOverTCP(t *testing.T) (net.Conn, <-chan struct{}) {
+	t.Helper()
+	listenSocket, err := createListenSocket("127.0.0.1:0")
+	require.NoError(t, err, "createListenSocket")
+	closeListener := closeOnce(t, listenSocket)
+	// An accepted socket takes its buffer sizes from the listening one.
+	require.NoError(t, syscall.SetsockoptInt(listenSocket, syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096), "setsockopt SO_RCVBUF")
+	addr, err := syscall.Getsockname(listenSocket)
+	require.NoError(t, err, "getsockname")
+
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		defer closeListener()
+		clientConn, clientAddr, err := syscall.Accept(listenSocket)
+		if err != nil {
+			t.Errorf("accept: %v", err)
+			return
+		}
+		handleRequest(clientConn, clientAddr, 2*time.Second, 2*time.Second)
+	}()
+
+	conn, err := net.Dial("tcp", formatAddr(addr))
+	require.NoError(t, err, "dial")
+	t.Cleanup(func() { conn.Close() })
+	require.NoError(t, conn.(*net.TCPConn).SetWriteBuffer(4096), "SetWriteBuffer")
+	require.NoError(t, conn.SetDeadline(time.Now().Add(5*time.Second)), "SetDeadline")
+	return conn, served
+}
+
+func TestHandleRequestClosesWithoutLosingTheAnswer(t *testing.T) {
+	// Each client sends more than the server reads of its request, then
+	// reads the answer to the end of the stream. A server that closed with
+	// those bytes unread would make its kernel reset the connection: the
+	// client's send fails, or its read ends in ECONNRESET, and a client
+	// may lose the answer that it had not read yet (RFC 9112, section 9.6).
+	const bodySent = 128 << 10 // less than lingerBytes
+	tests := []struct {
+		name       string
+		head       string
+		body       int // bytes the client sends after the head, in 16 KiB writes
+		wantStatus int
+	}{
+		{
+			name:       "a client still sending the body of a 413 sends it without a reset and reads the whole 413",
+			head:       fmt.Sprintf("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: %d\r\n\r\n", 2*maxBodyBytes),
+			body:       bodySent,
+			wantStatus: http.StatusRequestEntityTooLarge,
+		},
+		{
+			name:       "a client still sending after a 400 sends it without a reset and reads the whole 400",
+			head:       "GET / HTTP/1.1\r\nHost: h\r\nNoColon\r\n\r\n",
+			body:       bodySent,
+			wantStatus: http.StatusBadRequest,
+		},
+		{
+			name:       "a client that pipelines a second request reads the first answer without a reset",
+			head:       "GET / HTTP/1.1\r\nHost: h\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\nX-Padding: " + strings.Repeat("a", 4<<10) + "\r\n\r\n",
+			wantStatus: http.StatusOK,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			conn, served := serveOneOverTCP(t)
+
+			// The client sends as a client would that does not wait for an
+			// answer before its body, and reads at the same time.
+			answer := make(chan received, 1)
+			go func() {
+				data, err := io.ReadAll(conn)
+				answer <- received{data, err}
+			}()
+			_, err := conn.Write([]byte(tt.head))
+			piece := make([]byte, 16<<10)
+			for sent := 0; err == nil && sent < tt.body; sent += len(piece) {
+				_, err = conn.Write(piece)
+			}
+			if err != nil {
+				t.Errorf("sending the request: %v", err)
+			}
+			got := <-answer
+			conn.Close()
+			<-served
+
+			if got.err != nil {
+				t.Errorf("reading the answer: %v (after %d bytes)", got.err, len(got.data))
+			}
+			resp, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(got.data)), nil)
+			if err != nil {
+				t.Fatalf("got %q, want a whole response: %v", got.data, err)
+			}
+			body, err := io.ReadAll(resp.Body)
+			if err != nil {
+				t.Errorf("reading the body: %v", err)
+			}
+			if resp.StatusCode != tt.wantStatus || int64(len(body)) != resp.ContentLength {
+				t.Errorf("got %d with %d of %d body bytes, want %d whole", resp.StatusCode, len(body), resp.ContentLength, tt.wantStatus)
+			}
+		})
+	}
+}
+
+// received is what a reader got before the end of the stream, or the
+// error that stopped it.
+type received struct {
+	data []byte
+	err  error
+}
+
+func TestLingerBeforeCloseIsBounded(t *testing.T) {
+	tests := []struct {
+		name        string
+		clientSends bool // the client sends without end; else it sends nothing
+		clientHangs bool // the client closes its side first
+	}{
+		{"returns when the client hangs up", false, true},
+		{"returns after lingerTimeout when the client neither sends nor hangs up", false, false},
+		{"returns after lingerBytes or lingerTimeout when the client never stops sending", true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			server, client, closeServer, _ := socketPair(t)
+			sent := make(chan int, 1)
+			go func() {
+				total, piece := 0, make([]byte, 16<<10)
+				for tt.clientSends {
+					n, err := syscall.Write(client, piece)
+					if err == syscall.EINTR {
+						continue
+					}
+					if err != nil {
+						break // the server has closed its end
+					}
+					total += n
+				}
+				sent <- total
+			}()
+			if tt.clientHangs {
+				syscall.Shutdown(client, syscall.SHUT_WR)
+			}
+
+			stop := watchCall(t, server, 3*time.Second, "lingeringClose was still reading", "a client that would never stop")
+			lingeringClose(server)
+			stop()
+			closeServer()
+			<-sent
+
+			// The server's side is shut: the client reads the end of the
+			// stream. (One that never stopped sending gets a reset: the
+			// server closed with its last bytes unread.)
+			if tt.clientSends {
+				return
+			}
+			n, err := syscall.Read(client, make([]byte, 1))
+			if n != 0 || err != nil {
+				t.Errorf("the client's read after lingeringClose: got %d bytes, error %v; want the end of the stream", n, err)
 			}
 		})
 	}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -101,6 +102,26 @@ func TestParseRequest(t *testing.T) {
 			want:  request{Method: "GET", Target: "https://example.com/a/b", Path: "/a/b", Version: "HTTP/1.1", Headers: []headerField{{"Host", "h"}}},
 		},
 		{
+			name:  "takes the path out of an absolute URL whose host is an IPv6 address",
+			input: "GET http://[::1]:8080/hello HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n",
+			want:  request{Method: "GET", Target: "http://[::1]:8080/hello", Path: "/hello", Version: "HTTP/1.1", Headers: []headerField{{"Host", "[::1]:8080"}}},
+		},
+		{
+			name:  "takes the path out of an absolute URL with an IPv6 address and no port",
+			input: "GET http://[2001:db8::7]/a?b=c HTTP/1.1\r\nHost: h\r\n\r\n",
+			want:  request{Method: "GET", Target: "http://[2001:db8::7]/a?b=c", Path: "/a", Query: "b=c", Version: "HTTP/1.1", Headers: []headerField{{"Host", "h"}}},
+		},
+		{
+			name:  "reads the scheme of an absolute URL in any case",
+			input: "GET HTTP://x/hello HTTP/1.1\r\nHost: x\r\n\r\n",
+			want:  request{Method: "GET", Target: "HTTP://x/hello", Path: "/hello", Version: "HTTP/1.1", Headers: []headerField{{"Host", "x"}}},
+		},
+		{
+			name:  "reads an https scheme in mixed case too",
+			input: "GET hTTpS://x/hello HTTP/1.1\r\nHost: x\r\n\r\n",
+			want:  request{Method: "GET", Target: "hTTpS://x/hello", Path: "/hello", Version: "HTTP/1.1", Headers: []headerField{{"Host", "x"}}},
+		},
+		{
 			name:  "accepts the asterisk that asks about the whole server",
 			input: "OPTIONS * HTTP/1.1\r\nHost: example.com\r\n\r\n",
 			want:  request{Method: "OPTIONS", Target: "*", Path: "*", Version: "HTTP/1.1", Headers: []headerField{{"Host", "example.com"}}},
@@ -111,9 +132,19 @@ func TestParseRequest(t *testing.T) {
 			want:  request{Method: "GET", Target: "/hello", Path: "/hello", Version: "HTTP/1.1", Headers: []headerField{{"Host", "localhost"}}},
 		},
 		{
-			name:  "accepts a mix of CRLF and bare LF line ends",
-			input: "GET / HTTP/1.0\r\nHost: localhost\nAccept: */*\r\n\n",
-			want:  request{Method: "GET", Target: "/", Path: "/", Version: "HTTP/1.0", Headers: []headerField{{"Host", "localhost"}, {"Accept", "*/*"}}},
+			name:  "ignores one empty line before the request line",
+			input: "\r\nGET /hello HTTP/1.1\r\nHost: h\r\n\r\n",
+			want:  request{Method: "GET", Target: "/hello", Path: "/hello", Version: "HTTP/1.1", Headers: []headerField{{"Host", "h"}}},
+		},
+		{
+			name:  "ignores one bare LF before the request line",
+			input: "\nGET /hello HTTP/1.1\nHost: h\n\n",
+			want:  request{Method: "GET", Target: "/hello", Path: "/hello", Version: "HTTP/1.1", Headers: []headerField{{"Host", "h"}}},
+		},
+		{
+			name:  "does not count the line end of the ignored empty line against the head's",
+			input: "\nGET /hello HTTP/1.1\r\nHost: h\r\n\r\n",
+			want:  request{Method: "GET", Target: "/hello", Path: "/hello", Version: "HTTP/1.1", Headers: []headerField{{"Host", "h"}}},
 		},
 		{
 			name:  "trims spaces and tabs around a header value but keeps those inside it",
@@ -169,6 +200,8 @@ func TestParseRequestRejects(t *testing.T) {
 		badName       = "the header name"
 		folding       = "obsolete line folding"
 		unfinished    = "ended before the empty line"
+		mixedEnds     = "mixes CRLF and bare LF line ends"
+		twoEmpty      = "ignores only one"
 		tooLong       = "longer than"
 	)
 	tests := []struct {
@@ -177,7 +210,10 @@ func TestParseRequestRejects(t *testing.T) {
 		wantStatus int
 		reasonHas  string // a phrase of the reason, to show which rule caught it
 	}{
-		{"an empty request line", "\r\n\r\n", http.StatusBadRequest, notThreeParts},
+		{"an empty request line", "\r\n\r\n", http.StatusBadRequest, twoEmpty},
+		{"two empty lines before the request line", "\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n", http.StatusBadRequest, twoEmpty},
+		{"two bare LFs before the request line", "\n\nGET / HTTP/1.1\nHost: h\n\n", http.StatusBadRequest, twoEmpty},
+		{"a request line that is only spaces", " \r\n\r\n", http.StatusBadRequest, notThreeParts},
 		{"a request line of two parts", "GET /\r\n\r\n", http.StatusBadRequest, notThreeParts},
 		{"a request line of four parts", "GET / HTTP/1.1 extra\r\n\r\n", http.StatusBadRequest, notThreeParts},
 		{"a request line with a double space", "GET  / HTTP/1.1\r\n\r\n", http.StatusBadRequest, notThreeParts},
@@ -192,6 +228,12 @@ func TestParseRequestRejects(t *testing.T) {
 		{"a version with letters for digits", "GET / HTTP/x.y\r\n\r\n", http.StatusBadRequest, badVersion},
 		{"a target that does not start with a slash", "GET hello HTTP/1.1\r\n\r\n", http.StatusBadRequest, badTarget},
 		{"a target that is a URL of another scheme", "GET ftp://example.com/ HTTP/1.1\r\n\r\n", http.StatusBadRequest, badTarget},
+		{"an IPv6 address without its closing bracket", "GET http://[::1/ HTTP/1.1\r\nHost: h\r\n\r\n", http.StatusBadRequest, badTarget},
+		{"an IPv6 address without brackets", "GET http://::1/ HTTP/1.1\r\nHost: h\r\n\r\n", http.StatusBadRequest, badTarget},
+		{"an IPv6 address followed by more than a port", "GET http://[::1]x/ HTTP/1.1\r\nHost: h\r\n\r\n", http.StatusBadRequest, badTarget},
+		{"an IPv6 address with a letter that is not hexadecimal", "GET http://[::g]/ HTTP/1.1\r\nHost: h\r\n\r\n", http.StatusBadRequest, badTarget},
+		{"an empty IPv6 address", "GET http://[]/ HTTP/1.1\r\nHost: h\r\n\r\n", http.StatusBadRequest, badTarget},
+		{"an IPv6 address with a port that is not a number", "GET http://[::1]:8a/ HTTP/1.1\r\nHost: h\r\n\r\n", http.StatusBadRequest, badTarget},
 		{"a header line without a colon", "GET / HTTP/1.1\r\nHost localhost\r\n\r\n", http.StatusBadRequest, noColon},
 		{"a header line with a space before the colon", "GET / HTTP/1.1\r\nHost : localhost\r\n\r\n", http.StatusBadRequest, "whitespace before its colon"},
 		{"a header name with a space inside", "GET / HTTP/1.1\r\nX Custom: 1\r\n\r\n", http.StatusBadRequest, badName},
@@ -199,6 +241,11 @@ func TestParseRequestRejects(t *testing.T) {
 		{"a header line that starts with a space (obsolete folding)", "GET / HTTP/1.1\r\nX-Long: one\r\n two\r\n\r\n", http.StatusBadRequest, folding},
 		{"a header line that starts with a tab (obsolete folding)", "GET / HTTP/1.1\r\nX-Long: one\r\n\ttwo: three\r\n\r\n", http.StatusBadRequest, folding},
 		{"whitespace between the request line and the first header", "GET / HTTP/1.1\r\n Host: localhost\r\n\r\n", http.StatusBadRequest, folding},
+		{"a CRLF head with a header line that ends in a bare LF", "GET / HTTP/1.1\r\nHost: h\r\nDummy: x\nContent-Length: 23\r\n\r\n", http.StatusBadRequest, mixedEnds},
+		{"a CRLF head whose empty line is a bare LF", "GET / HTTP/1.1\r\nHost: h\r\n\n", http.StatusBadRequest, mixedEnds},
+		{"a bare LF head whose empty line is a CRLF", "GET / HTTP/1.1\nHost: h\n\r\n", http.StatusBadRequest, mixedEnds},
+		{"a request line that ends in a bare LF before CRLF header lines", "GET / HTTP/1.1\nHost: h\r\n\r\n", http.StatusBadRequest, mixedEnds},
+		{"a mix of line ends in an HTTP/1.0 head", "GET / HTTP/1.0\r\nHost: localhost\nAccept: */*\r\n\n", http.StatusBadRequest, mixedEnds},
 		{"a request that ends before the empty line", "GET / HTTP/1.1\r\nHost: localhost\r\n", http.StatusBadRequest, unfinished},
 		{"a request line with no line end", "GET / HTTP/1.1", http.StatusBadRequest, unfinished},
 		{"nothing at all", "", http.StatusBadRequest, unfinished},
@@ -317,6 +364,8 @@ func TestEndOfHead(t *testing.T) {
 		{"finds a CRLF line end followed by a LF empty line", "GET / HTTP/1.1\r\nHost: x\r\n\n", 26},
 		{"points just past the empty line, not at the end of the data", "GET / HTTP/1.1\r\n\r\nbody", 18},
 		{"finds an empty request line", "\r\n\r\n", 4},
+		{"skips one empty line before the request line", "\r\nGET / HTTP/1.1\r\n\r\n", 20},
+		{"skips one bare LF before the request line", "\nGET / HTTP/1.1\n\n", 17},
 		{"returns -1 when the empty line has not arrived yet", "GET / HTTP/1.1\r\nHost: x\r\n", -1},
 		{"returns -1 for no data at all", "", -1},
 		{"returns -1 for a single line end", "\r\n", -1},
@@ -448,5 +497,52 @@ func TestFirefoxRequestIsTheFixture(t *testing.T) {
 	require.NoError(t, err)
 	if diff := cmp.Diff(string(fixture), firefoxRequest); diff != "" {
 		t.Errorf("firefoxRequest differs from tests/testdata/requests/firefox.http (-fixture +here):\n%s", diff)
+	}
+}
+
+func TestExcerpt(t *testing.T) {
+	long := strings.Repeat("a", excerptBytes) + "bcd"
+	tests := []struct {
+		name string
+		s    string
+		want string
+	}{
+		{"quotes a short string whole", "GET /", `"GET /"`},
+		{"quotes a string of exactly excerptBytes bytes whole", long[:excerptBytes], strconv.Quote(long[:excerptBytes])},
+		{"quotes the first excerptBytes bytes of a longer string and says how long it was", long, strconv.Quote(long[:excerptBytes]) + "... (103 bytes)"},
+		{"escapes control bytes, as %q does", "a\x01\r\n", `"a\x01\r\n"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := excerpt(tt.s); got != tt.want {
+				t.Errorf("excerpt(%q) = %s, want %s", tt.s, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestRequestMethod(t *testing.T) {
+	tests := []struct {
+		name string
+		data string
+		want string
+	}{
+		{"reads the method of a good request", "HEAD / HTTP/1.1\r\nHost: h\r\n\r\n", "HEAD"},
+		{"reads the method when a header line is bad", "HEAD / HTTP/1.1\r\nNoColon\r\n\r\n", "HEAD"},
+		{"reads the method when the version is not spoken here", "HEAD / HTTP/2.0\r\nHost: h\r\n\r\n", "HEAD"},
+		{"reads the method of a request line that is too long", "HEAD /" + strings.Repeat("a", maxRequestLineBytes), "HEAD"},
+		{"reads the method of a head that has not ended", "HEAD / HTTP/1.1\r\nHost: h", "HEAD"},
+		{"reads the method after the empty line that is ignored", "\r\nHEAD /a b HTTP/1.1\r\n\r\n", "HEAD"},
+		{"reads no method before a space has come", "HEAD", ""},
+		{"reads what comes before the first space, a token or not", "HE(D / HTTP/1.1\r\n\r\n", "HE(D"},
+		{"reads no method across a line end", "HEAD\r\nHost: a b\r\n\r\n", ""},
+		{"reads no method from nothing", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := requestMethod([]byte(tt.data)); got != tt.want {
+				t.Errorf("requestMethod(%.40q) = %q, want %q", tt.data, got, tt.want)
+			}
+		})
 	}
 }

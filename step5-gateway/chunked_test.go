@@ -165,3 +165,114 @@ func FuzzChunkedReader(f *testing.F) {
 		}
 	})
 }
+
+// TestChunkedReaderReadsSizeLinesStrictly checks the grammar of a chunk
+// size line (RFC 9112, section 7.1.1): hexadecimal digits, then
+// extensions `BWS ";" BWS name [ BWS "=" BWS value ]`, then CRLF.
+func TestChunkedReaderReadsSizeLinesStrictly(t *testing.T) {
+	tests := []struct {
+		name   string
+		line   string // the first chunk's size line, without CRLF; its data is "ab"
+		wantOK bool
+	}{
+		{"refuses whitespace after the size without a ;", "2 ", false},
+		{"refuses a tab after the size without a ;", "2\t", false},
+		{"refuses an empty extension", "2;", false},
+		{"refuses an empty extension after whitespace", "2 ;", false},
+		{"refuses an extension without a name", "2;=x", false},
+		{"refuses an extension with = and no value", "2;a=", false},
+		{"refuses an unterminated quoted string", `2;a="x`, false},
+		{"refuses a quoted string that ends in an escaped quote", `2;a="x\"`, false},
+		{"refuses text after a quoted string", `2;a="x"y`, false},
+		{"refuses a second extension left empty", "2;a;", false},
+		{"refuses whitespace after an extension", "2;a ", false},
+		{"refuses a name that is not a token", "2;a/b", false},
+		{"accepts a name alone", "2;a", true},
+		{"accepts a name and a token value", "2;a=b", true},
+		{"accepts whitespace around ; and =", "2 ; a = b", true},
+		{"accepts several extensions", "2;a;b=c;d=\"e\"", true},
+		{"accepts a quoted string with spaces and an escaped quote", `2;a="x \" y"`, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := decode(tt.line+"\r\nab\r\n0\r\n\r\n", 100, false)
+			if tt.wantOK {
+				if err != nil || got != "ab" {
+					t.Errorf("got %q, %v; want %q", got, err, "ab")
+				}
+				return
+			}
+			var reqErr *requestError
+			if !errors.As(err, &reqErr) || reqErr.status != http.StatusBadRequest {
+				t.Errorf("got %q, %v; want a requestError with status 400", got, err)
+			}
+		})
+	}
+	t.Run("refuses a size line ended by a bare LF", func(t *testing.T) {
+		_, err := decode("2\nab\r\n0\r\n\r\n", 100, false)
+		var reqErr *requestError
+		if !errors.As(err, &reqErr) || reqErr.status != http.StatusBadRequest {
+			t.Errorf("got %v, want a requestError with status 400", err)
+		}
+	})
+}
+
+// countingReader counts the bytes that have been read through it.
+type countingReader struct {
+	r    io.Reader
+	read int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.read += n
+	return n, err
+}
+
+// TestChunkedReaderChargesForFraming checks issue 12's third finding:
+// a client streamed megabytes of chunk extensions for a few bytes of
+// body, and the reader read on. Framing costs now: past
+// maxChunkFramingBytes, when it outweighs the data, the body is refused.
+func TestChunkedReaderChargesForFraming(t *testing.T) {
+	longExt := ";x=" + strings.Repeat("y", maxChunkLineBytes-100)
+	tests := []struct {
+		name  string
+		chunk string // repeated until 4 MiB have been offered
+	}{
+		{"stops a stream of long extensions on one-byte chunks", "1" + longExt + "\r\nz\r\n"},
+		{"stops a stream of one-byte chunks with no extension", "1\r\nz\r\n"},
+		{"stops a stream of leading zeros", "00000000000000000000000000000000001\r\nz\r\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			offered := &countingReader{r: strings.NewReader(strings.Repeat(tt.chunk, 4<<20/len(tt.chunk)))}
+			_, err := io.ReadAll(newChunkedReader(bufio.NewReader(offered), maxBodyBytes))
+			var reqErr *requestError
+			if !errors.As(err, &reqErr) || reqErr.status != http.StatusBadRequest {
+				t.Fatalf("got %v, want a requestError with status 400", err)
+			}
+			if want := "the chunked body has more framing than data"; reqErr.reason != want {
+				t.Errorf("got the reason %q, want %q", reqErr.reason, want)
+			}
+			// What it read: the budget, one line more, and bufio's buffer.
+			if most := 64 << 10; offered.read > most {
+				t.Errorf("read %d bytes before it stopped, want at most %d", offered.read, most)
+			}
+		})
+	}
+	t.Run("reads a body whose framing stays within the budget", func(t *testing.T) {
+		body := strings.Repeat("5;name=value\r\nhello\r\n", 100) + "0\r\n\r\n"
+		got, err := decode(body, maxBodyBytes, false)
+		if err != nil || len(got) != 500 {
+			t.Errorf("got %d bytes, %v; want 500 and no error", len(got), err)
+		}
+	})
+	t.Run("reads a large body whose framing is large too but smaller than its data", func(t *testing.T) {
+		chunk := "40" + longExt + "\r\n" + strings.Repeat("d", 0x40) + "\r\n" // about 4 KiB of framing for 64 bytes
+		body := "20000\r\n" + strings.Repeat("d", 0x20000) + "\r\n" + strings.Repeat(chunk, 8) + "0\r\n\r\n"
+		got, err := decode(body, maxBodyBytes, false)
+		if err != nil || len(got) != 0x20000+8*0x40 {
+			t.Errorf("got %d bytes, %v; want %d and no error", len(got), err, 0x20000+8*0x40)
+		}
+	})
+}

@@ -165,6 +165,49 @@ func TestTheGatewayKnowinglyDiffersFromNetHTTP(t *testing.T) {
 			t.Errorf("net/http answered %d; the table says 200", resp.StatusCode)
 		}
 	})
+	t.Run("a head that mixes CRLF and bare LF: the gateway answers 400, net/http reads the bare LF as a line end", func(t *testing.T) {
+		// Two readers that split such a head differently disagree on its
+		// fields, Content-Length among them: on where the request ends.
+		raw := "GET /hello HTTP/1.1\r\nHost: localhost\r\nDummy: x\nX-Other: y\r\n\r\n"
+		resp, _, err := roundTrip(t, ours, raw)
+		require.NoError(t, err)
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("the gateway answered %d, want 400", resp.StatusCode)
+		}
+		resp, _, err = roundTrip(t, theirsAddr, raw)
+		require.NoError(t, err)
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("net/http answered %d; the table says 200", resp.StatusCode)
+		}
+	})
+	t.Run("a chunk size followed by a space: the gateway answers 400, net/http ignores the space", func(t *testing.T) {
+		// RFC 9112's chunk-size line has no whitespace after the size
+		// unless a ; follows (section 7.1.1).
+		raw := "POST /hello HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n5 \r\nhello\r\n0\r\n\r\n"
+		resp, _, err := roundTrip(t, ours, raw)
+		require.NoError(t, err)
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("the gateway answered %d, want 400", resp.StatusCode)
+		}
+		resp, _, err = roundTrip(t, theirsAddr, raw)
+		require.NoError(t, err)
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("net/http answered %d; the table says 200", resp.StatusCode)
+		}
+	})
+	t.Run("a HEAD the server cannot parse: the gateway's 400 has no body, net/http's has one", func(t *testing.T) {
+		// An answer to HEAD has no body (RFC 9110, section 9.3.2): a
+		// client reads bytes after its head as the next response.
+		raw := "HEAD /hello HTTP/1.1\r\n\r\n" // no Host
+		ourRaw := readAllFrom(t, ours, raw)
+		if _, body, _ := strings.Cut(ourRaw, "\r\n\r\n"); !strings.HasPrefix(ourRaw, "HTTP/1.1 400 ") || body != "" {
+			t.Errorf("the gateway answered %q, want a 400 head and no body", ourRaw)
+		}
+		theirRaw := readAllFrom(t, theirsAddr, raw)
+		if _, body, _ := strings.Cut(theirRaw, "\r\n\r\n"); !strings.HasPrefix(theirRaw, "HTTP/1.1 400 ") || body == "" {
+			t.Errorf("net/http answered %q; the table says a 400 with a body", theirRaw)
+		}
+	})
 	t.Run("an HTTP/1.0 request: the gateway's status line says HTTP/1.1, net/http's HTTP/1.0", func(t *testing.T) {
 		resp, _, err := roundTrip(t, ours, "GET /hello HTTP/1.0\r\n\r\n")
 		require.NoError(t, err)

@@ -133,7 +133,7 @@ func TestNewRequestFillsTheEnviron(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, err := newRequest(parsed(t, tt.head), []byte(tt.body), "127.0.0.1:40000")
+			r, err := newRequest(parsed(t, tt.head), strings.NewReader(tt.body), "127.0.0.1:40000")
 			require.NoError(t, err)
 			if diff := cmp.Diff(tt.want, environOf(t, r)); diff != "" {
 				t.Errorf("the *http.Request differs (-want +got):\n%s", diff)
@@ -164,6 +164,8 @@ func TestNewRequestAgreesWithNetHTTP(t *testing.T) {
 		{"a percent-encoded path", "GET /a%2Fb/Ad%C3%A1 HTTP/1.1\r\nHost: h\r\n\r\n", ""},
 		{"HTTP/1.0", "GET / HTTP/1.0\r\nUser-Agent: old\r\n\r\n", ""},
 		{"an absolute-form target", "GET http://example.com/p?q=1 HTTP/1.1\r\nHost: example.com\r\n\r\n", ""},
+		{"an absolute-form target with an IPv6 literal", "GET http://[::1]:8080/hello HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n", ""},
+		{"an absolute-form target whose scheme is in capitals", "GET HTTP://x/hello HTTP/1.1\r\nHost: x\r\n\r\n", ""},
 		{"a POST with Content-Length", "POST /hello HTTP/1.1\r\nHost: h\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 20\r\n\r\n", "name=student&lang=go"},
 		{"a POST with a chunked body", "POST /hello HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n", "Hello, World!"},
 		{"HEAD", "HEAD /hello HTTP/1.1\r\nHost: h\r\n\r\n", ""},
@@ -179,7 +181,7 @@ func TestNewRequestAgreesWithNetHTTP(t *testing.T) {
 			require.NoError(t, err, "http.ReadRequest")
 			theirs.RemoteAddr = "127.0.0.1:40000" // net/http's server fills it in after ReadRequest
 
-			ours, err := newRequest(parsed(t, tt.raw), []byte(tt.body), "127.0.0.1:40000")
+			ours, err := newRequest(parsed(t, tt.raw), strings.NewReader(tt.body), "127.0.0.1:40000")
 			require.NoError(t, err)
 			if diff := cmp.Diff(environOf(t, theirs), environOf(t, ours)); diff != "" {
 				t.Errorf("the gateway's *http.Request differs from net/http's (-net/http +gateway):\n%s", diff)
@@ -608,10 +610,19 @@ func orElse(s, fallback string) string {
 	return s
 }
 
+// checkShortReason fails the test when the reason of err would make an
+// error body longer than 1 KiB.
+func checkShortReason(t *testing.T, err error) {
+	t.Helper()
+	if len(err.Error()) > 1<<10-100 {
+		t.Fatalf("the reason is %d bytes, too long for an error body of 1 KiB: %.200q", len(err.Error()), err.Error())
+	}
+}
+
 // FuzzNewRequest feeds the server's parser and then the gateway any
 // bytes. Whatever the client sends, the gateway returns an
-// *http.Request or a *requestError, never panics, and what it passes on
-// says what the request line said.
+// *http.Request or a *requestError with a short reason, never panics,
+// and what it passes on says what the request line said.
 func FuzzNewRequest(f *testing.F) {
 	f.Add("GET /hello?name=ada HTTP/1.1\r\nHost: h\r\n\r\n")
 	f.Add("GET http://example.com:8080/a%20b?c=%zz HTTP/1.1\r\nhost: x\r\nX: 1\r\n\r\n")
@@ -620,14 +631,16 @@ func FuzzNewRequest(f *testing.F) {
 	f.Fuzz(func(t *testing.T, head string) {
 		req, err := parseRequest([]byte(head))
 		if err != nil {
+			checkShortReason(t, err)
 			return
 		}
-		r, err := newRequest(req, []byte("body"), "127.0.0.1:1")
+		r, err := newRequest(req, strings.NewReader("body"), "127.0.0.1:1")
 		if err != nil {
 			var reqErr *requestError
 			if !errors.As(err, &reqErr) {
 				t.Fatalf("got %T %v, want a *requestError", err, err)
 			}
+			checkShortReason(t, err)
 			return
 		}
 		if r.Method != req.Method || r.RequestURI != req.Target || r.Proto != req.Version || r.ProtoMajor != 1 {
@@ -638,4 +651,151 @@ func FuzzNewRequest(f *testing.F) {
 			t.Fatalf("left Host in r.Header: %v", r.Header)
 		}
 	})
+}
+
+// failingBody is a body whose reading fails with err after data.
+type failingBody struct {
+	data string
+	err  error
+}
+
+func (b *failingBody) Read(p []byte) (int, error) {
+	if b.data == "" {
+		return 0, b.err
+	}
+	n := copy(p, b.data)
+	b.data = b.data[n:]
+	return n, nil
+}
+
+// serveWithBody runs handler as the application for a POST whose body
+// is source, through requestBody and the responseWriter, as
+// handleRequest does, and returns the interim output (100 Continue) and
+// the response.
+func serveWithBody(t *testing.T, method string, expectContinue bool, source io.Reader, handler http.HandlerFunc) (interim, response string) {
+	t.Helper()
+	var out, interimOut bytes.Buffer
+	w := newResponseWriter(&out, request{Method: method, Version: "HTTP/1.1"}, fixedClock)
+	body := &requestBody{source: source, w: w, interim: &interimOut, continueOwed: expectContinue}
+	r := &http.Request{Method: method, URL: &url.URL{Path: "/"}, Proto: "HTTP/1.1", Header: http.Header{}, Body: io.NopCloser(body)}
+	if v := serveApp(handler, w, r); v != nil {
+		t.Fatalf("the handler panicked: %v", v)
+	}
+	if !answerBodyError(w, body) {
+		body.discard()
+	}
+	w.finish()
+	return interimOut.String(), out.String()
+}
+
+func TestRequestBodySends100ContinueAtTheFirstRead(t *testing.T) {
+	readAll := func(w http.ResponseWriter, r *http.Request) {
+		for { // a byte at a time: many Reads
+			if _, err := r.Body.Read(make([]byte, 1)); err != nil {
+				break
+			}
+		}
+	}
+	tests := []struct {
+		name           string
+		expectContinue bool
+		handler        http.HandlerFunc
+		wantInterim    string
+	}{
+		{"sends 100 Continue once, at the first of many Reads", true, readAll, continueResponse},
+		{"sends no 100 Continue when the client did not ask for one", false, readAll, ""},
+		{"sends no 100 Continue when the app never reads the body", true, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "no") }, ""},
+		{"sends no 100 Continue when the app's response has begun", true, func(w http.ResponseWriter, r *http.Request) {
+			io.WriteString(w, "early")
+			w.(http.Flusher).Flush()
+			readAll(w, r)
+		}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, _ := serveWithBody(t, "POST", tt.expectContinue, strings.NewReader("hello"), tt.handler)
+			if got != tt.wantInterim {
+				t.Errorf("got the interim output %q, want %q", got, tt.wantInterim)
+			}
+		})
+	}
+	t.Run("does not read the body after the app when 100 Continue was owed and not sent", func(t *testing.T) {
+		source := strings.NewReader("hello")
+		serveWithBody(t, "POST", true, source, func(w http.ResponseWriter, r *http.Request) {})
+		if source.Len() != len("hello") {
+			t.Errorf("the gateway read %d bytes of a body the client may never send", len("hello")-source.Len())
+		}
+	})
+	t.Run("reads and throws away what the app left of the body", func(t *testing.T) {
+		source := strings.NewReader("hello")
+		serveWithBody(t, "POST", false, source, func(w http.ResponseWriter, r *http.Request) { r.Body.Read(make([]byte, 2)) })
+		if source.Len() != 0 {
+			t.Errorf("%d bytes of the body are left unread", source.Len())
+		}
+	})
+}
+
+func TestTheGatewayAnswersABodyErrorTheAppMet(t *testing.T) {
+	tooLong := &requestError{http.StatusRequestEntityTooLarge, "the chunked body is longer than the 1048576 bytes this server reads"}
+	stdlibPOST := func(w http.ResponseWriter, r *http.Request) {
+		// As app_stdlib.go does: the app answers 400 with the error.
+		if _, err := io.Copy(io.Discard, r.Body); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+		}
+	}
+	tests := []struct {
+		name       string
+		method     string
+		err        error
+		handler    http.HandlerFunc
+		wantStatus string
+		wantBody   string
+	}{
+		{"answers the 413 the app met, in place of the app's own 400", "POST", tooLong, stdlibPOST,
+			"413 Request Entity Too Large", "413 Request Entity Too Large: " + tooLong.reason + "\n"},
+		{"answers the 408 of a body that came too slowly", "POST", &requestError{http.StatusRequestTimeout, "slow"}, stdlibPOST,
+			"408 Request Timeout", "408 Request Timeout: slow\n"},
+		{"answers a HEAD's body error without a body", "HEAD", tooLong, stdlibPOST,
+			"413 Request Entity Too Large", ""},
+		{"keeps the app's response when its head has gone out", "POST", tooLong, func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusAccepted)
+			w.(http.Flusher).Flush()
+			io.Copy(io.Discard, r.Body)
+		}, "202 Accepted", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, got := serveWithBody(t, tt.method, false, &failingBody{"abc", tt.err}, tt.handler)
+			resp, err := http.ReadResponse(bufio.NewReader(strings.NewReader(got)), &http.Request{Method: tt.method})
+			require.NoError(t, err, "reading %q", got)
+			body, _ := io.ReadAll(resp.Body)
+			if resp.Status != tt.wantStatus || string(body) != tt.wantBody {
+				t.Errorf("got %s %q, want %s %q", resp.Status, body, tt.wantStatus, tt.wantBody)
+			}
+			if _, afterHead, _ := strings.Cut(got, "\r\n\r\n"); tt.method == "HEAD" && afterHead != "" {
+				t.Errorf("the answer to HEAD has the body %q", afterHead)
+			}
+		})
+	}
+}
+
+// TestAnErrorBodyStaysShort checks that whatever the client sent, the
+// error the server answers is at most 1 KiB.
+func TestAnErrorBodyStaysShort(t *testing.T) {
+	heads := map[string]string{
+		"a 60 KB header line of control bytes": "GET / HTTP/1.1\r\nHost: h\r\nX: " + strings.Repeat("\x7f", 60<<10) + "\r\n\r\n",
+		"a 8 KB target of spaces":              "GET /" + strings.Repeat("%", 8<<10-20) + " HTTP/1.1\r\nHost: h\r\n\r\n",
+		"a 60 KB Host":                         "GET / HTTP/1.1\r\nHost: " + strings.Repeat("<", 60<<10) + "\r\n\r\n",
+		"a 60 KB Transfer-Encoding":            "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: " + strings.Repeat("x", 60<<10) + "\r\n\r\n",
+	}
+	for name, head := range heads {
+		t.Run("answers "+name+" in at most 1 KiB", func(t *testing.T) {
+			_, err := parseRequest([]byte(head))
+			require.Error(t, err)
+			got := respond(t, "GET", "HTTP/1.1", func(w http.ResponseWriter, r *http.Request) { answerError(w, err) })
+			if _, body, _ := strings.Cut(got, "\r\n\r\n"); len(body) > 1<<10 {
+				t.Errorf("the error body is %d bytes, want at most 1024", len(body))
+			}
+		})
+	}
 }

@@ -49,9 +49,22 @@ const requestQueueSize = 1
 // article's 1024.
 const recvBufferSize = 1024
 
+// bodyPieceBytes bounds one recv of the body: the body is read as it
+// arrives, in pieces of at most this size, never all at once.
+const bodyPieceBytes = 32 << 10
+
+// A lingering close (see lingeringClose) reads and throws away at most
+// lingerBytes of what the client still sends, for at most lingerTimeout:
+// net/http's server uses the same bounds.
+const (
+	lingerBytes   = 256 << 10
+	lingerTimeout = 500 * time.Millisecond
+)
+
 func main() {
 	addr := flag.String("addr", ":8888", "`host:port` to listen on; an empty host means every interface, port 0 lets the kernel choose")
 	readTimeout := flag.Duration("read-timeout", 10*time.Second, "how long a client may take to send its whole request")
+	writeTimeout := flag.Duration("write-timeout", 10*time.Second, "how long a client may take to receive a whole response")
 	appName := flag.String("app", "stdlib", "the application to run: `stdlib`, chi or gin")
 	flag.Parse()
 
@@ -59,7 +72,7 @@ func main() {
 	// is one http.Handler, as a Flask or Django app is one WSGI callable.
 	app, err := newApp(*appName)
 	if err == nil {
-		err = serveForever(*addr, *readTimeout, app)
+		err = serveForever(*addr, *readTimeout, *writeTimeout, app)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
@@ -71,7 +84,7 @@ func main() {
 // another, each through the application, until the process is
 // interrupted. It is WSGI's server: it knows sockets and HTTP, and
 // nothing of the application but how to call it.
-func serveForever(addr string, readTimeout time.Duration, app http.Handler) error {
+func serveForever(addr string, readTimeout, writeTimeout time.Duration, app http.Handler) error {
 	listenSocket, err := createListenSocket(addr)
 	if err != nil {
 		return err
@@ -92,12 +105,19 @@ func serveForever(addr string, readTimeout time.Duration, app http.Handler) erro
 		// Python: client_connection, client_address = listen_socket.accept()
 		clientConn, clientAddr, err := syscall.Accept(listenSocket)
 		if err != nil {
+			// EINTR, a signal that cut accept short, is the article's
+			// lesson (webserver3e, 3f), but it cannot happen here: Go
+			// installs its signal handlers with SA_RESTART, so the
+			// kernel restarts an accept that a signal interrupts
+			// (strace shows ERESTARTSYS). Python 3.5 and later retry by
+			// themselves too (PEP 475). The branch stays to mark the place
+			// where the article's lesson would be.
 			if err != syscall.EINTR {
 				fmt.Fprintln(os.Stderr, "accept:", err)
 			}
 			continue
 		}
-		handleRequest(clientConn, clientAddr, readTimeout, app)
+		handleRequest(clientConn, clientAddr, readTimeout, writeTimeout, app)
 	}
 }
 
@@ -146,11 +166,14 @@ func createListenSocket(addr string) (int, error) {
 }
 
 // handleRequest serves one client: it reads the request's head, prints
-// it, parses it, reads its body, and has the application answer it
-// through the gateway.
-func handleRequest(clientConn int, clientAddr syscall.Sockaddr, readTimeout time.Duration, app http.Handler) {
+// it, parses it, and has the application answer it through the gateway;
+// the application reads the body, if there is one, as it arrives.
+func handleRequest(clientConn int, clientAddr syscall.Sockaddr, readTimeout, writeTimeout time.Duration, app http.Handler) {
 	// close hangs up: the kernel sends the client a FIN, and the
-	// descriptor number is free to be used again.
+	// descriptor number is free to be used again. If bytes the client
+	// sent are still unread, the kernel sends a RST instead, a reset,
+	// and the client may lose the response: the server reads them first
+	// (see the body's discard and lingeringClose below).
 	// Python: client_connection.close()
 	defer syscall.Close(clientConn)
 
@@ -190,13 +213,29 @@ func handleRequest(clientConn int, clientAddr syscall.Sockaddr, readTimeout time
 	if timedOut && endOfHead(request) < 0 {
 		err = &requestError{http.StatusRequestTimeout, fmt.Sprintf("the request's head did not arrive within %s", readTimeout)}
 	}
-	// Read the body, if the request has one: the application will read
-	// it from the *http.Request. Reading it all now also means that the
-	// connection never closes with request bytes unread, which would make
-	// the kernel reset it and the client could lose the response.
-	var body []byte
+	if err != nil {
+		// Even a head that could not be parsed may say HEAD, whose
+		// answer has no body, an error's included.
+		req.Method = requestMethod(request)
+	}
+
+	// The response goes out through the gateway's http.ResponseWriter,
+	// whoever writes it: WSGI's start_response and the body. Its write
+	// deadline starts with its first byte.
+	w := newResponseWriter(&connWriter{clientConn: clientConn, timeout: writeTimeout}, req, time.Now)
+
+	// The body, if the request has one, is not read yet: the application
+	// reads it from the *http.Request, straight from the socket.
+	var body *requestBody
 	if err == nil {
-		body, err = readBody(clientConn, request[endOfHead(request):], req, deadline)
+		var source io.Reader
+		source, err = newBodyReader(clientConn, request[endOfHead(request):], req, deadline)
+		body = &requestBody{
+			source: source, w: w, continueOwed: req.expectsContinue(),
+			ended: req.ContentLength == 0 && !req.Chunked, // no body at all
+			// 100 Continue is not the response: it has a deadline of its own.
+			interim: &connWriter{clientConn: clientConn, timeout: writeTimeout},
+		}
 	}
 	// Turn what the server understood into the application's request:
 	// WSGI's environ (see gateway.go).
@@ -204,14 +243,7 @@ func handleRequest(clientConn int, clientAddr syscall.Sockaddr, readTimeout time
 	if err == nil {
 		r, err = newRequest(req, body, formatAddr(clientAddr))
 	}
-	if err != nil && !isRequestError(err) {
-		fmt.Fprintln(os.Stderr, "recv:", err)
-		return
-	}
 
-	// The response goes out through the gateway's http.ResponseWriter,
-	// whoever writes it: WSGI's start_response and the body.
-	w := newResponseWriter(connWriter(clientConn), req, time.Now)
 	if err != nil {
 		// A request that could not be read, parsed or passed on never
 		// reaches the application: the server answers it itself.
@@ -220,12 +252,24 @@ func handleRequest(clientConn int, clientAddr syscall.Sockaddr, readTimeout time
 		// The application failed, not the server: say so, and go on.
 		fmt.Fprintf(os.Stderr, "The app panicked: %v\n", panicValue)
 		fmt.Fprintln(os.Stderr, w.panicNote())
+	} else if !answerBodyError(w, body) {
+		// What the application left of the body is read and thrown away,
+		// so that the connection does not close on unread bytes.
+		body.discard()
 	}
 	w.finish()
 	fmt.Printf("Answered %s%s\n", statusLine(w.status), w.framing())
 
 	if w.err != nil {
 		fmt.Fprintln(os.Stderr, "sendall:", w.err)
+		return // the client does not read: there is no answer to save
+	}
+	if body != nil && body.err != nil && !isRequestError(body.err) {
+		fmt.Fprintln(os.Stderr, "recv:", body.err)
+	}
+	// A client that may still be sending gets a lingering close.
+	if err != nil || body != nil && !body.ended || inputPending(clientConn) {
+		lingeringClose(clientConn)
 	}
 }
 
@@ -257,31 +301,61 @@ func recvHead(clientConn int, deadline time.Time) ([]byte, error) {
 	return received, nil
 }
 
-// readBody reads the body that the request announces, of which the
-// first bytes arrived with the head: Content-Length bytes, or chunks
-// until the last one (see chunked.go). A body longer than maxBodyBytes
-// is not read at all: it gets 413.
-func readBody(clientConn int, arrived []byte, req request, deadline time.Time) ([]byte, error) {
+// newBodyReader returns a reader of the body that the request
+// announces, of which the first bytes arrived with the head:
+// Content-Length bytes, or chunks until the last one (see chunked.go).
+// It reads from the socket only when it is read, and only as much as it
+// is asked for, so that a client's Content-Length sets no memory aside.
+// A body longer than maxBodyBytes is not read at all: it gets 413.
+func newBodyReader(clientConn int, arrived []byte, req request, deadline time.Time) (io.Reader, error) {
 	if req.ContentLength > maxBodyBytes {
 		return nil, &requestError{http.StatusRequestEntityTooLarge,
 			fmt.Sprintf("the body is %d bytes, more than the %d this server reads", req.ContentLength, maxBodyBytes)}
 	}
 	stream := io.MultiReader(bytes.NewReader(arrived), &socketReader{clientConn, deadline})
-	var body []byte
-	var err error
 	if req.Chunked {
-		body, err = io.ReadAll(newChunkedReader(bufio.NewReader(stream), maxBodyBytes))
-	} else {
-		body = make([]byte, req.ContentLength)
-		_, err = io.ReadFull(stream, body)
+		return &bodyReader{decoded: newChunkedReader(bufio.NewReader(stream), maxBodyBytes)}, nil
 	}
+	return &bodyReader{decoded: &lengthReader{stream, int64(req.ContentLength)}}, nil
+}
+
+// bodyReader reads a request's body in pieces of at most bodyPieceBytes,
+// and turns what goes wrong into the answer for the client.
+type bodyReader struct {
+	decoded io.Reader // the body's bytes: Content-Length bytes, or decoded chunks
+}
+
+// Read reads the next piece of the body.
+func (b *bodyReader) Read(p []byte) (int, error) {
+	n, err := b.decoded.Read(p[:min(len(p), bodyPieceBytes)])
 	switch {
 	case errors.Is(err, errTimedOut):
-		return nil, &requestError{http.StatusRequestTimeout, "the request's body did not arrive in time"}
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return nil, badRequest("the request ended before the end of its body")
+		err = &requestError{http.StatusRequestTimeout, "the request's body did not arrive in time"}
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		err = badRequest("the request ended before the end of its body")
 	}
-	return body, err
+	return n, err
+}
+
+// lengthReader reads the left bytes of a body sent with Content-Length,
+// and not a byte more: what follows belongs to no one.
+type lengthReader struct {
+	stream io.Reader
+	left   int64
+}
+
+// Read reads the body, until io.EOF after its last byte; a stream that
+// ends before is io.ErrUnexpectedEOF.
+func (l *lengthReader) Read(p []byte) (int, error) {
+	if l.left == 0 {
+		return 0, io.EOF
+	}
+	n, err := l.stream.Read(p[:min(int64(len(p)), l.left)])
+	l.left -= int64(n)
+	if err == io.EOF {
+		err = io.ErrUnexpectedEOF // the body is not complete
+	}
+	return n, err
 }
 
 // socketReader reads the client's socket as an io.Reader, one recv at a
@@ -301,13 +375,22 @@ func (s *socketReader) Read(buffer []byte) (int, error) {
 }
 
 // connWriter lets the gateway write to the client's socket: each Write
-// is a sendall.
-type connWriter int
+// is a sendall. The first Write starts the clock: everything it sends
+// must be out within timeout, or the client, who does not read, loses
+// the connection, and the server goes on to the next one.
+type connWriter struct {
+	clientConn int
+	timeout    time.Duration
+	deadline   time.Time // set by the first Write
+}
 
-// Write sends all of data.
-func (c connWriter) Write(data []byte) (int, error) {
+// Write sends all of data before the deadline.
+func (c *connWriter) Write(data []byte) (int, error) {
+	if c.deadline.IsZero() {
+		c.deadline = time.Now().Add(c.timeout)
+	}
 	// Python: client_connection.sendall(http_response)
-	if err := sendall(int(c), data); err != nil {
+	if err := sendall(c.clientConn, data, c.deadline); err != nil {
 		return 0, err
 	}
 	return len(data), nil
@@ -334,7 +417,11 @@ func recvBefore(clientConn int, buffer []byte, deadline time.Time) (int, error) 
 			return n, nil
 		case syscall.EAGAIN: // the timeout passed with nothing to read
 			return 0, errTimedOut
-		case syscall.EINTR: // a signal came first: try again
+		case syscall.EINTR:
+			// A signal came first: try again. Unlike accept's, this
+			// branch is live: the kernel never restarts a recv on a
+			// socket that has a timeout (SO_RCVTIMEO), SA_RESTART or not
+			// (signal(7); strace shows read(...) = -1 EINTR).
 			continue
 		default:
 			return 0, err
@@ -349,20 +436,76 @@ func isRequestError(err error) bool {
 	return errors.As(err, &reqErr)
 }
 
-// sendall writes all of data to the socket, as Python's socket.sendall
-// does. One send may take only part of it (the kernel copies what fits
-// in the socket's send buffer, or a signal cuts the call short) and
-// returns how much it took, so sendall loops until every byte is out.
-// (send with no flags is the write system call.)
-func sendall(clientConn int, data []byte) error {
+// sendall writes all of data to the socket before the deadline, as
+// Python's socket.sendall does with a timeout set. On a blocking socket
+// Linux's send waits until it has taken everything; it returns a short
+// count only when a signal comes after part was sent, when the send
+// timeout SO_SNDTIMEO passes, or on a non-blocking socket (send(2),
+// signal(7)). This server sets SO_SNDTIMEO, as recvBefore sets
+// SO_RCVTIMEO, to the time left before each send, so that a client that
+// never reads cannot hold the server forever: so sendall loops until
+// every byte is out or the deadline has passed. (send with no flags is
+// the write system call.)
+func sendall(clientConn int, data []byte, deadline time.Time) error {
 	for len(data) > 0 {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return fmt.Errorf("send: %w", errTimedOut)
+		}
+		timeout := syscall.NsecToTimeval(max(left, time.Microsecond).Nanoseconds())
+		if err := syscall.SetsockoptTimeval(clientConn, syscall.SOL_SOCKET, syscall.SO_SNDTIMEO, &timeout); err != nil {
+			return fmt.Errorf("setsockopt SO_SNDTIMEO: %w", err)
+		}
 		n, err := syscall.Write(clientConn, data)
-		if err != nil {
+		switch err {
+		case nil:
+			data = data[n:]
+		case syscall.EAGAIN: // the timeout passed and the kernel took nothing
+			return fmt.Errorf("send: %w", errTimedOut)
+		case syscall.EINTR:
+			// A signal came before any byte was taken: try again. With
+			// SO_SNDTIMEO set, the kernel does not restart a send, as
+			// it does not restart recvBefore's recv (signal(7)).
+			continue
+		default:
 			return fmt.Errorf("send: %w", err)
 		}
-		data = data[n:]
 	}
 	return nil
+}
+
+// inputPending reports whether the client has sent bytes that the
+// server has not read: they wait in the kernel's receive buffer, and
+// would make close send a RST. MSG_PEEK looks without taking them,
+// MSG_DONTWAIT answers at once (EAGAIN when there are none).
+func inputPending(clientConn int) bool {
+	var b [1]byte
+	n, _, err := syscall.Recvfrom(clientConn, b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+	return err == nil && n > 0
+}
+
+// lingeringClose prepares to close a connection on which the client
+// may still be sending: a request the server refused, or a body it did
+// not read to its end (RFC 9112, section 9.6). Closing at once would
+// make the kernel answer those bytes with a RST, and a client that gets
+// a RST may throw away the answer it had not read yet. So the server
+// shuts down its sending side, which sends a FIN: the client sees the
+// end of the answer. Then it reads and throws away what still comes, at
+// most lingerBytes for at most lingerTimeout, stopping at the client's
+// own FIN; then the caller closes.
+func lingeringClose(clientConn int) {
+	if err := syscall.Shutdown(clientConn, syscall.SHUT_WR); err != nil {
+		return // the connection is gone already
+	}
+	deadline := time.Now().Add(lingerTimeout)
+	buffer := make([]byte, bodyPieceBytes)
+	for drained := 0; drained < lingerBytes; {
+		n, err := recvBefore(clientConn, buffer, deadline)
+		if err != nil || n == 0 {
+			return // the deadline, the client's FIN, or a reset
+		}
+		drained += n
+	}
 }
 
 // parseAddr turns "host:port" into the address structure that bind

@@ -20,6 +20,14 @@
 //	-delay 10s                each child holds the connection open after its response, as the
 //	                          article's time.sleep, so that many are served at once
 //
+// and the defences that a server of processes needs, which the article
+// has not:
+//
+//	-max-children 64          past this many children, the parent stops accepting until one
+//	                          exits: clients wait in the listen queue, not in 64 MB processes
+//	-shutdown-timeout 5s      on SIGTERM or Ctrl-C the parent passes SIGTERM to every child,
+//	                          waits this long for them to finish, then kills the rest
+//
 // Run it, then the load client, and watch the processes:
 //
 //	go run ./step6-processes -delay 10s
@@ -43,6 +51,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -51,9 +60,11 @@ import (
 // kernel has already accepted (the handshake is done) may wait in a queue
 // until the server calls accept. Steps 1 to 5 used 1. Now that the
 // server accepts again as soon as it has started a child, a burst of
-// clients can arrive faster than it accepts them: the article's
-// webserver3c.py raises the backlog to 1024, and so does this step.
-// (Linux caps it at net.core.somaxconn, 4096 on recent kernels.)
+// clients can arrive faster than it accepts them, and past -max-children
+// clients wait in this queue: the article's webserver3c.py, 3d and 3e
+// still use 5; its webserver3f.py and 3g raise the backlog to 1024, and
+// so does this step. (Linux caps it at net.core.somaxconn, 4096 on
+// recent kernels.)
 const requestQueueSize = 1024
 
 // childConnEnv is the environment variable that tells a child process
@@ -69,13 +80,28 @@ const childConnFD = 3
 // article's 1024.
 const recvBufferSize = 1024
 
+// bodyPieceBytes bounds one recv of the body: the body is read as it
+// arrives, in pieces of at most this size, never all at once.
+const bodyPieceBytes = 32 << 10
+
+// A lingering close (see lingeringClose) reads and throws away at most
+// lingerBytes of what the client still sends, for at most lingerTimeout:
+// net/http's server uses the same bounds.
+const (
+	lingerBytes   = 256 << 10
+	lingerTimeout = 500 * time.Millisecond
+)
+
 func main() {
 	addr := flag.String("addr", ":8888", "`host:port` to listen on; an empty host means every interface, port 0 lets the kernel choose")
 	readTimeout := flag.Duration("read-timeout", 10*time.Second, "how long a client may take to send its whole request")
+	writeTimeout := flag.Duration("write-timeout", 10*time.Second, "how long a client may take to receive a whole response")
 	appName := flag.String("app", "stdlib", "the application to run: `stdlib`, chi or gin")
 	reap := flag.Bool("reap", true, "reap children that have exited (SIGCHLD and waitpid); false leaves them zombies")
 	closeParentCopy := flag.Bool("close-parent-copy", true, "close the parent's copy of each connection; false leaves clients hanging and runs out of descriptors")
 	delay := flag.Duration("delay", 0, "how long each child holds the connection open after its response, as the article's time.sleep")
+	maxChildren := flag.Int("max-children", 64, "the most children serving at once; past it, the server accepts no more until one exits")
+	shutdownTimeout := flag.Duration("shutdown-timeout", 5*time.Second, "how long the children have to finish after SIGTERM or Ctrl-C, before they are killed")
 	flag.Parse()
 
 	// The application is whatever the framework built: to the server it
@@ -83,9 +109,11 @@ func main() {
 	app, err := newApp(*appName)
 	if err == nil && os.Getenv(childConnEnv) != "" {
 		// This process is a child: serve the one connection, and exit.
-		err = serveChild(*readTimeout, *delay, app)
+		err = serveChild(*readTimeout, *writeTimeout, *delay, app)
+	} else if err == nil && *maxChildren < 1 {
+		err = fmt.Errorf("-max-children %d: a server needs at least one child", *maxChildren)
 	} else if err == nil {
-		err = serveForever(*addr, *reap, *closeParentCopy)
+		err = serveForever(*addr, *reap, *closeParentCopy, newChildren(*maxChildren), *shutdownTimeout)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
@@ -94,10 +122,12 @@ func main() {
 }
 
 // serveForever opens the listening socket and accepts clients until the
-// process is interrupted, starting a child process for each. With reap,
-// it collects the children that have exited; with closeParentCopy, it
-// closes its copy of each connection once the child has its own.
-func serveForever(addr string, reap, closeParentCopy bool) error {
+// process is interrupted, starting a child process for each, no more
+// than kids allows at once. With reap, it collects the children that
+// have exited; with closeParentCopy, it closes its copy of each
+// connection once the child has its own. On SIGTERM or Ctrl-C it shuts
+// down, giving its children shutdownTimeout to finish.
+func serveForever(addr string, reap, closeParentCopy bool, kids *children, shutdownTimeout time.Duration) error {
 	listenSocket, err := createListenSocket(addr)
 	if err != nil {
 		return err
@@ -106,9 +136,9 @@ func serveForever(addr string, reap, closeParentCopy bool) error {
 	// parent accepts. Marked close-on-exec, it is closed in the child as
 	// the child starts. Python: listen_socket.close()  # close child copy
 	syscall.CloseOnExec(listenSocket)
-	exitOnInterrupt()
+	shutDownOnInterrupt(listenSocket, kids, shutdownTimeout)
 	if reap {
-		reapChildren()
+		reapChildren(kids)
 	}
 	self, err := os.Executable()
 	if err != nil {
@@ -123,19 +153,43 @@ func serveForever(addr string, reap, closeParentCopy bool) error {
 	fmt.Printf("Serving HTTP on %s ...\n", formatAddr(boundAddr))
 
 	for {
+		// Past -max-children, wait until a child exits: meanwhile the
+		// kernel queues new clients, up to the backlog, and one slow
+		// client after another cannot make the server start processes
+		// until the machine runs out of memory.
+		kids.waitForRoom()
+
 		// accept blocks until a client has connected, then returns a new
 		// socket for talking to that client (the listening socket goes
-		// on listening) and the client's address.
+		// on listening) and the client's address. SOCK_CLOEXEC marks
+		// the new descriptor close-on-exec, as the listening socket is:
+		// the child gets the connection once, as its descriptor 3, not a
+		// second time under this number (a copy that would keep the
+		// connection open after the child's close).
 		// Python: client_connection, client_address = listen_socket.accept()
-		clientConn, clientAddr, err := syscall.Accept(listenSocket)
+		clientConn, clientAddr, err := syscall.Accept4(listenSocket, syscall.SOCK_CLOEXEC)
 		if err == syscall.EMFILE || err == syscall.ENFILE {
 			// Out of descriptors (ulimit -n): every connection the parent
 			// kept open holds one. Wait, rather than spin on the error.
+			kids.leaveRoom()
 			fmt.Fprintln(os.Stderr, "accept:", err)
 			time.Sleep(time.Second)
 			continue
 		}
 		if err != nil {
+			kids.leaveRoom()
+			if kids.isStopping() {
+				// The shutdown closed the door (see shutDownOnInterrupt),
+				// and ends the process when the children have ended.
+				select {}
+			}
+			// EINTR, a signal that cut accept short, is the article's
+			// lesson (webserver3e, 3f), but it cannot happen here: Go
+			// installs its signal handlers with SA_RESTART, so the
+			// kernel restarts an accept that a signal interrupts
+			// (strace shows ERESTARTSYS). Python 3.5 and later retry by
+			// themselves too (PEP 475). The branch stays to mark the place
+			// where the article's lesson would be.
 			if err != syscall.EINTR {
 				fmt.Fprintln(os.Stderr, "accept:", err)
 			}
@@ -144,7 +198,7 @@ func serveForever(addr string, reap, closeParentCopy bool) error {
 		fmt.Printf("Accepted connection fd %d from %s\n", clientConn, formatAddr(clientAddr))
 
 		// Start a child to serve the connection. Python: pid = os.fork()
-		if err := startChild(self, clientConn); err != nil {
+		if err := kids.start(self, clientConn); err != nil {
 			fmt.Fprintln(os.Stderr, "starting a child:", err)
 		}
 		// The child has its own copy of the connection now. The kernel
@@ -159,39 +213,133 @@ func serveForever(addr string, reap, closeParentCopy bool) error {
 }
 
 // startChild starts this program again, self, as a child process that
-// serves clientConn: the connection becomes the child's descriptor 3,
-// and childConnEnv tells the child so. The child inherits the parent's
-// flags, its environment, and its standard output and error, so what it
-// prints appears on the same console.
+// serves clientConn, and returns its process ID: the connection becomes
+// the child's descriptor 3, and childConnEnv tells the child so. The
+// child inherits the parent's flags, its environment, and its standard
+// output and error, so what it prints appears on the same console.
 //
 // It does not wait for the child: the parent goes back to accept at
 // once. (Go's exec.Cmd would wait, and reap, in its Wait; this step
 // reaps by itself, in reapChildren, as the article does.)
-func startChild(self string, clientConn int) error {
+func startChild(self string, clientConn int) (int, error) {
 	// fork and exec in one call: a copy of this process that at once
 	// runs this program afresh, with only the descriptors listed here.
-	_, err := syscall.ForkExec(self, os.Args, &syscall.ProcAttr{
+	pid, err := syscall.ForkExec(self, os.Args, &syscall.ProcAttr{
 		Env:   append(os.Environ(), fmt.Sprintf("%s=%d", childConnEnv, childConnFD)),
 		Files: []uintptr{0, 1, 2, uintptr(clientConn)}, // stdin, stdout, stderr, the connection
 	})
 	if err != nil {
-		return fmt.Errorf("fork and exec %s: %w", self, err)
+		return 0, fmt.Errorf("fork and exec %s: %w", self, err)
 	}
-	return nil
+	return pid, nil
 }
+
+// terminated receives, in a child, the SIGTERM that the parent sends
+// when it shuts down (or the SIGINT of a Ctrl-C, which the terminal
+// sends to the whole process group): it cuts -delay short.
+var terminated = make(chan os.Signal, 1)
 
 // serveChild is the whole life of a child process: it serves the one
 // connection that the parent passed it, on descriptor 3, and returns.
 // The child asks the socket who the client is: the parent knew, but
 // only the descriptor crossed over.
-func serveChild(readTimeout, delay time.Duration, app http.Handler) error {
+func serveChild(readTimeout, writeTimeout, delay time.Duration, app http.Handler) error {
+	// Without this, SIGTERM would kill the child at once, in the middle
+	// of a response. With it, the child finishes the response it is
+	// serving and exits; its deadlines bound how long that takes.
+	signal.Notify(terminated, syscall.SIGTERM, os.Interrupt)
 	clientAddr, err := syscall.Getpeername(childConnFD)
 	if err != nil {
 		syscall.Close(childConnFD)
 		return fmt.Errorf("getpeername on the connection the parent passed: %w", err)
 	}
-	handleRequest(childConnFD, clientAddr, readTimeout, delay, app)
+	handleRequest(childConnFD, clientAddr, readTimeout, writeTimeout, delay, app)
 	return nil
+}
+
+// children is the parent's record of the children it has started and
+// not yet reaped: their process IDs, so that a shutdown can signal
+// them, and one slot each in room, so that no more than -max-children
+// run at once.
+type children struct {
+	mu       sync.Mutex
+	pids     map[int]bool
+	room     chan struct{} // a token per child, and one for the accept in progress
+	stopping bool          // a shutdown has begun: start no more children
+}
+
+// newChildren returns an empty record that allows max children at once.
+func newChildren(max int) *children {
+	return &children{pids: make(map[int]bool), room: make(chan struct{}, max)}
+}
+
+// waitForRoom blocks until fewer than the most children allowed run,
+// and takes the room for the next one.
+func (c *children) waitForRoom() { c.room <- struct{}{} }
+
+// leaveRoom gives back the room that waitForRoom took, when no child
+// was started in it.
+func (c *children) leaveRoom() { <-c.room }
+
+// start starts a child that serves clientConn, in the room that
+// waitForRoom took, and records it.
+func (c *children) start(self string, clientConn int) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stopping {
+		c.leaveRoom()
+		return errors.New("the server is shutting down")
+	}
+	pid, err := startChild(self, clientConn)
+	if err != nil {
+		c.leaveRoom()
+		return err
+	}
+	c.pids[pid] = true
+	return nil
+}
+
+// reap collects every child that has exited, without waiting for the
+// others (WNOHANG), and gives back their room. It returns how many
+// children are left.
+func (c *children) reap() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for {
+		var status syscall.WaitStatus
+		pid, err := syscall.Wait4(-1, &status, syscall.WNOHANG, nil)
+		if err != nil || pid <= 0 {
+			break // ECHILD: no children; 0: none has exited yet
+		}
+		if c.pids[pid] {
+			delete(c.pids, pid)
+			c.leaveRoom()
+		}
+	}
+	return len(c.pids)
+}
+
+// signalAll sends sig to every child that has not been reaped.
+func (c *children) signalAll(sig syscall.Signal) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for pid := range c.pids {
+		syscall.Kill(pid, sig)
+	}
+}
+
+// stop marks the record as shutting down: start starts no more children.
+func (c *children) stop() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.stopping = true
+}
+
+// isStopping reports whether a shutdown has begun.
+func (c *children) isStopping() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.stopping
 }
 
 // reapChildren collects every child that has exited, from now on, in
@@ -202,22 +350,48 @@ func serveChild(readTimeout, delay time.Duration, app http.Handler) error {
 // and the handler waits for all that have exited, without blocking
 // (WNOHANG), until none is left. Python: signal.signal(signal.SIGCHLD,
 // grim_reaper), whose loop calls os.waitpid(-1, os.WNOHANG).
-func reapChildren() {
+func reapChildren(kids *children) {
 	childExited := make(chan os.Signal, 1)
 	signal.Notify(childExited, syscall.SIGCHLD)
 	go func() {
 		for range childExited {
-			for {
-				var status syscall.WaitStatus
-				pid, err := syscall.Wait4(-1, &status, syscall.WNOHANG, nil)
-				if err == syscall.EINTR {
-					continue
-				}
-				if err != nil || pid <= 0 {
-					break // ECHILD: no children; 0: none has exited yet
-				}
-			}
+			kids.reap()
 		}
+	}()
+}
+
+// shutdownPoll is how often a shutdown looks whether the children have
+// all exited.
+const shutdownPoll = 10 * time.Millisecond
+
+// shutDownOnInterrupt ends the server cleanly on Ctrl-C (SIGINT) or
+// SIGTERM, in a goroutine of its own: it stops accepting, passes SIGTERM
+// to every child, which finishes its response and exits, and waits up to
+// timeout for them; then it kills the rest (SIGKILL). It exits with
+// status 0 when every child ended by itself, 1 when it had to kill. The
+// kernel closes every socket of a process that exits, the listening one
+// too, so the port is free again at once.
+func shutDownOnInterrupt(listenSocket int, kids *children, timeout time.Duration) {
+	interrupted := make(chan os.Signal, 1)
+	signal.Notify(interrupted, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-interrupted
+		fmt.Println("Shutting down.")
+		kids.stop()
+		// shutdown on a listening socket wakes the accept that waits on
+		// it (Linux: EINVAL), and the kernel refuses new clients.
+		syscall.Shutdown(listenSocket, syscall.SHUT_RD)
+		kids.signalAll(syscall.SIGTERM)
+		deadline := time.Now().Add(timeout)
+		for kids.reap() > 0 && time.Now().Before(deadline) {
+			time.Sleep(shutdownPoll)
+		}
+		if left := kids.reap(); left > 0 {
+			fmt.Printf("%d children did not finish within %s: killing them.\n", left, timeout)
+			kids.signalAll(syscall.SIGKILL)
+			os.Exit(1)
+		}
+		os.Exit(0)
 	}()
 }
 
@@ -266,12 +440,16 @@ func createListenSocket(addr string) (int, error) {
 }
 
 // handleRequest serves one client: it reads the request's head, prints
-// it, parses it, reads its body, and has the application answer it
-// through the gateway.
-func handleRequest(clientConn int, clientAddr syscall.Sockaddr, readTimeout, delay time.Duration, app http.Handler) {
+// it, parses it, and has the application answer it through the gateway;
+// the application reads the body, if there is one, as it arrives.
+func handleRequest(clientConn int, clientAddr syscall.Sockaddr, readTimeout, writeTimeout, delay time.Duration, app http.Handler) {
 	// close hangs up: once the parent has closed its copy too, the kernel
 	// sends the client a FIN, and the descriptor number is free to be
-	// used again. Python: client_connection.close()
+	// used again. If bytes the client
+	// sent are still unread, the kernel sends a RST instead, a reset,
+	// and the client may lose the response: the server reads them first
+	// (see the body's discard and lingeringClose below).
+	// Python: client_connection.close()
 	defer syscall.Close(clientConn)
 
 	// A client that sends half a request and then nothing keeps its own
@@ -309,13 +487,29 @@ func handleRequest(clientConn int, clientAddr syscall.Sockaddr, readTimeout, del
 	if timedOut && endOfHead(request) < 0 {
 		err = &requestError{http.StatusRequestTimeout, fmt.Sprintf("the request's head did not arrive within %s", readTimeout)}
 	}
-	// Read the body, if the request has one: the application will read
-	// it from the *http.Request. Reading it all now also means that the
-	// connection never closes with request bytes unread, which would make
-	// the kernel reset it and the client could lose the response.
-	var body []byte
+	if err != nil {
+		// Even a head that could not be parsed may say HEAD, whose
+		// answer has no body, an error's included.
+		req.Method = requestMethod(request)
+	}
+
+	// The response goes out through the gateway's http.ResponseWriter,
+	// whoever writes it: WSGI's start_response and the body. Its write
+	// deadline starts with its first byte.
+	w := newResponseWriter(&connWriter{clientConn: clientConn, timeout: writeTimeout}, req, time.Now)
+
+	// The body, if the request has one, is not read yet: the application
+	// reads it from the *http.Request, straight from the socket.
+	var body *requestBody
 	if err == nil {
-		body, err = readBody(clientConn, request[endOfHead(request):], req, deadline)
+		var source io.Reader
+		source, err = newBodyReader(clientConn, request[endOfHead(request):], req, deadline)
+		body = &requestBody{
+			source: source, w: w, continueOwed: req.expectsContinue(),
+			ended: req.ContentLength == 0 && !req.Chunked, // no body at all
+			// 100 Continue is not the response: it has a deadline of its own.
+			interim: &connWriter{clientConn: clientConn, timeout: writeTimeout},
+		}
 	}
 	// Turn what the server understood into the application's request:
 	// WSGI's environ (see gateway.go).
@@ -323,14 +517,7 @@ func handleRequest(clientConn int, clientAddr syscall.Sockaddr, readTimeout, del
 	if err == nil {
 		r, err = newRequest(req, body, formatAddr(clientAddr))
 	}
-	if err != nil && !isRequestError(err) {
-		fmt.Fprintln(os.Stderr, "recv:", err)
-		return
-	}
 
-	// The response goes out through the gateway's http.ResponseWriter,
-	// whoever writes it: WSGI's start_response and the body.
-	w := newResponseWriter(connWriter(clientConn), req, time.Now)
 	if err != nil {
 		// A request that could not be read, parsed or passed on never
 		// reaches the application: the server answers it itself.
@@ -339,16 +526,33 @@ func handleRequest(clientConn int, clientAddr syscall.Sockaddr, readTimeout, del
 		// The application failed, not the server: say so, and go on.
 		fmt.Fprintf(os.Stderr, "The app panicked: %v\n", panicValue)
 		fmt.Fprintln(os.Stderr, w.panicNote())
+	} else if !answerBodyError(w, body) {
+		// What the application left of the body is read and thrown away,
+		// so that the connection does not close on unread bytes.
+		body.discard()
 	}
 	w.finish()
 	fmt.Printf("Answered %s%s\n", statusLine(w.status), w.framing())
 
 	if w.err != nil {
 		fmt.Fprintln(os.Stderr, "sendall:", w.err)
+		return // the client does not read: there is no answer to save
 	}
+	if body != nil && body.err != nil && !isRequestError(body.err) {
+		fmt.Fprintln(os.Stderr, "recv:", body.err)
+	}
+	// A client that may still be sending gets a lingering close.
+	if err != nil || body != nil && !body.ended || inputPending(clientConn) {
+		lingeringClose(clientConn)
+	}
+
 	// Hold the connection open a while, so that many are served at once
-	// and can be watched. Python: time.sleep(60)
-	time.Sleep(delay)
+	// and can be watched; a shutdown cuts the wait short.
+	// Python: time.sleep(60)
+	select {
+	case <-time.After(delay):
+	case <-terminated:
+	}
 }
 
 // errTimedOut says that the deadline passed before the client sent all
@@ -379,31 +583,61 @@ func recvHead(clientConn int, deadline time.Time) ([]byte, error) {
 	return received, nil
 }
 
-// readBody reads the body that the request announces, of which the
-// first bytes arrived with the head: Content-Length bytes, or chunks
-// until the last one (see chunked.go). A body longer than maxBodyBytes
-// is not read at all: it gets 413.
-func readBody(clientConn int, arrived []byte, req request, deadline time.Time) ([]byte, error) {
+// newBodyReader returns a reader of the body that the request
+// announces, of which the first bytes arrived with the head:
+// Content-Length bytes, or chunks until the last one (see chunked.go).
+// It reads from the socket only when it is read, and only as much as it
+// is asked for, so that a client's Content-Length sets no memory aside.
+// A body longer than maxBodyBytes is not read at all: it gets 413.
+func newBodyReader(clientConn int, arrived []byte, req request, deadline time.Time) (io.Reader, error) {
 	if req.ContentLength > maxBodyBytes {
 		return nil, &requestError{http.StatusRequestEntityTooLarge,
 			fmt.Sprintf("the body is %d bytes, more than the %d this server reads", req.ContentLength, maxBodyBytes)}
 	}
 	stream := io.MultiReader(bytes.NewReader(arrived), &socketReader{clientConn, deadline})
-	var body []byte
-	var err error
 	if req.Chunked {
-		body, err = io.ReadAll(newChunkedReader(bufio.NewReader(stream), maxBodyBytes))
-	} else {
-		body = make([]byte, req.ContentLength)
-		_, err = io.ReadFull(stream, body)
+		return &bodyReader{decoded: newChunkedReader(bufio.NewReader(stream), maxBodyBytes)}, nil
 	}
+	return &bodyReader{decoded: &lengthReader{stream, int64(req.ContentLength)}}, nil
+}
+
+// bodyReader reads a request's body in pieces of at most bodyPieceBytes,
+// and turns what goes wrong into the answer for the client.
+type bodyReader struct {
+	decoded io.Reader // the body's bytes: Content-Length bytes, or decoded chunks
+}
+
+// Read reads the next piece of the body.
+func (b *bodyReader) Read(p []byte) (int, error) {
+	n, err := b.decoded.Read(p[:min(len(p), bodyPieceBytes)])
 	switch {
 	case errors.Is(err, errTimedOut):
-		return nil, &requestError{http.StatusRequestTimeout, "the request's body did not arrive in time"}
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return nil, badRequest("the request ended before the end of its body")
+		err = &requestError{http.StatusRequestTimeout, "the request's body did not arrive in time"}
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		err = badRequest("the request ended before the end of its body")
 	}
-	return body, err
+	return n, err
+}
+
+// lengthReader reads the left bytes of a body sent with Content-Length,
+// and not a byte more: what follows belongs to no one.
+type lengthReader struct {
+	stream io.Reader
+	left   int64
+}
+
+// Read reads the body, until io.EOF after its last byte; a stream that
+// ends before is io.ErrUnexpectedEOF.
+func (l *lengthReader) Read(p []byte) (int, error) {
+	if l.left == 0 {
+		return 0, io.EOF
+	}
+	n, err := l.stream.Read(p[:min(int64(len(p)), l.left)])
+	l.left -= int64(n)
+	if err == io.EOF {
+		err = io.ErrUnexpectedEOF // the body is not complete
+	}
+	return n, err
 }
 
 // socketReader reads the client's socket as an io.Reader, one recv at a
@@ -423,13 +657,22 @@ func (s *socketReader) Read(buffer []byte) (int, error) {
 }
 
 // connWriter lets the gateway write to the client's socket: each Write
-// is a sendall.
-type connWriter int
+// is a sendall. The first Write starts the clock: everything it sends
+// must be out within timeout, or the client, who does not read, loses
+// the connection, and the server goes on to the next one.
+type connWriter struct {
+	clientConn int
+	timeout    time.Duration
+	deadline   time.Time // set by the first Write
+}
 
-// Write sends all of data.
-func (c connWriter) Write(data []byte) (int, error) {
+// Write sends all of data before the deadline.
+func (c *connWriter) Write(data []byte) (int, error) {
+	if c.deadline.IsZero() {
+		c.deadline = time.Now().Add(c.timeout)
+	}
 	// Python: client_connection.sendall(http_response)
-	if err := sendall(int(c), data); err != nil {
+	if err := sendall(c.clientConn, data, c.deadline); err != nil {
 		return 0, err
 	}
 	return len(data), nil
@@ -456,7 +699,11 @@ func recvBefore(clientConn int, buffer []byte, deadline time.Time) (int, error) 
 			return n, nil
 		case syscall.EAGAIN: // the timeout passed with nothing to read
 			return 0, errTimedOut
-		case syscall.EINTR: // a signal came first: try again
+		case syscall.EINTR:
+			// A signal came first: try again. Unlike accept's, this
+			// branch is live: the kernel never restarts a recv on a
+			// socket that has a timeout (SO_RCVTIMEO), SA_RESTART or not
+			// (signal(7); strace shows read(...) = -1 EINTR).
 			continue
 		default:
 			return 0, err
@@ -471,20 +718,76 @@ func isRequestError(err error) bool {
 	return errors.As(err, &reqErr)
 }
 
-// sendall writes all of data to the socket, as Python's socket.sendall
-// does. One send may take only part of it (the kernel copies what fits
-// in the socket's send buffer, or a signal cuts the call short) and
-// returns how much it took, so sendall loops until every byte is out.
-// (send with no flags is the write system call.)
-func sendall(clientConn int, data []byte) error {
+// sendall writes all of data to the socket before the deadline, as
+// Python's socket.sendall does with a timeout set. On a blocking socket
+// Linux's send waits until it has taken everything; it returns a short
+// count only when a signal comes after part was sent, when the send
+// timeout SO_SNDTIMEO passes, or on a non-blocking socket (send(2),
+// signal(7)). This server sets SO_SNDTIMEO, as recvBefore sets
+// SO_RCVTIMEO, to the time left before each send, so that a client that
+// never reads cannot hold the server forever: so sendall loops until
+// every byte is out or the deadline has passed. (send with no flags is
+// the write system call.)
+func sendall(clientConn int, data []byte, deadline time.Time) error {
 	for len(data) > 0 {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return fmt.Errorf("send: %w", errTimedOut)
+		}
+		timeout := syscall.NsecToTimeval(max(left, time.Microsecond).Nanoseconds())
+		if err := syscall.SetsockoptTimeval(clientConn, syscall.SOL_SOCKET, syscall.SO_SNDTIMEO, &timeout); err != nil {
+			return fmt.Errorf("setsockopt SO_SNDTIMEO: %w", err)
+		}
 		n, err := syscall.Write(clientConn, data)
-		if err != nil {
+		switch err {
+		case nil:
+			data = data[n:]
+		case syscall.EAGAIN: // the timeout passed and the kernel took nothing
+			return fmt.Errorf("send: %w", errTimedOut)
+		case syscall.EINTR:
+			// A signal came before any byte was taken: try again. With
+			// SO_SNDTIMEO set, the kernel does not restart a send, as
+			// it does not restart recvBefore's recv (signal(7)).
+			continue
+		default:
 			return fmt.Errorf("send: %w", err)
 		}
-		data = data[n:]
 	}
 	return nil
+}
+
+// inputPending reports whether the client has sent bytes that the
+// server has not read: they wait in the kernel's receive buffer, and
+// would make close send a RST. MSG_PEEK looks without taking them,
+// MSG_DONTWAIT answers at once (EAGAIN when there are none).
+func inputPending(clientConn int) bool {
+	var b [1]byte
+	n, _, err := syscall.Recvfrom(clientConn, b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+	return err == nil && n > 0
+}
+
+// lingeringClose prepares to close a connection on which the client
+// may still be sending: a request the server refused, or a body it did
+// not read to its end (RFC 9112, section 9.6). Closing at once would
+// make the kernel answer those bytes with a RST, and a client that gets
+// a RST may throw away the answer it had not read yet. So the server
+// shuts down its sending side, which sends a FIN: the client sees the
+// end of the answer. Then it reads and throws away what still comes, at
+// most lingerBytes for at most lingerTimeout, stopping at the client's
+// own FIN; then the caller closes.
+func lingeringClose(clientConn int) {
+	if err := syscall.Shutdown(clientConn, syscall.SHUT_WR); err != nil {
+		return // the connection is gone already
+	}
+	deadline := time.Now().Add(lingerTimeout)
+	buffer := make([]byte, bodyPieceBytes)
+	for drained := 0; drained < lingerBytes; {
+		n, err := recvBefore(clientConn, buffer, deadline)
+		if err != nil || n == 0 {
+			return // the deadline, the client's FIN, or a reset
+		}
+		drained += n
+	}
 }
 
 // parseAddr turns "host:port" into the address structure that bind
@@ -512,18 +815,4 @@ func formatAddr(sockaddr syscall.Sockaddr) string {
 	default:
 		return fmt.Sprintf("%v", sockaddr)
 	}
-}
-
-// exitOnInterrupt ends the server cleanly on Ctrl-C (SIGINT) or
-// SIGTERM: it says so and exits with status 0. The kernel closes every
-// socket of a process that exits, the listening one too, so the port is
-// free again at once.
-func exitOnInterrupt() {
-	interrupted := make(chan os.Signal, 1)
-	signal.Notify(interrupted, os.Interrupt, syscall.SIGTERM)
-	go func() {
-		<-interrupted
-		fmt.Println("Shutting down.")
-		os.Exit(0)
-	}()
 }

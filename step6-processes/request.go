@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 )
@@ -62,6 +63,19 @@ func badRequest(format string, args ...any) *requestError {
 	return &requestError{http.StatusBadRequest, fmt.Sprintf(format, args...)}
 }
 
+// excerptBytes bounds how much of a client's input an error message
+// quotes: a reason must stay short, however long the bad line.
+const excerptBytes = 100
+
+// excerpt quotes s for an error message: all of it when it is short,
+// else its first excerptBytes bytes and how long it was.
+func excerpt(s string) string {
+	if len(s) <= excerptBytes {
+		return strconv.Quote(s)
+	}
+	return strconv.Quote(s[:excerptBytes]) + fmt.Sprintf("... (%d bytes)", len(s))
+}
+
 // endOfHead returns the index just past the empty line that ends the
 // head in data, or -1 when data does not hold one yet. Lines end in
 // CRLF; a bare LF is tolerated, as RFC 9112 allows.
@@ -85,6 +99,13 @@ func endOfHead(data []byte) int {
 // It is a pure function of its input, so that it can be tested without
 // a network.
 func parseRequest(data []byte) (request, error) {
+	data = skipEmptyLine(data)
+	// A second empty line is not ignored. endOfHead, which recvHead and
+	// handleRequest use on the bytes as they came, takes it for the end of
+	// a head without a request line; parseRequest must agree with them.
+	if len(skipEmptyLine(data)) < len(data) {
+		return request{}, badRequest("the request starts with two empty lines; a server ignores only one before its request line")
+	}
 	firstLine, _, _ := bytes.Cut(data, []byte("\n"))
 	if len(bytes.TrimSuffix(firstLine, []byte("\r"))) > maxRequestLineBytes {
 		return request{}, &requestError{http.StatusRequestURITooLong,
@@ -98,16 +119,26 @@ func parseRequest(data []byte) (request, error) {
 		return request{}, &requestError{http.StatusRequestHeaderFieldsTooLarge,
 			fmt.Sprintf("the request's head is longer than %d bytes", maxHeadBytes)}
 	}
-	// Split the head into lines, without their line ends; the last two
-	// elements are the empty line and what follows it.
+	// Split the head into lines; the last element is what follows the
+	// empty line's LF, nothing, and the one before it the empty line.
 	lines := strings.Split(string(data[:end]), "\n")
-	lines = lines[:len(lines)-2]
+	lines = lines[:len(lines)-1]
+	// RFC 9112 (section 2.2) lets a server read a bare LF as a line end,
+	// and a head typed into nc ends every line so. But a head that mixes
+	// the two is refused: "Dummy: x\nContent-Length: 23\r\n" is one
+	// field to a reader that splits at CRLF and two to one that splits at
+	// LF, and two readers that disagree on a head disagree on where the
+	// request ends: a second request can hide in the first one's body.
+	if mixesLineEnds(lines) {
+		return request{}, badRequest("the head mixes CRLF and bare LF line ends")
+	}
+	lines = lines[:len(lines)-1] // without the empty line
 	for i, line := range lines {
 		lines[i] = strings.TrimSuffix(line, "\r")
 		// A CR, NUL or other control byte inside a line could smuggle a
 		// line end past one reader and not another: refuse them all.
 		if c := strings.IndexFunc(lines[i], isControl); c >= 0 {
-			return request{}, badRequest("the line %q holds the control character %q", lines[i], lines[i][c])
+			return request{}, badRequest("the line %s holds the control character %q", excerpt(lines[i]), lines[i][c])
 		}
 	}
 	if len(lines)-1 > maxHeaderFields {
@@ -135,19 +166,59 @@ func parseRequest(data []byte) (request, error) {
 	return req, nil
 }
 
+// skipEmptyLine drops one empty line, CRLF or a bare LF, from the start
+// of data. RFC 9112 (section 2.2) asks a server to ignore at least one
+// empty line before the request line: a client may send one after the
+// body of its previous request. A second one is not ignored: it is a
+// head without a request line, and gets 400.
+func skipEmptyLine(data []byte) []byte {
+	if rest, found := bytes.CutPrefix(data, []byte("\r\n")); found {
+		return rest
+	}
+	rest, _ := bytes.CutPrefix(data, []byte("\n"))
+	return rest
+}
+
+// mixesLineEnds reports whether some of these lines end in CR (their LF
+// already cut off), that is in CRLF, and others in a bare LF.
+func mixesLineEnds(lines []string) bool {
+	crlf := 0
+	for _, line := range lines {
+		if strings.HasSuffix(line, "\r") {
+			crlf++
+		}
+	}
+	return crlf != 0 && crlf != len(lines)
+}
+
+// requestMethod returns the method of the request line in data, as far
+// as it has arrived: what comes before the first space, or "" if no
+// space has come. The server needs it even for a head that it cannot
+// parse: an answer to HEAD never has a body, an error's included (RFC
+// 9110, section 9.3.2), or the client would read that body as the start
+// of the next response.
+func requestMethod(data []byte) string {
+	line, _, _ := bytes.Cut(skipEmptyLine(data), []byte("\n"))
+	method, _, found := bytes.Cut(line, []byte(" "))
+	if !found {
+		return ""
+	}
+	return string(method)
+}
+
 // parseRequestLine takes apart "METHOD SP request-target SP HTTP-version".
 func parseRequestLine(line string) (request, error) {
 	parts := strings.Split(line, " ")
 	if len(parts) != 3 {
-		return request{}, badRequest("the request line %q is not METHOD, target and version separated by single spaces", line)
+		return request{}, badRequest("the request line %s is not METHOD, target and version separated by single spaces", excerpt(line))
 	}
 	req := request{Method: parts[0], Target: parts[1], Version: parts[2]}
 
 	if !isToken(req.Method) {
-		return request{}, badRequest("the method %q is not a token (letters, digits and a few symbols)", req.Method)
+		return request{}, badRequest("the method %s is not a token (letters, digits and a few symbols)", excerpt(req.Method))
 	}
 	if !isHTTPVersion(req.Version) {
-		return request{}, badRequest("%q is not an HTTP version such as HTTP/1.1", req.Version)
+		return request{}, badRequest("%s is not an HTTP version such as HTTP/1.1", excerpt(req.Version))
 	}
 	// This server speaks HTTP/1.0 and HTTP/1.1. A later 1.x is answered
 	// as 1.1; another major version (HTTP/2.0, HTTP/0.9) is not spoken
@@ -162,7 +233,7 @@ func parseRequestLine(line string) (request, error) {
 	// An application behind the gateway could not do it either.
 	if req.Method == http.MethodConnect {
 		return request{}, &requestError{http.StatusNotImplemented,
-			fmt.Sprintf("this server is not a proxy: it opens no tunnel to %s", req.Target)}
+			fmt.Sprintf("this server is not a proxy: it opens no tunnel to %s", excerpt(req.Target))}
 	}
 	path, err := targetPath(req.Target)
 	if err != nil {
@@ -183,7 +254,7 @@ func checkHost(req request) error {
 	case len(hosts) > 1:
 		return badRequest("the request has %d Host header fields; it must have one", len(hosts))
 	case len(hosts) == 1 && !isAuthority(hosts[0]):
-		return badRequest("the Host %q is not a host name or address with an optional port", hosts[0])
+		return badRequest("the Host %s is not a host name or address with an optional port", excerpt(hosts[0]))
 	}
 	return nil
 }
@@ -238,16 +309,16 @@ func bodyLength(req request) (length int, chunked bool, err error) {
 	}
 	for _, v := range lengths {
 		if v != lengths[0] {
-			return 0, false, badRequest("the Content-Length fields disagree: %q and %q", lengths[0], v)
+			return 0, false, badRequest("the Content-Length fields disagree: %s and %s", excerpt(lengths[0]), excerpt(v))
 		}
 	}
 	v := lengths[0]
 	if v == "" || len(v) > 18 || strings.Trim(v, "0123456789") != "" {
-		return 0, false, badRequest("the Content-Length %q is not a number of bytes", v)
+		return 0, false, badRequest("the Content-Length %s is not a number of bytes", excerpt(v))
 	}
 	length, err = strconv.Atoi(v)
 	if err != nil { // too big for an int on this machine
-		return 0, false, badRequest("the Content-Length %q is too large", v)
+		return 0, false, badRequest("the Content-Length %s is too large", excerpt(v))
 	}
 	return length, false, nil
 }
@@ -267,12 +338,25 @@ func checkTransferCoding(version string, codings []string) error {
 	case version == "HTTP/1.0":
 		return badRequest("an HTTP/1.0 request cannot have a Transfer-Encoding")
 	case list[len(list)-1] != "chunked":
-		return badRequest("the Transfer-Encoding %q does not end in chunked", strings.Join(codings, ", "))
+		return badRequest("the Transfer-Encoding %s does not end in chunked", excerpt(strings.Join(codings, ", ")))
 	case len(list) > 1:
 		return &requestError{http.StatusNotImplemented,
-			fmt.Sprintf("this server decodes the chunked transfer coding only, not %q", strings.Join(codings, ", "))}
+			fmt.Sprintf("this server decodes the chunked transfer coding only, not %s", excerpt(strings.Join(codings, ", ")))}
 	}
 	return nil
+}
+
+// expectsContinue reports whether the client waits for 100 Continue
+// before it sends its body: an HTTP/1.1 request that has a body and
+// says "Expect: 100-continue", in any case (RFC 9110, section 10.1.1).
+func (req request) expectsContinue() bool {
+	hasBody := req.ContentLength > 0 || req.Chunked
+	for _, v := range req.values("Expect") {
+		if strings.EqualFold(v, "100-continue") {
+			return hasBody && req.Version == "HTTP/1.1"
+		}
+	}
+	return false
 }
 
 // values returns the values of every header field with this name, in
@@ -294,18 +378,20 @@ func (req request) values(name string) []string {
 func targetPath(target string) (string, error) {
 	for _, c := range []byte(target) {
 		if c <= ' ' || c >= 0x7f || c == '#' {
-			return "", badRequest("the request-target %q holds the byte 0x%02x, which must be percent-encoded", target, c)
+			return "", badRequest("the request-target %s holds the byte 0x%02x, which must be percent-encoded", excerpt(target), c)
 		}
 	}
 	if !validPercents(target) {
-		return "", badRequest("the request-target %q has a %% that is not followed by two hexadecimal digits", target)
+		return "", badRequest("the request-target %s has a %% that is not followed by two hexadecimal digits", excerpt(target))
 	}
 	switch {
 	case strings.HasPrefix(target, "/"):
 		return target, nil
 	case target == "*":
 		return target, nil
-	case strings.HasPrefix(target, "http://"), strings.HasPrefix(target, "https://"):
+	case hasPrefixFold(target, "http://"), hasPrefixFold(target, "https://"):
+		// A scheme is case-insensitive (RFC 9110, section 4.2.3):
+		// HTTP://x/ is http://x/.
 		_, rest, _ := strings.Cut(target, "://")
 		authority, path := rest, "/"
 		if i := strings.IndexAny(rest, "/?"); i >= 0 {
@@ -314,14 +400,37 @@ func targetPath(target string) (string, error) {
 				path = "/" + path
 			}
 		}
-		host, port, hasPort := strings.Cut(authority, ":")
-		if host == "" || !isAuthority(authority) || hasPort && strings.Trim(port, "0123456789") != "" {
-			return "", badRequest("the request-target %q has no valid host after ://", target)
+		if !isHostPort(authority) {
+			return "", badRequest("the request-target %s has no valid host after ://", excerpt(target))
 		}
 		return path, nil
 	default:
-		return "", badRequest("the request-target %q is neither a path starting with / nor an absolute URL", target)
+		return "", badRequest("the request-target %s is neither a path starting with / nor an absolute URL", excerpt(target))
 	}
+}
+
+// hasPrefixFold reports whether s begins with prefix, in any case.
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
+// isHostPort reports whether authority is a host and maybe a port, as
+// in an absolute URL: a name or an IPv4 address, or an IPv6 address in
+// brackets, [::1], whose colons are not the port's (RFC 3986, 3.2.2).
+func isHostPort(authority string) bool {
+	host, port, hasPort := strings.Cut(authority, ":")
+	if strings.HasPrefix(authority, "[") {
+		inside, afterBracket, closed := strings.Cut(authority[1:], "]")
+		if addr, err := netip.ParseAddr(inside); !closed || err != nil || !addr.Is6() {
+			return false
+		}
+		host = authority[:len(inside)+2]
+		port, hasPort = strings.CutPrefix(afterBracket, ":")
+		if afterBracket != "" && !hasPort {
+			return false // something other than :port after the ]
+		}
+	}
+	return host != "" && isAuthority(authority) && !(hasPort && strings.Trim(port, "0123456789") != "")
 }
 
 // parseHeaderField takes apart "Name: value". The name is a token with
@@ -329,17 +438,17 @@ func targetPath(target string) (string, error) {
 // part of it.
 func parseHeaderField(line string) (headerField, error) {
 	if line != "" && (line[0] == ' ' || line[0] == '\t') {
-		return headerField{}, badRequest("the header line %q starts with whitespace (obsolete line folding)", line)
+		return headerField{}, badRequest("the header line %s starts with whitespace (obsolete line folding)", excerpt(line))
 	}
 	name, value, found := strings.Cut(line, ":")
 	if !found {
-		return headerField{}, badRequest("the header line %q has no colon", line)
+		return headerField{}, badRequest("the header line %s has no colon", excerpt(line))
 	}
 	if trimmed := strings.TrimRight(name, " \t"); trimmed != name && isToken(trimmed) {
-		return headerField{}, badRequest("the header line %q has whitespace before its colon", line)
+		return headerField{}, badRequest("the header line %s has whitespace before its colon", excerpt(line))
 	}
 	if !isToken(name) {
-		return headerField{}, badRequest("the header name %q is not a token (no spaces, and none before the colon)", name)
+		return headerField{}, badRequest("the header name %s is not a token (no spaces, and none before the colon)", excerpt(name))
 	}
 	return headerField{Name: name, Value: strings.Trim(value, " \t")}, nil
 }

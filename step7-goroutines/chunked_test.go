@@ -35,6 +35,7 @@ func TestChunkedReaderDecodesValidBodies(t *testing.T) {
 		{"reads sizes in upper and lower case hexadecimal", "A\r\n0123456789\r\na\r\nabcdefghij\r\n0\r\n\r\n", "0123456789abcdefghij"},
 		{"reads sizes with leading zeros", "0005\r\nhello\r\n000\r\n\r\n", "hello"},
 		{"ignores chunk extensions", "5;name=value\r\nhello\r\n5 ; quoted=\"a b\"\r\nworld\r\n0;last\r\n\r\n", "helloworld"},
+		{"ignores several extensions, with whitespace around ; and =", "5 ;a ; b = 1\t;c=\"q \\\" \\\\\"\r\nhello\r\n0\r\n\r\n", "hello"},
 		{"reads and drops trailer fields", "5\r\nhello\r\n0\r\nExpires: never\r\nX-Sum: 1234\r\n\r\n", "hello"},
 		{"keeps CR and LF inside a chunk's data", "4\r\na\r\nb\r\n0\r\n\r\n", "a\r\nb"},
 		{"reads a body of exactly the limit, 20 bytes", "a\r\n0123456789\r\na\r\nabcdefghij\r\n0\r\n\r\n", "0123456789abcdefghij"},
@@ -85,6 +86,19 @@ func TestChunkedReaderRefusesMalformedBodies(t *testing.T) {
 		{"answers 413 to one chunk over the limit, before reading it", "b\r\n", 10, http.StatusRequestEntityTooLarge},
 		{"answers 413 to chunks that add up to more than the limit", "6\r\nabcdef\r\n6\r\nghijkl\r\n0\r\n\r\n", 10, http.StatusRequestEntityTooLarge},
 		{"answers 413 to a size too big for any integer", "ffffffffffffffffffffffff\r\n", 1 << 20, http.StatusRequestEntityTooLarge},
+		{"answers 400 to whitespace after the size with no extension", "3 \r\nabc\r\n0\r\n\r\n", 100, http.StatusBadRequest},
+		{"answers 400 to a tab after the size with no extension", "3\t\r\nabc\r\n0\r\n\r\n", 100, http.StatusBadRequest},
+		{"answers 400 to an empty extension", "2;\r\nab\r\n0\r\n\r\n", 100, http.StatusBadRequest},
+		{"answers 400 to an empty extension after another", "2;a=1;\r\nab\r\n0\r\n\r\n", 100, http.StatusBadRequest},
+		{"answers 400 to an extension without a name", "2;=x\r\nab\r\n0\r\n\r\n", 100, http.StatusBadRequest},
+		{"answers 400 to an extension with = and no value", "2;a=\r\nab\r\n0\r\n\r\n", 100, http.StatusBadRequest},
+		{"answers 400 to an extension name that is not a token", "2;a(b\r\nab\r\n0\r\n\r\n", 100, http.StatusBadRequest},
+		{"answers 400 to two words where one name should be", "2;a b\r\nab\r\n0\r\n\r\n", 100, http.StatusBadRequest},
+		{"answers 400 to an unterminated quoted string", "2;a=\"xy\r\nab\r\n0\r\n\r\n", 100, http.StatusBadRequest},
+		{"answers 400 to a quoted string that ends in an escape", "2;a=\"xy\\\"\r\nab\r\n0\r\n\r\n", 100, http.StatusBadRequest},
+		{"answers 400 to text after a quoted string", "2;a=\"x\"y\r\nab\r\n0\r\n\r\n", 100, http.StatusBadRequest},
+		{"answers 400 to a bare LF after the data", "3\r\nabc\n0\r\n\r\n", 100, http.StatusBadRequest},
+		{"answers 400 to a bare LF that ends the trailer", "0\r\nX: y\r\n\n", 100, http.StatusBadRequest},
 		{"answers 431 to more trailer fields than a head may have", "0\r\n" + strings.Repeat("X: y\r\n", maxHeaderFields+1) + "\r\n", 100, http.StatusRequestHeaderFieldsTooLarge},
 	}
 	for _, tt := range tests {
@@ -164,4 +178,61 @@ func FuzzChunkedReader(f *testing.F) {
 			t.Fatalf("decoded %q as %q, net/http as %q", input, got, theirs)
 		}
 	})
+}
+
+// TestChunkedReaderCountsTheFraming checks the framing budget (issue
+// 12, item 3): size lines, extensions, the CRLF after each chunk and the
+// trailer cost as much as data; past maxChunkFramingBytes of them, and
+// more framing than data, the body is refused.
+func TestChunkedReaderCountsTheFraming(t *testing.T) {
+	longExtension := "1;x=" + strings.Repeat("e", maxChunkLineBytes-10) + "\r\nd\r\n"
+	tests := []struct {
+		name       string
+		input      string
+		wantStatus int // 0: accepted
+	}{
+		{"accepts a few long extensions", strings.Repeat(longExtension, 3) + "0\r\n\r\n", 0},
+		{"answers 400 to a stream of extensions past the budget, for a few bytes of data",
+			strings.Repeat(longExtension, 1000) + "0\r\n\r\n", http.StatusBadRequest},
+		{"answers 400 to many chunks of one byte, whose framing outweighs their data",
+			strings.Repeat("1\r\nd\r\n", 10000) + "0\r\n\r\n", http.StatusBadRequest},
+		{"accepts more framing than the budget when the data outweighs it",
+			strings.Repeat("fa0;x="+strings.Repeat("e", 3000)+"\r\n"+strings.Repeat("d", 0xfa0)+"\r\n", 10) + "0\r\n\r\n", 0},
+		{"answers 400 to a trailer section past the budget",
+			"1\r\nd\r\n0\r\n" + strings.Repeat("X-Pad: "+strings.Repeat("p", maxChunkLineBytes-20)+"\r\n", 5) + "\r\n", http.StatusBadRequest},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := decode(tt.input, 1<<20, false)
+			if tt.wantStatus == 0 {
+				if err != nil {
+					t.Fatalf("got %v, want the body accepted", err)
+				}
+				return
+			}
+			var reqErr *requestError
+			if !errors.As(err, &reqErr) || reqErr.status != tt.wantStatus || reqErr.reason != "the chunked body has more framing than data" {
+				t.Fatalf("got %v; want a requestError with status %d for framing", err, tt.wantStatus)
+			}
+		})
+	}
+	t.Run("stops reading soon after the budget is spent", func(t *testing.T) {
+		reader := &countingReader{r: strings.NewReader(strings.Repeat(longExtension, 10000))}
+		io.ReadAll(newChunkedReader(bufio.NewReader(reader), 1<<20))
+		if reader.n > 4*maxChunkFramingBytes {
+			t.Errorf("read %d bytes of a 40 MB stream of extensions, want about maxChunkFramingBytes (%d)", reader.n, maxChunkFramingBytes)
+		}
+	})
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += n
+	return n, err
 }

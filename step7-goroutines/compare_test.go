@@ -3,11 +3,13 @@ package main
 import (
 	"io"
 	"log"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
@@ -163,6 +165,64 @@ func TestTheGatewayKnowinglyDiffersFromNetHTTP(t *testing.T) {
 		require.NoError(t, err)
 		if resp.StatusCode != http.StatusOK {
 			t.Errorf("net/http answered %d; the table says 200", resp.StatusCode)
+		}
+	})
+	// Framing that net/http's parser accepts and this step's refuses
+	// (issue 12, item 6): where two parsers disagree on where a message
+	// ends, a request can be smuggled past one of them.
+	for _, tt := range []struct{ name, raw string }{
+		{"a bare LF among CRLF line ends",
+			"POST /hello HTTP/1.1\r\nHost: localhost\r\nDummy: x\nContent-Length: 5\r\n\r\nhello"},
+		{"an empty chunk extension",
+			"POST /hello HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n5;\r\nhello\r\n0\r\n\r\n"},
+		{"whitespace after a chunk's size",
+			"POST /hello HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n5 \r\nhello\r\n0\r\n\r\n"},
+	} {
+		t.Run(tt.name+": the gateway answers 400, net/http reads the body", func(t *testing.T) {
+			resp, _, err := roundTrip(t, ours, tt.raw)
+			require.NoError(t, err)
+			if resp.StatusCode != http.StatusBadRequest {
+				t.Errorf("the gateway answered %d, want 400", resp.StatusCode)
+			}
+			resp, body, err := roundTrip(t, theirsAddr, tt.raw)
+			require.NoError(t, err)
+			if resp.StatusCode != http.StatusOK || !strings.HasPrefix(body, "Received a body of 5 bytes.") {
+				t.Errorf("net/http answered %d %q; the table says it reads the body", resp.StatusCode, body)
+			}
+		})
+	}
+	t.Run("a bad HEAD request: the gateway's 400 has no body, net/http's has one", func(t *testing.T) {
+		const raw = "HEAD / HTTP/1.1\r\nHost: localhost\r\nContent-Length: x\r\n\r\n"
+		bodyAfterHead := func(addr string) string {
+			conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+			require.NoError(t, err)
+			defer conn.Close()
+			conn.SetDeadline(time.Now().Add(5 * time.Second))
+			io.WriteString(conn, raw)
+			all, _ := io.ReadAll(conn)
+			_, body, _ := strings.Cut(string(all), "\r\n\r\n")
+			return body
+		}
+		if body := bodyAfterHead(ours); body != "" {
+			t.Errorf("the gateway sent %q after the head, want nothing: an answer to HEAD has no body (RFC 9110, section 9.3.2)", body)
+		}
+		if body := bodyAfterHead(theirsAddr); body == "" {
+			t.Error("net/http sent no body after the head; the table says it sends one")
+		}
+	})
+	t.Run("a body of 300 KiB the application does not read: the gateway reads it and keeps the connection, net/http closes it", func(t *testing.T) {
+		// net/http reads at most 256 KiB of what a handler left; this
+		// gateway up to maxBodyBytes, the most it would have read anyway.
+		raw := "PUT /hello HTTP/1.1\r\nHost: localhost\r\nContent-Length: 307200\r\n\r\n" + strings.Repeat("x", 300<<10)
+		resp, _, err := roundTrip(t, ours, raw)
+		require.NoError(t, err)
+		if resp.StatusCode != http.StatusMethodNotAllowed || resp.Close {
+			t.Errorf("the gateway answered %d, Close %v; want 405 and the connection kept", resp.StatusCode, resp.Close)
+		}
+		resp, _, err = roundTrip(t, theirsAddr, raw)
+		require.NoError(t, err)
+		if resp.StatusCode != http.StatusMethodNotAllowed || !resp.Close {
+			t.Errorf("net/http answered %d, Close %v; the table says 405 and Connection: close", resp.StatusCode, resp.Close)
 		}
 	})
 	t.Run("an HTTP/1.0 request: the gateway's status line says HTTP/1.1, net/http's HTTP/1.0", func(t *testing.T) {

@@ -26,6 +26,11 @@ func FuzzHandleRequests(f *testing.F) {
 		"GET / HTTP/1.1\r\nHost: h\r\nContent-Length: x\r\n\r\nGET / HTTP/1.1\r\n\r\n",
 		"GET /panic HTTP/1.1\r\nHost: h\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n",
 		"HELLO SERVER\r\n\r\n",
+		"POST /hello HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\nhelloGET / HTTP/1.1\r\nHost: h\r\n\r\n",
+		"POST /nowhere HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\nhello",
+		"HEAD / HTTP/1.1\r\nHost: h\r\nContent-Length: x\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: h\nX: y\r\n\r\n",
+		"POST /hello HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5;a=\"b\"\r\nhello\r\n0\r\n\r\n",
 	} {
 		f.Add([]byte(seed))
 	}
@@ -63,6 +68,11 @@ func FuzzHandleRequests(f *testing.F) {
 		responses := bufio.NewReader(&out)
 		for i, method := range methods {
 			resp, err := http.ReadResponse(responses, &http.Request{Method: method})
+			for err == nil && resp.StatusCode == http.StatusContinue {
+				// An interim answer to Expect: 100-continue; the final
+				// response follows.
+				resp, err = http.ReadResponse(responses, &http.Request{Method: method})
+			}
 			if err != nil {
 				t.Fatalf("response %d is not HTTP that net/http can read: %v\nall that was sent:\n%q", i+1, err, out.String())
 			}

@@ -49,6 +49,18 @@ func environOf(t *testing.T, r *http.Request) environ {
 	}
 }
 
+// bodyFor returns the body of req, as the gateway reads it from a
+// connection on which the client sent body: in chunks if req says so.
+func bodyFor(t *testing.T, req request, body string) *requestBody {
+	t.Helper()
+	if req.Chunked {
+		body = chunks(body, max(len(body), 1))
+	}
+	source, err := newBodyReader(bufio.NewReader(strings.NewReader(body)), req)
+	require.NoError(t, err)
+	return &requestBody{source: source, w: newResponseWriter(io.Discard, req, fixedClock)}
+}
+
 // parsed parses a request head with step 4's parser, as the server does.
 func parsed(t *testing.T, head string) request {
 	t.Helper()
@@ -133,7 +145,8 @@ func TestNewRequestFillsTheEnviron(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, err := newRequest(parsed(t, tt.head), []byte(tt.body), "127.0.0.1:40000")
+			req := parsed(t, tt.head)
+			r, err := newRequest(req, bodyFor(t, req, tt.body), "127.0.0.1:40000")
 			require.NoError(t, err)
 			if diff := cmp.Diff(tt.want, environOf(t, r)); diff != "" {
 				t.Errorf("the *http.Request differs (-want +got):\n%s", diff)
@@ -179,7 +192,8 @@ func TestNewRequestAgreesWithNetHTTP(t *testing.T) {
 			require.NoError(t, err, "http.ReadRequest")
 			theirs.RemoteAddr = "127.0.0.1:40000" // net/http's server fills it in after ReadRequest
 
-			ours, err := newRequest(parsed(t, tt.raw), []byte(tt.body), "127.0.0.1:40000")
+			req := parsed(t, tt.raw)
+			ours, err := newRequest(req, bodyFor(t, req, tt.body), "127.0.0.1:40000")
 			require.NoError(t, err)
 			if diff := cmp.Diff(environOf(t, theirs), environOf(t, ours)); diff != "" {
 				t.Errorf("the gateway's *http.Request differs from net/http's (-net/http +gateway):\n%s", diff)
@@ -704,7 +718,7 @@ func FuzzNewRequest(f *testing.F) {
 		if err != nil {
 			return
 		}
-		r, err := newRequest(req, []byte("body"), "127.0.0.1:1")
+		r, err := newRequest(req, strings.NewReader("body"), "127.0.0.1:1")
 		if err != nil {
 			var reqErr *requestError
 			if !errors.As(err, &reqErr) {

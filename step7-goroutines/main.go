@@ -1,8 +1,10 @@
-// Step 7 of "Let's Build A Web Server": step 6's many clients at once,
-// served by a goroutine per connection instead of a process, through
-// Go's net package instead of raw system calls; and what a real server
-// adds on top: persistent connections, a bound on them, and a graceful
-// shutdown.
+// Step 7, after "Let's Build A Web Server": step 6's many clients at
+// once, served by a goroutine per connection instead of a process,
+// through Go's net package instead of raw system calls; and what a real
+// server adds on top: persistent connections, a bound on them, and a
+// graceful shutdown. This step is ours: the article has no counterpart.
+// Its Part 3 ends with webserver3h.py, which still forks a process for
+// each connection and closes it after one response.
 //
 // Four ideas, each in its own part of this file:
 //
@@ -26,7 +28,12 @@
 //     and exits with status 0.
 //
 // The request's parsing (request.go), the gateway (gateway.go) and the
-// applications are step 6's, but for the words about keep-alive.
+// applications are step 6's, but for the words about keep-alive. So are
+// the defences against hostile clients: error answers that quote little,
+// strict framing, bodies read as they arrive; and here, on a kept
+// connection, a failed write ends it (handleRequest), the write deadline
+// starts with the response (Write), and a connection on which the client
+// may still be sending ends with lingeringClose.
 //
 // Run it, then open http://localhost:8888/hello/you in a browser, or:
 //
@@ -66,6 +73,22 @@ const ioBufferSize = 4 << 10
 // before, which the connection's goroutine has not begun to read, is
 // then answered rather than dropped.
 const idleShutdownGrace = 100 * time.Millisecond
+
+// bodyPieceBytes bounds one read of the body: the body is read as it
+// arrives, in pieces of at most this size, never all at once.
+const bodyPieceBytes = 32 << 10
+
+// When the server ends a connection on which the client may still be
+// sending, it first lingers: it reads and throws away at most
+// lingerBytes more, for at most lingerTimeout, so that the answer is not
+// destroyed by a reset (see lingeringClose). The numbers are net/http's:
+// it reads at most 256 KiB of a body that a handler left
+// (maxPostHandlerReadBytes), and waits 500 ms after shutting down its
+// sending side (rstAvoidanceDelay).
+const (
+	lingerBytes   = 256 << 10
+	lingerTimeout = 500 * time.Millisecond
+)
 
 func main() {
 	addr := flag.String("addr", ":8888", "`host:port` to listen on; an empty host means every interface, port 0 lets the kernel choose")
@@ -307,14 +330,16 @@ func (s *server) logf(format string, args ...any) {
 
 // conn is one client's connection, served by one goroutine.
 type conn struct {
-	s          *server
-	netConn    net.Conn
-	remoteAddr string
-	reader     *bufio.Reader // the bytes received and not yet used
-	writer     *bufio.Writer // the response, sent by Flush
-	head       []byte        // the head of the request being read
-	requests   int           // how many requests it has answered
-	idle       atomic.Bool   // it waits for a request, between two
+	s           *server
+	netConn     net.Conn
+	remoteAddr  string
+	reader      *bufio.Reader // the bytes received and not yet used
+	writer      *bufio.Writer // the response, sent by Flush, through Write
+	head        []byte        // the head of the request being read
+	requests    int           // how many requests it has answered
+	idle        atomic.Bool   // it waits for a request, between two
+	writing     bool          // the current response has begun to go out: its write deadline runs
+	unreadInput bool          // the client may still be sending: the connection ends with lingeringClose
 }
 
 // newConn registers netConn as an open connection of s.
@@ -327,7 +352,7 @@ func (s *server) newConn(netConn net.Conn) *conn {
 		writer:     s.writers.Get().(*bufio.Writer),
 	}
 	c.reader.Reset(netConn)
-	c.writer.Reset(netConn)
+	c.writer.Reset(c) // through c.Write, which arms the write deadline
 	s.mu.Lock()
 	s.conns[c] = struct{}{}
 	open := len(s.conns)
@@ -345,6 +370,13 @@ func (c *conn) serve() {
 	open := len(c.s.conns)
 	c.s.mu.Unlock()
 	c.s.logf("Closing connection from %s after %s: %s (%d open)\n", c.remoteAddr, plural(c.requests, "request"), why, open)
+	if c.unreadInput {
+		c.lingeringClose()
+	}
+	// close sends a FIN when every byte the client sent has been read;
+	// with bytes still unread in the socket's receive queue, it sends a
+	// reset (RST) instead, and the client may lose the response that has
+	// not reached it yet: hence lingeringClose.
 	c.netConn.Close()
 	// Give the buffers back, for the next connection.
 	c.reader.Reset(nil)
@@ -383,9 +415,9 @@ func (c *conn) serveRequests() string {
 		}
 
 		// A request has begun: it must arrive whole within the read
-		// timeout, and its response leave within the write timeout.
+		// timeout. (Its response must leave within the write timeout,
+		// which starts when the response does: see Write.)
 		c.netConn.SetReadDeadline(time.Now().Add(c.s.readTimeout))
-		c.netConn.SetWriteDeadline(time.Now().Add(c.s.writeTimeout))
 		keepAlive, why := c.handleRequest()
 		c.requests++
 		// Hold the connection a while after the response, as the
@@ -429,6 +461,8 @@ func (c *conn) setIdle(idle bool) bool {
 // connection stays open for the next request, and if not, why. While
 // the server shuts down, the response says Connection: close.
 func (c *conn) handleRequest() (keepAlive bool, why string) {
+	c.writing = false // this response has not begun
+	c.unreadInput = false
 	// Read the head, up to the empty line (maxHeadBytes at most), and
 	// take it apart (see request.go).
 	head, err := c.readHead()
@@ -440,12 +474,27 @@ func (c *conn) handleRequest() (keepAlive bool, why string) {
 	if timedOut && endOfHead(head) < 0 {
 		err = &requestError{http.StatusRequestTimeout, fmt.Sprintf("the request's head did not arrive within %s", c.s.readTimeout)}
 	}
-	// Read the body, which the application will read from the
-	// *http.Request, and, on a kept connection, must not be taken for
-	// the next request.
-	var body []byte
-	if err == nil {
-		body, err = readBody(c.reader, req)
+	if err != nil {
+		// Even a head that could not be parsed may say HEAD, whose
+		// answer has no body, an error's included.
+		req.Method = requestMethod(head)
+	}
+
+	// The response goes out through the gateway's http.ResponseWriter.
+	w := newResponseWriter(c.writer, req, time.Now)
+	// The body, if the request has one, is not read yet: the application
+	// reads it from the *http.Request, from the connection, as it
+	// arrives; and on a kept connection, not a byte more, which is the
+	// next request's.
+	var body *requestBody
+	if err == nil && (req.ContentLength > 0 || req.Chunked) {
+		var source io.Reader
+		source, err = newBodyReader(c.reader, req)
+		body = &requestBody{
+			source: source, w: w, continueOwed: req.expectsContinue(),
+			// 100 Continue is not the response: it has a deadline of its own.
+			interim: (*interimWriter)(c),
+		}
 	}
 	var r *http.Request
 	if err == nil {
@@ -455,7 +504,6 @@ func (c *conn) handleRequest() (keepAlive bool, why string) {
 		return false, "recv: " + err.Error()
 	}
 
-	w := newResponseWriter(c.writer, req, time.Now)
 	// The body is held back in a buffer borrowed for this response only:
 	// a connection that waits between requests holds none.
 	buffer := c.s.buffers.Get().(*[]byte)
@@ -475,6 +523,16 @@ func (c *conn) handleRequest() (keepAlive bool, why string) {
 	} else if panicValue := serveApp(c.s.app, w, r); panicValue != nil {
 		fmt.Fprintf(os.Stderr, "The app panicked: %v\n", panicValue)
 		fmt.Fprintln(os.Stderr, w.panicNote())
+	} else if body != nil && !answerBodyError(w, body) {
+		// What the application left of the body is read and thrown away,
+		// so that the next request is found where it begins.
+		body.discard()
+	}
+	if body != nil && !body.ended {
+		// The body could not be read to its end: it was bad, or its
+		// client waits for a 100 Continue that never came and may never
+		// send it. Where a next request would begin is not known.
+		w.keepAlive = false
 	}
 	if !w.headSent && c.s.isStopping() {
 		// The shutdown began while the application worked: this response
@@ -487,18 +545,32 @@ func (c *conn) handleRequest() (keepAlive bool, why string) {
 			w.err = fmt.Errorf("sending the response: %w", err)
 		}
 	}
+	// The client may still be sending when its request could not be
+	// read (the rest of it is on its way), when its body was not read to
+	// the end, or when it sent more requests than will be answered. A
+	// client that does not take its response is not waited for.
+	c.unreadInput = w.err == nil && (err != nil || body != nil && !body.ended || c.reader.Buffered() > 0)
 	if c.s.console != nil {
-		requestLine, _, _ := bytes.Cut(head, []byte("\n"))
-		c.s.logf("%s: %s -> %s%s\n", c.remoteAddr, bytes.TrimSuffix(requestLine, []byte("\r")), statusLine(w.status), w.framing())
+		requestLine, _, _ := bytes.Cut(skipEmptyLine(head), []byte("\n"))
+		notSent := ""
+		if w.err != nil {
+			notSent = ", which could not be sent"
+		}
+		c.s.logf("%s: %s -> %s%s%s\n", c.remoteAddr, bytes.TrimSuffix(requestLine, []byte("\r")), statusLine(w.status), w.framing(), notSent)
 	}
 
 	switch {
+	case w.err != nil:
+		// A write that failed (the client did not take the response in
+		// time, or reset the connection) ends the connection, always:
+		// nothing more can reach this client.
+		return false, w.err.Error()
 	case w.keepAlive:
 		return true, ""
-	case w.err != nil:
-		return false, w.err.Error()
 	case err != nil:
 		return false, "its request could not be read, so a next one could not be found"
+	case body != nil && !body.ended:
+		return false, "its request's body was not read to its end, so a next request could not be found"
 	case c.s.isStopping():
 		return false, "the server is shutting down"
 	case req.Version == "HTTP/1.0" && !req.keepAlive():
@@ -510,6 +582,58 @@ func (c *conn) handleRequest() (keepAlive bool, why string) {
 	}
 }
 
+// Write sends data on the connection: the bufio.Writer calls it when
+// its buffer is full or flushed. The first write of a response arms the
+// write deadline: from then on the client has -write-timeout to take the
+// whole response. The time the client took to send its request, and the
+// application to answer, do not count against it; and a 408 for a head
+// that came too slowly still has its own time to go out.
+func (c *conn) Write(data []byte) (int, error) {
+	if !c.writing {
+		c.writing = true
+		c.netConn.SetWriteDeadline(time.Now().Add(c.s.writeTimeout))
+	}
+	// One call sends all of data, as steps 3 to 6's sendall did: on its
+	// non-blocking socket, net's Write calls write again after a short
+	// count, and parks on the poller while the send buffer is full,
+	// until every byte is out or the deadline passes.
+	return c.netConn.Write(data)
+}
+
+// interimWriter sends an interim response, 100 Continue, for the
+// gateway (see requestBody): at once, within a write deadline of its
+// own; the response itself, which may come long after the body, starts
+// its own deadline. It is the connection, seen as another io.Writer.
+type interimWriter conn
+
+// Write sends data, and flushes it at once.
+func (i *interimWriter) Write(data []byte) (int, error) {
+	c := (*conn)(i)
+	n, err := c.writer.Write(data)
+	if err == nil {
+		err = c.writer.Flush()
+	}
+	c.writing = false
+	return n, err
+}
+
+// lingeringClose prepares the end of a connection on which the client
+// may still be sending (RFC 9112, section 9.6). Were the server to close
+// at once, the bytes it has not read would make the kernel answer with a
+// reset, and the client could lose the response before reading it: a
+// client still uploading a body would see "connection reset" instead of
+// its 413. So the server first shuts down its sending side (a FIN: the
+// client sees the end of the response), then reads and throws away what
+// the client still sends, at most lingerBytes for at most lingerTimeout,
+// or until the client closes its side too.
+func (c *conn) lingeringClose() {
+	if tcpConn, ok := c.netConn.(interface{ CloseWrite() error }); ok {
+		tcpConn.CloseWrite()
+	}
+	c.netConn.SetReadDeadline(time.Now().Add(lingerTimeout))
+	io.CopyN(io.Discard, c.reader, lingerBytes)
+}
+
 // readHead reads the request's head, from its request line to the empty
 // line that ends it, line by line from the connection's buffer. It stops
 // early when the client closes the connection, at the read deadline, and
@@ -519,7 +643,7 @@ func (c *conn) handleRequest() (keepAlive bool, why string) {
 // has come (pipelining).
 func (c *conn) readHead() ([]byte, error) {
 	c.head = c.head[:0]
-	lineStart, skippedBlank := 0, false
+	lineStart := 0
 	for len(c.head) <= maxHeadBytes {
 		piece, err := c.reader.ReadSlice('\n')
 		c.head = append(c.head, piece...)
@@ -531,44 +655,72 @@ func (c *conn) readHead() ([]byte, error) {
 		}
 		line := c.head[lineStart:]
 		isBlank := string(line) == "\r\n" || string(line) == "\n"
-		switch {
-		case isBlank && lineStart > 0:
+		if isBlank && lineStart > 0 {
 			return c.head, nil // the empty line: the head is complete
-		case isBlank && !skippedBlank:
-			// An empty line before the request line: RFC 9112 asks a
-			// server to ignore one, which some clients send after a body.
-			c.head, skippedBlank = c.head[:0], true
-		default:
-			lineStart = len(c.head)
 		}
+		// An empty first line does not end the head: RFC 9112 asks a
+		// server to ignore one before the request line, which some
+		// clients send after a body; parseRequest skips it. A second
+		// one ends the head, and parseRequest refuses it.
+		lineStart = len(c.head)
 	}
 	return c.head, nil
 }
 
-// readBody reads the body that the request announces: Content-Length
-// bytes, or chunks until the last one (see chunked.go), and not a byte
-// more, which belongs to the next request. A body longer than
-// maxBodyBytes is not read at all: it gets 413.
-func readBody(reader *bufio.Reader, req request) ([]byte, error) {
+// newBodyReader returns a reader of the body that the request
+// announces, from the connection's buffer: Content-Length bytes, or
+// chunks until the last one (see chunked.go). It reads only when it is
+// read, and only as much as it is asked for, so that a client's
+// Content-Length sets no memory aside. A body longer than maxBodyBytes
+// is not read at all: it gets 413.
+func newBodyReader(reader *bufio.Reader, req request) (io.Reader, error) {
 	if req.ContentLength > maxBodyBytes {
 		return nil, &requestError{http.StatusRequestEntityTooLarge,
 			fmt.Sprintf("the body is %d bytes, more than the %d this server reads", req.ContentLength, maxBodyBytes)}
 	}
-	var body []byte
-	var err error
 	if req.Chunked {
-		body, err = io.ReadAll(newChunkedReader(reader, maxBodyBytes))
-	} else if req.ContentLength > 0 {
-		body = make([]byte, req.ContentLength)
-		_, err = io.ReadFull(reader, body)
+		return &bodyReader{decoded: newChunkedReader(reader, maxBodyBytes)}, nil
 	}
+	return &bodyReader{decoded: &lengthReader{reader, int64(req.ContentLength)}}, nil
+}
+
+// bodyReader reads a request's body in pieces of at most bodyPieceBytes,
+// and turns what goes wrong into the answer for the client.
+type bodyReader struct {
+	decoded io.Reader // the body's bytes: Content-Length bytes, or decoded chunks
+}
+
+// Read reads the next piece of the body.
+func (b *bodyReader) Read(p []byte) (int, error) {
+	n, err := b.decoded.Read(p[:min(len(p), bodyPieceBytes)])
 	switch {
 	case errors.Is(err, os.ErrDeadlineExceeded):
-		return nil, &requestError{http.StatusRequestTimeout, "the request's body did not arrive in time"}
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return nil, badRequest("the request ended before the end of its body")
+		err = &requestError{http.StatusRequestTimeout, "the request's body did not arrive in time"}
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		err = badRequest("the request ended before the end of its body")
 	}
-	return body, err
+	return n, err
+}
+
+// lengthReader reads the left bytes of a body sent with Content-Length,
+// and not a byte more: what follows is the next request.
+type lengthReader struct {
+	stream io.Reader
+	left   int64
+}
+
+// Read reads the body, until io.EOF after its last byte; a stream that
+// ends before is io.ErrUnexpectedEOF.
+func (l *lengthReader) Read(p []byte) (int, error) {
+	if l.left == 0 {
+		return 0, io.EOF
+	}
+	n, err := l.stream.Read(p[:min(int64(len(p)), l.left)])
+	l.left -= int64(n)
+	if err == io.EOF {
+		err = io.ErrUnexpectedEOF // the body is not complete
+	}
+	return n, err
 }
 
 // isRequestError reports whether err is an answer for the client (a

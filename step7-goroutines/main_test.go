@@ -34,7 +34,23 @@ func pipeReader(t *testing.T, arrived, later string, hangUp bool, deadline time.
 	return bufio.NewReaderSize(server, ioBufferSize)
 }
 
-func TestReadBody(t *testing.T) {
+// readWholeBody reads the body that head announces from reader, as an
+// application that reads all of r.Body does.
+func readWholeBody(t *testing.T, reader *bufio.Reader, head string) (string, error) {
+	t.Helper()
+	req := parsed(t, head)
+	if req.ContentLength == 0 && !req.Chunked {
+		return "", nil
+	}
+	source, err := newBodyReader(reader, req)
+	if err != nil {
+		return "", err
+	}
+	got, err := io.ReadAll(&requestBody{source: source, w: newResponseWriter(io.Discard, req, fixedClock)})
+	return string(got), err
+}
+
+func TestRequestBody(t *testing.T) {
 	tests := []struct {
 		name     string
 		head     string // parsed for the request's framing
@@ -65,9 +81,9 @@ func TestReadBody(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			reader := pipeReader(t, tt.sent, "", true, time.Now().Add(2*time.Second))
-			got, err := readBody(reader, parsed(t, tt.head))
+			got, err := readWholeBody(t, reader, tt.head)
 			require.NoError(t, err)
-			if diff := cmp.Diff(tt.want, string(got)); diff != "" {
+			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("body differs (-want +got):\n%s", diff)
 			}
 			left, _ := io.ReadAll(reader)
@@ -78,7 +94,7 @@ func TestReadBody(t *testing.T) {
 	}
 }
 
-func TestReadBodyAnswersWhatGoesWrong(t *testing.T) {
+func TestRequestBodyAnswersWhatGoesWrong(t *testing.T) {
 	tests := []struct {
 		name       string
 		head       string
@@ -133,7 +149,7 @@ func TestReadBodyAnswersWhatGoesWrong(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			reader := pipeReader(t, tt.sent, "", tt.hangUp, time.Now().Add(200*time.Millisecond))
-			_, err := readBody(reader, parsed(t, tt.head))
+			_, err := readWholeBody(t, reader, tt.head)
 			var reqErr *requestError
 			if !errors.As(err, &reqErr) || reqErr.status != tt.wantStatus {
 				t.Errorf("got %v, want a requestError with status %d", err, tt.wantStatus)
@@ -165,14 +181,15 @@ func TestReadHead(t *testing.T) {
 			wantLeft: "GET",
 		},
 		{
-			name: "ignores one empty line before the request line",
+			name: "reads past one empty line before the request line, which the parser skips",
 			sent: "\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n",
-			want: "GET / HTTP/1.1\r\nHost: h\r\n\r\n",
+			want: "\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n",
 		},
 		{
-			name: "keeps a second empty line before the request line, for the parser to refuse",
-			sent: "\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n",
-			want: "\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n",
+			name:     "ends the head at a second empty line before the request line, for the parser to refuse",
+			sent:     "\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n",
+			want:     "\r\n\r\n",
+			wantLeft: "GET / HTTP/1.1\r\n",
 		},
 		{
 			name: "reads a line longer than its buffer whole",
@@ -368,6 +385,13 @@ func TestKeepAlive(t *testing.T) {
 			name: "does not take a POST's body for the next request",
 			exchanges: []exchange{
 				{send: "POST /hello HTTP/1.1\r\nHost: h\r\nContent-Length: 9\r\n\r\nGET / bad", method: "POST", wantStatus: 200, wantBody: "Received a body of 9 bytes."},
+				{send: get("/hello/next"), method: "GET", wantStatus: 200, wantBody: "Hello, next!"},
+			},
+		},
+		{
+			name: "ignores the empty line that a client sends after a body, before its next request",
+			exchanges: []exchange{
+				{send: "POST /hello HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello\r\n", method: "POST", wantStatus: 200, wantBody: "Received a body of 5 bytes."},
 				{send: get("/hello/next"), method: "GET", wantStatus: 200, wantBody: "Hello, next!"},
 			},
 		},

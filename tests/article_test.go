@@ -3,6 +3,7 @@ package tests
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os/exec"
 	"regexp"
 	"strings"
@@ -10,83 +11,107 @@ import (
 	"time"
 )
 
-// The article's server answers with a Python string that starts with a
-// newline and has no header fields. These tests serve that response,
-// byte for byte, and show what real clients make of it, next to the
-// response of step3-response, which they accept.
+// These tests serve two responses byte for byte, the article's and the
+// study note's, each from a tiny loopback server that reads the request
+// and then writes the response and closes, as the Python does, and show
+// what real clients make of them, next to step3-response's response.
 
-// studyNoteResponse is the response as the study note prints it:
+// articleResponse is what Ruslan Spivak's part1/webserver1.py sends:
+//
+//	http_response = """\
+//	HTTP/1.1 200 OK
+//
+//	Hello, World!
+//	"""
+//
+// The backslash after the opening """ continues the line, so the string
+// starts with the status line, not with a newline. Then comes an empty
+// line, the body and a newline; the server closes the connection after
+// it. The body is close-delimited, which HTTP/1.1 allows for a response
+// (RFC 9112, section 6.3); its faults are bare LF line ends, where the
+// grammar wants CRLF (RFC 9112, sections 2.1 and 2.2), and no header
+// fields.
+const articleResponse = "HTTP/1.1 200 OK\n\nHello, World!\n"
+
+// studyNoteResponse is the response as the study note transcribes it:
 //
 //	http_response="""
 //	HTTP/1.1 200 OK
 //	Hello world!"""
 //
-// The triple-quoted string starts with the newline after """, and no
-// empty line separates the status line from the body.
+// Without the backslash, the string starts with a newline; and no empty
+// line separates the status line from the body.
 const studyNoteResponse = "\nHTTP/1.1 200 OK\nHello world!"
 
-// articleResponse is the response of Ruslan Spivak's original article:
-// the same leading newline, then an empty line before the body.
-const articleResponse = "\nHTTP/1.1 200 OK\n\nHello, World!"
+// The names of the three servers that the tests compare.
+const (
+	articleServer = "the article's response"
+	noteServer    = "the study note's response"
+	step3Server   = "step3-response's response"
+)
 
-// articleServers starts one server for each response the tests compare:
-// the study note's and the article's from a tiny loopback server that
-// answers every connection once it has read the request, and the real
-// step3-response. It returns their addresses, by name.
+// articleServers starts one server for each response the tests compare
+// and returns their addresses, by name.
 func articleServers(t *testing.T) map[string]string {
 	t.Helper()
 	return map[string]string{
-		"the study note's response":       serveMistake(t, say(studyNoteResponse)),
-		"the original article's response": serveMistake(t, say(articleResponse)),
-		"step3-response's response":       startStep(t, "step3-response").addr,
+		articleServer: serveMistake(t, say(articleResponse)),
+		noteServer:    serveMistake(t, say(studyNoteResponse)),
+		step3Server:   startStep(t, "step3-response").addr,
 	}
 }
 
-// TestCurlRefusesTheArticlesResponsesAsHTTP09 runs curl against each
-// response: the article's two have no status line where curl looks for
-// one (the first line is empty), so curl takes them for HTTP/0.9, which
-// it refuses by default; step3-response's it accepts.
-func TestCurlRefusesTheArticlesResponsesAsHTTP09(t *testing.T) {
-	curl, err := exec.LookPath("curl")
-	if err != nil {
-		t.Skip("curl is not installed (Debian: apt-get install curl); .ci/run installs it")
-	}
+// TestCurlOnTheArticlesAndTheNotesResponses runs curl against each
+// response as chapter 3 does: `curl` and `curl --http0.9`. curl accepts
+// the article's response (no length, so the body is what comes before
+// the close) and step 3's; it takes the note's for HTTP/0.9, because its
+// first line is empty, and refuses it unless --http0.9 allows it.
+func TestCurlOnTheArticlesAndTheNotesResponses(t *testing.T) {
+	curl := findCurl(t)
 	servers := articleServers(t)
 	tests := []struct {
-		server   string
-		accepted bool
-		wantBody string
+		name       string
+		server     string
+		args       []string // between curl -sS and the URL
+		wantStatus int      // curl's exit status
+		wantStdout string   // all that curl prints on standard output
+		wantStderr string   // a pattern curl's standard error must match; "" for nothing
 	}{
-		{"the study note's response", false, ""},
-		{"the original article's response", false, ""},
-		{"step3-response's response", true, "Hello, World!"},
+		{"curl accepts the article's response and prints its body, up to the close",
+			articleServer, nil, 0, "Hello, World!\n", ""},
+		{"curl sees status 200 in the article's response",
+			articleServer, []string{"-o", "/dev/null", "-w", "%{http_code}"}, 0, "200", ""},
+		{"curl refuses the study note's response as HTTP/0.9",
+			noteServer, nil, 1, "", `Received HTTP/0\.9 when not allowed`},
+		{"curl --http0.9 prints the study note's response as it came",
+			noteServer, []string{"--http0.9"}, 0, studyNoteResponse, ""},
+		{"curl accepts step3-response's response",
+			step3Server, nil, 0, "Hello, World!", ""},
 	}
 	for _, tt := range tests {
-		verdict := "curl refuses " + tt.server + " as HTTP/0.9"
-		if tt.accepted {
-			verdict = "curl accepts " + tt.server
-		}
-		t.Run(verdict, func(t *testing.T) {
+		t.Run(tt.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			cmd := exec.CommandContext(ctx, curl, "-sS", "http://"+servers[tt.server]+"/")
+			args := append(append([]string{"-sS"}, tt.args...), "http://"+servers[tt.server]+"/")
+			cmd := exec.CommandContext(ctx, curl, args...)
 			var stdout, stderr bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr
-			err := cmd.Run()
-			if tt.accepted {
-				if err != nil {
-					t.Fatalf("curl: %v\n%s", err, stderr.String())
+			status := 0
+			if err := cmd.Run(); err != nil {
+				var exit *exec.ExitError
+				if !errors.As(err, &exit) {
+					t.Fatalf("curl: %v", err)
 				}
-				if stdout.String() != tt.wantBody {
-					t.Errorf("curl printed %q, want %q", stdout.String(), tt.wantBody)
-				}
-				return
+				status = exit.ExitCode()
 			}
-			if err == nil {
-				t.Fatalf("curl exited with status 0 and printed %q; want it to refuse the response", stdout.String())
+			if status != tt.wantStatus {
+				t.Errorf("curl exited with status %d, want %d\n%s", status, tt.wantStatus, stderr.String())
 			}
-			if !regexp.MustCompile(`HTTP/0\.9`).MatchString(stderr.String()) {
-				t.Errorf("curl failed (%v) but did not complain about HTTP/0.9:\n%s", err, stderr.String())
+			if got := stdout.String(); got != tt.wantStdout {
+				t.Errorf("curl printed %q, want %q", got, tt.wantStdout)
+			}
+			if tt.wantStderr != "" && !regexp.MustCompile(tt.wantStderr).MatchString(stderr.String()) {
+				t.Errorf("curl's complaint %q does not match %q", stderr.String(), tt.wantStderr)
 			}
 		})
 	}
@@ -95,13 +120,11 @@ func TestCurlRefusesTheArticlesResponsesAsHTTP09(t *testing.T) {
 // pageBody matches the body of the page that Chromium's --dump-dom prints.
 var pageBody = regexp.MustCompile(`(?s)<body>(.*)</body>`)
 
-// TestChromiumRendersTheArticlesResponses loads each response in
-// headless Chromium. Chromium forgives the leading newline, but in the
-// study note's response no empty line ends the header section, so
-// Chromium reads "Hello world!" as part of the head, not as a body, and
-// shows an empty page; the original article's has the empty line, and
-// its body shows.
-func TestChromiumRendersTheArticlesResponses(t *testing.T) {
+// TestChromiumRendersTheArticlesAndTheNotesResponses loads each response
+// in headless Chromium. It shows the article's body. In the study note's
+// response no empty line ends the head, so Chromium reads "Hello world!"
+// as part of the head, not as a body, and shows an empty page.
+func TestChromiumRendersTheArticlesAndTheNotesResponses(t *testing.T) {
 	browser := findChromium(t)
 	servers := articleServers(t)
 	tests := []struct {
@@ -109,9 +132,9 @@ func TestChromiumRendersTheArticlesResponses(t *testing.T) {
 		server   string
 		wantBody string // the text of the rendered page; "" for an empty page
 	}{
-		{"Chromium shows an empty page for the study note's response", "the study note's response", ""},
-		{"Chromium shows Hello, World! for the original article's response", "the original article's response", "Hello, World!"},
-		{"Chromium shows Hello, World! for step3-response's response", "step3-response's response", "Hello, World!"},
+		{"Chromium shows Hello, World! for the article's response", articleServer, "Hello, World!"},
+		{"Chromium shows an empty page for the study note's response", noteServer, ""},
+		{"Chromium shows Hello, World! for step3-response's response", step3Server, "Hello, World!"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

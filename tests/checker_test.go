@@ -9,10 +9,14 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -123,7 +127,7 @@ var mistakes = []struct {
 	{"bare LF line ends", 3, say("HTTP/1.1 200 OK\nContent-Type: text/plain\nContent-Length: 13\n\nHello, World!")},
 	{"no empty line after the header fields", 3, say("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nHello, World!")},
 	{"a space before the colon", 3, say("HTTP/1.1 200 OK\r\nContent-Length : 13\r\n\r\nHello, World!")},
-	{"HTTP/1.0 in the status line", 3, say("HTTP/1.0 200 OK\r\nContent-Length: 13\r\n\r\nHello, World!")},
+	{"HTTP/2 in the status line", 3, say("HTTP/2 200 OK\r\nContent-Length: 13\r\n\r\nHello, World!")},
 	{"a Content-Length that does not match", 3, say("HTTP/1.1 200 OK\r\nContent-Length: 20\r\nConnection: close\r\n\r\nHello, World!")},
 	{"Connection close but the connection stays open", 3, func(conn net.Conn) {
 		io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Length: 13\r\nConnection: close\r\n\r\nHello, World!")
@@ -142,6 +146,23 @@ var mistakes = []struct {
 		}
 	}},
 	{"200 for every path", 4, say("HTTP/1.1 200 OK\r\nContent-Length: 39\r\nConnection: close\r\n\r\nHello, World! GET /hello ?name=checker\n")},
+}
+
+// accepted are small servers whose responses look unusual next to step
+// 3's but are valid HTTP/1.1 answers: the checker must pass each at
+// stage 3, as curl and browsers do.
+var accepted = []struct {
+	name  string
+	serve func(conn net.Conn) // called after the request has been read
+}{
+	// RFC 9110 §6.2 lets a server answer in HTTP/1.0; Python's
+	// http.server does by default (BaseHTTPRequestHandler.protocol_version).
+	{"HTTP/1.0 in the status line", say("HTTP/1.0 200 OK\r\nServer: SimpleHTTP/0.6 Python/3.11.7\r\nContent-Length: 13\r\n\r\nHello, World!")},
+	// No header fields at all: the body ends where the connection does,
+	// which is valid for a response (RFC 9112 §6.3, rule 8).
+	{"a close-delimited body without header fields", say("HTTP/1.1 200 OK\r\n\r\nHello, World!")},
+	// A client ignores the reason phrase (RFC 9112 §4).
+	{"another reason phrase", say("HTTP/1.1 200 Fine\r\nContent-Length: 13\r\n\r\nHello, World!")},
 }
 
 // keepAliveMistakes are servers that pass stages 1 to 6 but keep their
@@ -289,6 +310,23 @@ func TestCheckerFindsTheMistake(t *testing.T) {
 	}
 }
 
+// TestCheckerAcceptsValidResponses runs the checker against servers
+// whose responses are valid but unlike step 3's, and compares its
+// verdict, a pass, with a golden file.
+func TestCheckerAcceptsValidResponses(t *testing.T) {
+	t.Parallel()
+	for _, a := range accepted {
+		t.Run("the checker passes a server with "+a.name, func(t *testing.T) {
+			t.Parallel()
+			out, code := runChecker(t, 30*time.Second, "-addr", serveMistake(t, a.serve), "-stage", "3", "-timeout", "1s")
+			if code != 0 {
+				t.Errorf("exit status %d, want 0:\n%s", code, out)
+			}
+			checkGolden(t, filepath.Join("checker", "accepted-"+goldenName(a.name)+".txt"), normalize([]byte(out)))
+		})
+	}
+}
+
 // checkMistake runs the checker up to stage against the server at addr,
 // which must fail, and compares its verdict with the golden file named
 // after the mistake.
@@ -298,14 +336,21 @@ func checkMistake(t *testing.T, mistake string, stage int, addr string) {
 	if code != 1 {
 		t.Errorf("exit status %d, want 1:\n%s", code, out)
 	}
-	name := strings.ReplaceAll(mistake, " ", "-")
-	name = strings.Map(func(r rune) rune {
-		if r == '\'' || r == '/' || r == '.' {
+	checkGolden(t, filepath.Join("checker", "mistake-"+goldenName(mistake)+".txt"), normalize([]byte(out)))
+}
+
+// goldenName turns a case's name into a file name: dashes for spaces,
+// without quotes, slashes and dots.
+func goldenName(name string) string {
+	return strings.Map(func(r rune) rune {
+		switch r {
+		case ' ':
+			return '-'
+		case '\'', '/', '.':
 			return -1
 		}
 		return r
 	}, name)
-	checkGolden(t, filepath.Join("checker", "mistake-"+name+".txt"), normalize([]byte(out)))
 }
 
 // TestCheckerReportsJSON checks the -json report an instructor
@@ -400,4 +445,308 @@ func TestCheckerSpeaksChinese(t *testing.T) {
 			t.Errorf("exit status %d, want 2", code)
 		}
 	})
+}
+
+// classroomOnce builds tests/testdata/checker/class/classroom, the
+// small servers of the class that TestCheckerGradesAClass grades, into
+// binDir, once.
+var classroomOnce = sync.OnceValue(func() error {
+	cmd := exec.Command("go", "build", "-o", binDir+string(os.PathSeparator), "./tests/testdata/checker/class/classroom")
+	cmd.Dir = ".."
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build the classroom: %w\n%s", err, out)
+	}
+	return nil
+})
+
+// buildClassroom builds the classroom servers, or fails the test.
+func buildClassroom(t *testing.T) string {
+	t.Helper()
+	if err := classroomOnce(); err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(binDir, "classroom")
+}
+
+// classBin returns a folder of the test's own holding the binaries
+// named, from binDir and the classroom: the processes a class leaves,
+// if any, are then told from those of the other tests by their path.
+func classBin(t *testing.T, names ...string) string {
+	t.Helper()
+	buildClassroom(t)
+	bin := t.TempDir()
+	for _, name := range names {
+		from, to := filepath.Join(binDir, name), filepath.Join(bin, name)
+		if os.Link(from, to) == nil {
+			continue
+		}
+		data, err := os.ReadFile(from)
+		if err == nil {
+			err = os.WriteFile(to, data, 0o755)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return bin
+}
+
+// runCheckerWith runs the checker as runChecker does, with env added to
+// its environment, and returns its standard error too.
+func runCheckerWith(t *testing.T, limit time.Duration, env []string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(binDir, "checker"), args...)
+	cmd.Env = append(os.Environ(), env...)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("the checker was still running after %s: %s\n%s", limit, out.String(), errOut.String())
+	}
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		code = exit.ExitCode()
+	} else if err != nil {
+		t.Fatalf("run the checker: %v", err)
+	}
+	return out.String(), errOut.String(), code
+}
+
+// classStudents are the students of tests/testdata/checker/class/
+// roster.txt, in its order, with the highest stage each must pass; -1
+// for one the checker cannot grade, whose server never listens.
+var classStudents = []struct {
+	name    string
+	highest int
+	say     string // what the student's line must say
+}{
+	{"ana", 7, "passed stages 1–7"},                                     // step 7
+	{"bob", 3, "passed stages 1–3, failed 4.1"},                         // step 3, its port from $PORT
+	{"cem", 1, "passed stage 1, failed 2.1"},                            // step 1, from a script beside the roster
+	{"dan", 2, "passed stages 1–2, failed 3.2"},                         // the study note's response
+	{"eli", 3, "passed stages 1–3, failed 4.2"},                         // 200 for every path
+	{"fay", 0, "failed 1.3"},                                            // exits when a client resets
+	{"gus", -1, "not graded: the server exited (exit status 2)"},        // exits before it listens
+	{"hal", 1, "stopped: grading took longer than -student-limit 2.5s"}, // listens, never accepts, ignores SIGINT
+	{"ivy", -1, "not graded: nothing listened on 127.0.0.1:"},           // never listens, ignores SIGINT
+}
+
+// TestCheckerGradesAClass runs -class on the roster of
+// tests/testdata/checker/class/, a class of the steps and of small
+// servers that fail at given stages, crash, never start or hang, and
+// checks the line of each student, the summary (a golden file), the
+// report's three files, and that no server is left running.
+func TestCheckerGradesAClass(t *testing.T) {
+	t.Parallel()
+	bin := classBin(t, "step1-socket", "step3-response", "step7-goroutines", "classroom")
+	report := t.TempDir()
+	start := time.Now()
+	stdout, stderr, code := runCheckerWith(t, 30*time.Second, []string{"BIN=" + bin},
+		"-class", filepath.Join("testdata", "checker", "class", "roster.txt"), "-report", report,
+		"-jobs", strconv.Itoa(len(classStudents)), "-timeout", "1500ms", "-startup", "1500ms", "-student-limit", "2500ms")
+	t.Logf("graded the class in %s", time.Since(start).Round(time.Millisecond))
+
+	t.Run("exits 1, since two students could not be graded", func(t *testing.T) {
+		if code != 1 {
+			t.Errorf("exit status %d, want 1:\n%s\n%s", code, stdout, stderr)
+		}
+	})
+	t.Run("prints a line for each student as each finishes", func(t *testing.T) {
+		for _, s := range classStudents {
+			line := regexp.MustCompile(`(?m)^\[[1-9]/9\] ` + s.name + `: (.*)$`).FindStringSubmatch(stderr)
+			if line == nil || !strings.Contains(line[1], s.say) {
+				t.Errorf("%s's line is %q, want it to say %q:\n%s", s.name, line, s.say, stderr)
+			}
+		}
+	})
+	t.Run("prints the summary table of the golden file", func(t *testing.T) {
+		checkGolden(t, filepath.Join("checker", "class-summary.txt"), normalize([]byte(stdout)))
+	})
+
+	var results []struct {
+		Name          string   `json:"name"`
+		Graded        bool     `json:"graded"`
+		HighestPassed int      `json:"highest_passed"`
+		Exited        string   `json:"exited"`
+		OutputTail    []string `json:"output_tail"`
+		Checks        []struct {
+			ID, Status, Want, Got string
+			Output                []string
+		} `json:"checks"`
+	}
+	data, err := os.ReadFile(filepath.Join(report, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &results); err != nil {
+		t.Fatalf("results.json: %v", err)
+	}
+	t.Run("results.json gives each student the highest stage expected", func(t *testing.T) {
+		if len(results) != len(classStudents) {
+			t.Fatalf("%d students in results.json, want %d", len(results), len(classStudents))
+		}
+		for i, s := range classStudents {
+			r := results[i]
+			if r.Name != s.name || r.Graded != (s.highest >= 0) || s.highest >= 0 && r.HighestPassed != s.highest {
+				t.Errorf("student %d: %s, graded %v, highest passed %d; want %s, graded %v, %d", i+1, r.Name, r.Graded, r.HighestPassed, s.name, s.highest >= 0, s.highest)
+			}
+		}
+	})
+	t.Run("the crash is explained with the exit status and the server's last lines", func(t *testing.T) {
+		fay := results[5]
+		last := fay.Checks[len(fay.Checks)-1]
+		if fay.Exited != "exit status 1" || last.ID != "1.3" || last.Want != "the server still running" ||
+			!slices.Contains(last.Output, "The client reset the connection: giving up.") {
+			t.Errorf("fay: exited %q, last check %+v; want exit status 1, and 1.3 showing the server's last lines", fay.Exited, last)
+		}
+	})
+	t.Run("a server that never listened leaves its last lines", func(t *testing.T) {
+		if gus := results[6]; !slices.Contains(gus.OutputTail, "error: open www/index.html: no such file or directory") {
+			t.Errorf("gus's output tail is %q", gus.OutputTail)
+		}
+	})
+	t.Run("results.csv has a row per student", func(t *testing.T) {
+		data, err := os.ReadFile(filepath.Join(report, "results.csv"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := strings.Count(string(data), "\n"); n != len(classStudents)+1 {
+			t.Errorf("results.csv has %d lines, want a header and %d students:\n%s", n, len(classStudents), data)
+		}
+	})
+	t.Run("no server of the class is left running", func(t *testing.T) {
+		if left := processesUnder(t, bin); len(left) > 0 {
+			t.Errorf("still running after the checker exited: %q", left)
+		}
+	})
+	t.Run("Chromium shows every student of index.html", func(t *testing.T) {
+		browser := findChromium(t)
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		args := append(append([]string{}, chromiumFlags...),
+			"--user-data-dir="+t.TempDir(), "--dump-dom", "file://"+filepath.Join(report, "index.html"))
+		cmd := exec.CommandContext(ctx, browser, args...)
+		var out, errOut bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errOut
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("chromium: %v\n%s", err, errOut.String())
+		}
+		for _, s := range classStudents {
+			if !strings.Contains(out.String(), `<th class="name">`+s.name+`</th>`) {
+				t.Errorf("the page Chromium rendered has no row for %s:\n%s", s.name, out.String())
+			}
+		}
+	})
+}
+
+// processesUnder lists the command lines of the processes whose program
+// is in dir, from /proc (Linux); it skips the test elsewhere.
+func processesUnder(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Skip("no /proc to list the processes in")
+	}
+	var found []string
+	for _, e := range entries {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil {
+			continue // it ended meanwhile
+		}
+		args := strings.Split(string(cmdline), "\x00")
+		if strings.HasPrefix(args[0], dir+string(os.PathSeparator)) {
+			found = append(found, e.Name()+": "+strings.Join(args, " "))
+		}
+	}
+	return found
+}
+
+// TestCheckerExplainsACrash lets the checker start a server that exits
+// when a client resets its connection: the check that made it crash
+// says that it exited, with its exit status, and shows the last lines
+// it printed, instead of a refused connection.
+func TestCheckerExplainsACrash(t *testing.T) {
+	t.Parallel()
+	classroom := buildClassroom(t)
+	addr := freeAddr(t)
+	out, code := runChecker(t, 30*time.Second, "-addr", addr, "-stage", "1", "-timeout", "2s", "--", classroom, "-mode", "crash", "-addr", addr)
+	if code != 1 {
+		t.Errorf("exit status %d, want 1:\n%s", code, out)
+	}
+	checkGolden(t, filepath.Join("checker", "crash-explained.txt"), normalize([]byte(out)))
+}
+
+// TestCheckerReportsAServerThatNeverListens lets the checker start a
+// server that exits before it listens: it exits 2, says why with the
+// server's last lines, and with -json still prints a document, which
+// says the server was not graded, instead of nothing.
+func TestCheckerReportsAServerThatNeverListens(t *testing.T) {
+	t.Parallel()
+	classroom := buildClassroom(t)
+	addr := freeAddr(t)
+	stdout, stderr, code := runCheckerWith(t, 30*time.Second, nil, "-addr", addr, "-json", "--", classroom, "-mode", "exit", "-addr", addr)
+	if code != 2 {
+		t.Errorf("exit status %d, want 2", code)
+	}
+	if want := "    | error: open www/index.html: no such file or directory"; !strings.Contains(stderr, want) {
+		t.Errorf("stderr %q, want the server's last lines, such as %q", stderr, want)
+	}
+	var rep struct {
+		Graded     *bool    `json:"graded"`
+		Why        string   `json:"why"`
+		OutputTail []string `json:"output_tail"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatalf("the output is not one JSON document: %v\n%q", err, stdout)
+	}
+	if rep.Graded == nil || *rep.Graded || !strings.Contains(rep.Why, "exited (exit status 2) before it listened") ||
+		!slices.Contains(rep.OutputTail, "Starting the server ...") {
+		t.Errorf("got graded %v, why %q, output tail %q; want not graded, why it never listened, and its output", rep.Graded, rep.Why, rep.OutputTail)
+	}
+}
+
+// TestCheckerStopsTheClassOnCtrlC interrupts -class while it grades
+// servers that ignore SIGINT, one listening and one not yet: it exits 2,
+// and leaves no server running.
+func TestCheckerStopsTheClassOnCtrlC(t *testing.T) {
+	t.Parallel()
+	bin := classBin(t, "classroom")
+	roster := filepath.Join(t.TempDir(), "roster.txt")
+	if err := os.WriteFile(roster, []byte("hal: exec \"$BIN/classroom\" -mode hang -addr 127.0.0.1:{port}\n"+
+		"ivy: exec \"$BIN/classroom\" -mode wait -addr 127.0.0.1:{port}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(filepath.Join(binDir, "checker"), "-class", roster, "-jobs", "2", "-timeout", "5s", "-startup", "30s", "-student-limit", "30s")
+	cmd.Env = append(os.Environ(), "BIN="+bin)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond) // both servers started, hal being graded
+	cmd.Process.Signal(os.Interrupt)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("the checker was still running 10 s after Ctrl-C:\n%s", out.String())
+	}
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 2 {
+		t.Errorf("exit %v, want status 2:\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "the checker was interrupted") {
+		t.Errorf("the checker did not say it was interrupted:\n%s", out.String())
+	}
+	if left := processesUnder(t, bin); len(left) > 0 {
+		t.Errorf("still running after the checker exited: %q", left)
+	}
 }

@@ -106,12 +106,17 @@ var hostileClients = []hostileClient{
 		conn.Write([]byte("GET / HTTP/1.1\r\nHost: localhost\r\nX-Waiting: yes\r\n"))
 	}},
 	{"sends one byte every 100 ms", "HTTP/1.1 408 Request Timeout", func(conn *net.TCPConn, stop <-chan struct{}) {
+		// The first byte at once: a server that serves many clients at
+		// once answers the normal GET before the next, and a client that
+		// has sent nothing at all gets no answer.
 		request := readFixtureBytes("firefox.http")
-		for _, b := range request {
-			select {
-			case <-stop:
-				return
-			case <-time.After(100 * time.Millisecond):
+		for i, b := range request {
+			if i > 0 {
+				select {
+				case <-stop:
+					return
+				case <-time.After(100 * time.Millisecond):
+				}
 			}
 			if _, err := conn.Write([]byte{b}); err != nil {
 				return
@@ -141,22 +146,33 @@ var hostileUploaders = []hostileClient{
 	}},
 }
 
-// TestParsingStepsHoldUpAgainstHostileClients runs step 4, then step 5,
-// with a short read deadline and, while each hostile client does its
-// worst, sends a normal request: it must get 200 within a second, and
-// the server must still be running at the end.
+// TestParsingStepsHoldUpAgainstHostileClients runs every step that
+// parses requests with a short read deadline and, while each hostile
+// client does its worst, sends a normal request: it must get 200 within
+// a second, and the server must still be running at the end. From step 5
+// on, the hostile uploaders join in.
 func TestParsingStepsHoldUpAgainstHostileClients(t *testing.T) {
 	t.Parallel()
-	// One step after the other: each normal GET has a second to get its
-	// answer, and two servers under attack at once on a busy machine
-	// would eat into it.
-	for _, step := range []string{"step4-parse", "step5-gateway"} {
+	clientsOf := func(step string) []hostileClient {
+		if step == "step4-parse" {
+			return hostileClients
+		}
+		return append(append(hostileClients[:0:0], hostileClients...), hostileUploaders...)
+	}
+	// Steps 4 and 5 one after the other: each serves one client at a
+	// time, each normal GET has a second to get its answer, and two such
+	// servers under attack at once on a busy machine would eat into it.
+	// Steps 6 and 7 serve many at once, and run beside them.
+	t.Run("the iterative steps 4 and 5", func(t *testing.T) {
+		t.Parallel()
+		for _, step := range []string{"step4-parse", "step5-gateway"} {
+			t.Run(step, func(t *testing.T) { holdsUp(t, step, clientsOf(step)) })
+		}
+	})
+	for _, step := range []string{"step6-processes", "step7-goroutines"} {
 		t.Run(step, func(t *testing.T) {
-			clients := hostileClients
-			if step == "step5-gateway" {
-				clients = append(append(clients[:0:0], hostileClients...), hostileUploaders...)
-			}
-			holdsUp(t, step, clients)
+			t.Parallel()
+			holdsUp(t, step, clientsOf(step))
 		})
 	}
 }
@@ -165,7 +181,9 @@ func TestParsingStepsHoldUpAgainstHostileClients(t *testing.T) {
 // does its worst.
 func holdsUp(t *testing.T, step string, clients []hostileClient) {
 	srv := startStep(t, step, "-read-timeout", "300ms")
-	normal := []byte("GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n")
+	// Connection: close, so that step 7 too ends the connection after
+	// its answer.
+	normal := []byte("GET /hello HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
 	for _, hc := range clients {
 		t.Run("a normal GET gets 200 while a client "+hc.name, func(t *testing.T) {
 			hostile := dial(t, srv.addr)

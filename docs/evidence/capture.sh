@@ -6,7 +6,7 @@
 #   strace-net-listen.txt listen-with-net (Go's net package) under strace,
 #                         one curl connects
 #   strace-step7.txt      step7-goroutines under strace, one curl request on
-#                         a kept-alive connection, then Ctrl-C: the calls on
+#                         a kept-alive connection, then SIGINT: the calls on
 #                         the listening socket and the connection only
 #   tcpdump-step3.txt     one curl request to step3-response, as tcpdump
 #                         sees it on lo: handshake, request, response, FINs
@@ -94,7 +94,7 @@ syscalls='%network,/^epoll_,eventfd2,openat,read,write,close'
 # line, at the place where it started; a call still waiting when the
 # process exited reads "<unfinished ...>) = ?". The calls that threads
 # were making when the process exited, which strace can no longer name
-# ("???("), are dropped. Of the signals it keeps SIGINT (the Ctrl-C that
+# ("???("), are dropped. Of the signals it keeps SIGINT (the signal that
 # stops a step), not the runtime's SIGURG (goroutine preemption); of the
 # exits, only the process's own. The results are aligned in one column,
 # as strace aligns them (see align).
@@ -225,11 +225,11 @@ normalise() {
 }
 
 # trace NAME BINARY OUTPUT [DONE [FILTER]] runs BINARY under strace -f on
-# 127.0.0.1, lets one curl connect, stops the program with SIGINT (Ctrl-C)
-# if it has not exited by itself, and writes the normalised trace to
-# OUTPUT. DONE is a pattern for the line the program prints once it is
-# done with curl's connection: then, not after a guess of a second, comes
-# the Ctrl-C. FILTER is one more filter for the calls, such as
+# 127.0.0.1, lets one curl connect, stops the program with SIGINT (kill -INT
+# of the program alone, not of strace) if it has not exited by itself, and
+# writes the normalised trace to OUTPUT. DONE is a pattern for the line the
+# program prints once it is done with curl's connection: then, not after a
+# guess of a second, comes the SIGINT. FILTER is one more filter for the calls, such as
 # keep_listener_calls; the default, cat, keeps them all.
 trace() {
   local name=$1 binary=$2 output=$3 done=${4:-} filter=${5:-cat} port strace_pid tracee i
@@ -260,7 +260,7 @@ trace() {
     sleep 0.1
   done
   if kill -0 "$strace_pid" 2>/dev/null; then
-    kill -INT "$tracee" # still waiting in accept: Ctrl-C
+    kill -INT "$tracee" # still waiting in accept: the signal of Ctrl-C
   fi
   wait "$strace_pid" || echo "capture.sh: $binary exited with status $?" >&2
   running=()

@@ -91,7 +91,11 @@ func serve(addr string) error {
 		conn, _, err := syscall.Accept(listenSocket)
 		switch {
 		case errors.Is(err, syscall.EINTR), errors.Is(err, syscall.ECONNABORTED):
-			continue // a signal came first, or the client left before accept
+			// EINTR never comes on Linux: Go installs its signal handlers
+			// with SA_RESTART, so the kernel restarts an interrupted
+			// accept itself (strace shows ERESTARTSYS). ECONNABORTED: the
+			// client left before accept.
+			continue
 		case err != nil:
 			// Out of descriptors (EMFILE): say so, and wait a little
 			// rather than spin on the error.
@@ -167,7 +171,7 @@ func serveConn(conn int) {
 		n, err := syscall.Read(conn, buffer)
 		switch {
 		case errors.Is(err, syscall.EINTR):
-			continue
+			continue // never on Linux, where SA_RESTART restarts the read
 		case err != nil:
 			fmt.Fprintln(os.Stderr, "read:", err)
 			return
@@ -178,8 +182,9 @@ func serveConn(conn int) {
 	}
 }
 
-// writeAll writes all of data to the socket: one write may take only
-// part of it.
+// writeAll writes all of data to the socket. On a blocking socket one
+// write takes all of it, unless a signal arrives after part was sent:
+// then it returns the part, and the loop sends the rest.
 func writeAll(conn int, data []byte) error {
 	for len(data) > 0 {
 		n, err := syscall.Write(conn, data)
