@@ -14,12 +14,12 @@ import (
 // endless line.
 const maxChunkLineBytes = 4 << 10
 
-// maxChunkFramingBytes bounds what a chunked body may cost in framing,
-// the bytes that are not data: size lines with their extensions, the
-// CRLF after each chunk's data, and the trailer. Past it, the body must
-// carry at least as much data as framing, or it is refused: otherwise a
-// client could make the server read endless extensions for a few bytes
-// of body (the attack of net/http's CVE-2023-39326).
+// maxChunkFramingBytes bounds what a chunked body may spend on framing
+// (size lines, extensions, the CRLF after each chunk's data, trailer
+// fields) beyond its data: past it, a body whose framing outweighs its
+// data is refused. Without it, a client could stream endless extensions
+// on one-byte chunks, and the server would read them all for a few
+// bytes of body (issue 12; net/http's CVE-2023-39326 was the same).
 const maxChunkFramingBytes = 16 << 10
 
 // chunkedReader decodes a body sent with Transfer-Encoding: chunked (RFC
@@ -36,13 +36,12 @@ const maxChunkFramingBytes = 16 << 10
 //
 // Read returns the chunks' bytes, "Hello, World!", then io.EOF. A body
 // that breaks these rules gets a *requestError with 400, one longer than
-// the limit 413; a stream that ends too soon is a 400 too, and so is one
-// with more framing than data past maxChunkFramingBytes.
+// the limit 413; a stream that ends too soon is a 400 too.
 type chunkedReader struct {
 	r       *bufio.Reader
 	limit   int64 // the most body bytes to read
 	read    int64 // body bytes read so far
-	framing int64 // bytes of framing read so far: every byte that is not data
+	framing int64 // bytes read that are not body data: size lines, CRLFs, trailer
 	left    int64 // bytes left in the current chunk
 	done    bool  // the last chunk and the trailer have been read
 	err     error // the first error, returned from then on
@@ -89,17 +88,14 @@ func (c *chunkedReader) startChunk() error {
 	if err != nil {
 		return err
 	}
-	// The size in hexadecimal, then maybe extensions, ";name=value",
-	// which no one uses and this reader checks and ignores.
-	digits := 0
-	for digits < len(line) && isHex(line[digits]) {
-		digits++
-	}
-	if digits == 0 {
+	// The size, then maybe extensions: ";name=value", which no one uses
+	// and this reader checks and ignores.
+	digits, extensions := cutHexDigits(line)
+	if len(digits) == 0 {
 		return badRequest("the chunk size line %s does not start with a size in hexadecimal", excerpt(string(line)))
 	}
 	var size int64
-	for _, d := range line[:digits] {
+	for _, d := range digits {
 		v, _ := hexValue(d)
 		size = size*16 + v
 		if size > c.limit-c.read {
@@ -108,8 +104,8 @@ func (c *chunkedReader) startChunk() error {
 				fmt.Sprintf("the chunked body is longer than the %d bytes this server reads", c.limit)}
 		}
 	}
-	if problem := extensionsProblem(line[digits:]); problem != "" {
-		return badRequest("the chunk size line %s has %s", excerpt(string(line)), problem)
+	if err := checkChunkExtensions(extensions); err != nil {
+		return err
 	}
 	if size > 0 {
 		c.left = size
@@ -151,7 +147,7 @@ func (c *chunkedReader) readLine() ([]byte, error) {
 	case err != nil:
 		return nil, endedEarly(err)
 	}
-	if err := c.countFraming(len(line)); err != nil {
+	if err := c.chargeFraming(len(line)); err != nil {
 		return nil, err
 	}
 	line = bytes.TrimSuffix(line, []byte("\n"))
@@ -161,91 +157,6 @@ func (c *chunkedReader) readLine() ([]byte, error) {
 	return line[:len(line)-1], nil
 }
 
-// countFraming adds n bytes to the body's framing, and refuses the body
-// once its framing passes maxChunkFramingBytes and outweighs its data.
-func (c *chunkedReader) countFraming(n int) error {
-	c.framing += int64(n)
-	if c.framing > maxChunkFramingBytes && c.framing > c.read {
-		return badRequest("the chunked body has more framing than data")
-	}
-	return nil
-}
-
-// extensionsProblem says what is wrong with what follows a chunk's
-// size on its line, or "" when nothing is: zero or more extensions,
-// each `BWS ";" BWS name [ BWS "=" BWS value ]`, the name a token, the
-// value a token or a quoted string (RFC 9112, section 7.1.1). Anything
-// looser, such as a space after the size with no ";" or an empty
-// extension ("2;"), is a place where two parsers could disagree on
-// where the chunk begins.
-func extensionsProblem(ext []byte) string {
-	for {
-		rest := trimBWS(ext)
-		if len(rest) == 0 {
-			if len(ext) > 0 {
-				return "whitespace that no ; follows"
-			}
-			return ""
-		}
-		if rest[0] != ';' {
-			return "something other than ; after the size or an extension"
-		}
-		rest = trimBWS(rest[1:])
-		name := tokenLength(rest)
-		if name == 0 {
-			return "an extension without a name"
-		}
-		rest = rest[name:]
-		if afterName := trimBWS(rest); len(afterName) > 0 && afterName[0] == '=' {
-			value := trimBWS(afterName[1:])
-			n := tokenLength(value)
-			if len(value) > 0 && value[0] == '"' {
-				n = quotedStringLength(value)
-			}
-			if n <= 0 {
-				return "an extension whose = is not followed by a token or a whole quoted string"
-			}
-			rest = value[n:]
-		}
-		ext = rest
-	}
-}
-
-// trimBWS drops the spaces and tabs at the start of b: RFC 9112's BWS,
-// "bad" whitespace, which a recipient must accept where it may appear.
-func trimBWS(b []byte) []byte {
-	return bytes.TrimLeft(b, " \t")
-}
-
-// tokenLength returns how many bytes at the start of b are token
-// characters: letters, digits and !#$%&'*+-.^_`|~.
-func tokenLength(b []byte) int {
-	n := 0
-	for n < len(b) && isToken(string(b[n:n+1])) {
-		n++
-	}
-	return n
-}
-
-// quotedStringLength returns the length of the quoted string that b
-// begins with, its quotes included, or -1 when it does not end in b or
-// holds a control byte. Inside it, a backslash escapes the next byte.
-func quotedStringLength(b []byte) int {
-	for i := 1; i < len(b); i++ {
-		switch c := b[i]; {
-		case c == '"':
-			return i + 1
-		case c == '\\' && i+1 < len(b) && (b[i+1] == '\t' || !isControl(rune(b[i+1]))):
-			i++ // the escaped byte
-		case c == '\t' || !isControl(rune(c)) && c != '\\':
-			// text inside the quotes
-		default:
-			return -1
-		}
-	}
-	return -1
-}
-
 // expectCRLF reads the CRLF that ends a chunk's data.
 func (c *chunkedReader) expectCRLF() error {
 	var end [2]byte
@@ -253,9 +164,99 @@ func (c *chunkedReader) expectCRLF() error {
 		return err
 	}
 	if string(end[:]) != "\r\n" {
-		return badRequest("a chunk's data is longer than its size says: %s follows where CRLF should", excerpt(string(end[:])))
+		return badRequest("a chunk's data is longer than its size says: %q follows where CRLF should", end[:])
 	}
-	return c.countFraming(len(end))
+	return c.chargeFraming(len(end))
+}
+
+// chargeFraming counts n more bytes of framing, and refuses the body
+// once its framing is both past maxChunkFramingBytes and larger than
+// the data so far: a real client's framing is a few bytes a chunk.
+func (c *chunkedReader) chargeFraming(n int) error {
+	c.framing += int64(n)
+	if c.framing > maxChunkFramingBytes && c.framing > c.read {
+		return badRequest("the chunked body has more framing than data")
+	}
+	return nil
+}
+
+// cutHexDigits splits a chunk size line into its leading hexadecimal
+// digits, the size, and what follows them.
+func cutHexDigits(line []byte) (digits, rest []byte) {
+	i := 0
+	for i < len(line) && isHex(line[i]) {
+		i++
+	}
+	return line[:i], line[i:]
+}
+
+// checkChunkExtensions checks what follows a chunk's size on its line,
+// under RFC 9112's grammar (section 7.1.1): zero or more extensions,
+// each `BWS ";" BWS name [ BWS "=" BWS value ]`, where BWS is optional
+// spaces and tabs, the name a token, the value a token or a quoted
+// string. Anything else is refused: readers that skip a malformed
+// extension in different ways disagree on where a chunk starts.
+func checkChunkExtensions(rest []byte) error {
+	for len(rest) > 0 {
+		rest = trimBWS(rest)
+		if len(rest) == 0 || rest[0] != ';' {
+			return badRequest("the chunk size line has %s after its size, where only ;extensions may come", excerpt(string(rest)))
+		}
+		var name []byte
+		name, rest = cutToken(trimBWS(rest[1:]))
+		if len(name) == 0 {
+			return badRequest("a chunk extension has no name")
+		}
+		afterName := trimBWS(rest)
+		if len(afterName) == 0 || afterName[0] != '=' {
+			continue // a name without a value
+		}
+		value := trimBWS(afterName[1:])
+		var ok bool
+		if len(value) > 0 && value[0] == '"' {
+			rest, ok = skipQuotedString(value)
+		} else {
+			var token []byte
+			token, rest = cutToken(value)
+			ok = len(token) > 0
+		}
+		if !ok {
+			return badRequest("the chunk extension %s has no valid value after its =", excerpt(string(name)))
+		}
+	}
+	return nil
+}
+
+// trimBWS drops the spaces and tabs at the start of b: "bad" whitespace,
+// which RFC 9110 allows around ; and = in an extension.
+func trimBWS(b []byte) []byte {
+	return bytes.TrimLeft(b, " \t")
+}
+
+// cutToken splits b into its leading token characters and the rest.
+func cutToken(b []byte) (token, rest []byte) {
+	i := 0
+	for i < len(b) && isToken(string(b[i])) {
+		i++
+	}
+	return b[:i], b[i:]
+}
+
+// skipQuotedString skips the quoted string at the start of b, such as
+// "a \"b\" c", and returns what follows it; ok is false when b's string
+// is not closed or holds a byte that a quoted string may not.
+func skipQuotedString(b []byte) (rest []byte, ok bool) {
+	for i := 1; i < len(b); i++ {
+		switch c := b[i]; {
+		case c == '"':
+			return b[i+1:], true
+		case c == '\\' && i+1 < len(b) && !isControl(rune(b[i+1])):
+			i++ // an escaped byte, \" or \\
+		case isControl(rune(c)) || c == '\\':
+			return nil, false
+		}
+	}
+	return nil, false // no closing quote
 }
 
 // endedEarly turns the end of the stream inside the body into a 400;

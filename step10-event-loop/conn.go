@@ -49,7 +49,6 @@ type conn struct {
 
 	req          request   // the request whose body is being read
 	headEnd      int       // where its head ends in in
-	skippedBlank bool      // the one empty line allowed before a request line was dropped
 	scan         chunkScan // how far a chunked body has been checked
 	writeStart   time.Time // when the response was queued
 	lingerStart  time.Time // when the lingering began
@@ -77,7 +76,7 @@ func (c *conn) Write(data []byte) (int, error) {
 func (c *conn) pending() bool { return c.sent < len(c.out) }
 
 // begun reports whether the next request has begun to arrive.
-func (c *conn) begun() bool { return len(c.in) > 0 || c.skippedBlank }
+func (c *conn) begun() bool { return len(c.in) > 0 }
 
 // idle reports whether the connection waits for a request, between two,
 // with nothing in flight.
@@ -184,7 +183,7 @@ func (c *conn) timeout(l *loop) bool {
 		return false
 	case c.begun():
 		head := c.in[:min(len(c.in), maxHeadBytes+1)]
-		c.respond(l, request{Method: methodOf(head)}, head, nil,
+		c.respond(l, request{Method: requestMethod(head)}, head, nil,
 			&requestError{http.StatusRequestTimeout, fmt.Sprintf("the request's head did not arrive within %s", cfg.readTimeout)}, 0)
 		return false
 	case l.stopping:
@@ -223,27 +222,16 @@ func (c *conn) advance(l *loop) bool {
 // whether it moved c on: to readingBody, or to writing an error, or, at
 // the client's EOF between requests, to closing.
 func (c *conn) takeHead(l *loop) bool {
-	// One empty line before the request line is ignored (RFC 9112,
-	// section 2.2), which some clients send after a body.
-	if !c.skippedBlank {
-		switch {
-		case len(c.in) == 1 && c.in[0] == '\r' && !c.eof:
-			return false // a CR alone: the LF may follow
-		case len(c.in) >= 1 && c.in[0] == '\n':
-			c.consume(1)
-			c.skippedBlank = true
-		case len(c.in) >= 2 && c.in[0] == '\r' && c.in[1] == '\n':
-			c.consume(2)
-			c.skippedBlank = true
-		}
-	}
-	if !c.begun() {
+	if len(c.in) == 0 {
 		if c.eof {
 			c.closeAfter, c.why = true, "the client closed it"
 			return true
 		}
 		return false
 	}
+	// The head is the bytes up to the empty line that ends it. (One
+	// empty line before the request line is ignored, by parseRequest,
+	// and endOfHead does not take it for the end: RFC 9112, section 2.2.)
 	end := endOfHead(c.in)
 	if end < 0 || end > maxHeadBytes {
 		if len(c.in) <= maxHeadBytes && !c.eof {
@@ -253,7 +241,7 @@ func (c *conn) takeHead(l *loop) bool {
 		// than maxHeadBytes without one: parseRequest says which error.
 		head := c.in[:min(len(c.in), maxHeadBytes+1)]
 		_, err := parseRequest(head)
-		c.respond(l, request{Method: methodOf(head)}, head, nil, err, 0)
+		c.respond(l, request{Method: requestMethod(head)}, head, nil, err, 0)
 		return true
 	}
 	head := c.in[:end]
@@ -264,20 +252,19 @@ func (c *conn) takeHead(l *loop) bool {
 	}
 	if err != nil {
 		if req.Method == "" {
-			req = request{Method: methodOf(head)}
+			req = request{Method: requestMethod(head)}
 		}
 		c.respond(l, req, head, nil, err, 0)
 		return true
 	}
 	c.req, c.headEnd, c.state = req, end, readingBody
 	c.scan = chunkScan{pos: end}
-	hasBody := req.Chunked || req.ContentLength > 0
-	if hasBody && req.Version != "HTTP/1.0" && hasToken(req.values("Expect"), "100-continue") {
+	if req.expectsContinue() {
 		// The client waits for this interim answer before it sends its
 		// body (RFC 9110, section 10.1.1). The loop reads every body
 		// before the application runs, so it says "go on" at once; a
 		// body too large got its 413 above instead.
-		c.out = append(c.out, "HTTP/1.1 100 Continue\r\n\r\n"...)
+		c.out = append(c.out, continueResponse...)
 		c.writeStart = l.now
 	}
 	return true
@@ -329,13 +316,27 @@ func (c *conn) takeBody(l *loop) bool {
 // answers err, a request that could not be read), queues the response in
 // c.out, and moves c to writing. used is how many bytes of c.in the
 // request took; the rest is the next request's.
-func (c *conn) respond(l *loop, req request, head, body []byte, err error, used int) {
+func (c *conn) respond(l *loop, req request, head, bodyBytes []byte, err error, used int) {
+	if err != nil {
+		// Even a head that could not be parsed may say HEAD, whose
+		// answer has no body, an error's included.
+		req.Method = requestMethod(head)
+	}
+	// The response goes out through the gateway's http.ResponseWriter,
+	// into c.out.
+	l.writer.Reset(c)
+	w := newResponseWriter(l.writer, req, l.clock)
+	// The body has all arrived: the application reads it from memory,
+	// and nothing it does can make the loop wait for the client. Its 100
+	// Continue, if it was owed, went out with the head (see takeHead).
+	var body *requestBody
+	if err == nil && (req.ContentLength > 0 || req.Chunked) {
+		body = &requestBody{source: bytes.NewReader(bodyBytes), w: w}
+	}
 	var r *http.Request
 	if err == nil {
 		r, err = newRequest(req, body, c.remoteAddr)
 	}
-	l.writer.Reset(c)
-	w := newResponseWriter(l.writer, req, l.clock)
 	w.buffer = l.response[:0]
 	if err != nil || l.stopping {
 		// After a request that could not be read, the server cannot tell
@@ -357,18 +358,20 @@ func (c *conn) respond(l *loop, req request, head, body []byte, err error, used 
 		if panicValue := serveApp(l.s.app, w, r); panicValue != nil {
 			fmt.Fprintf(os.Stderr, "The app panicked: %v\n", panicValue)
 			fmt.Fprintln(os.Stderr, w.panicNote())
+		} else if body != nil && !answerBodyError(w, body) {
+			body.discard() // from memory: what the application left of it
 		}
 	}
 	w.finish()
 	l.writer.Flush() // into c.out, by c.Write
 	if l.s.console != nil {
-		requestLine, _, _ := bytes.Cut(head, []byte("\n"))
+		requestLine, _, _ := bytes.Cut(skipEmptyLine(head), []byte("\n"))
 		l.s.logf("%s: %s -> %s%s\n", c.remoteAddr, bytes.TrimSuffix(requestLine, []byte("\r")), statusLine(w.status), w.framing())
 	}
 	c.requests++
 	c.consume(used)
 	c.state, c.writeStart = writing, l.now
-	c.req, c.headEnd, c.skippedBlank = request{}, 0, false
+	c.req, c.headEnd = request{}, 0
 	if w.keepAlive {
 		return
 	}

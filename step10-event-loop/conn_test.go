@@ -176,6 +176,12 @@ func TestTheStateMachineAnswersWhatArrives(t *testing.T) {
 			want:   []string{"200 OK"},
 		},
 		{
+			name:   "a second empty line before a request line is 400",
+			pieces: []string{"\r\n", "\r\nGET / HTTP/1.1\r\n" + host + "\r\n"},
+			want:   []string{"400 Bad Request"},
+			wantIn: "two empty lines",
+		},
+		{
 			name:   "a head longer than the limit is 431 without waiting for its end",
 			pieces: []string{"GET / HTTP/1.1\r\n" + host + strings.Repeat("X-Long: "+strings.Repeat("y", 1000)+"\r\n", 70)},
 			want:   []string{"431 Request Header Fields Too Large"},

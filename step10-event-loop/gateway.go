@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -41,11 +40,18 @@ const responseBufferSize = 4 << 10
 // serverName goes into the Server header field of every response.
 const serverName = "lsbaws-go/step10-event-loop"
 
+// continueResponse is the interim response that tells a client which
+// sent "Expect: 100-continue" to send its body (RFC 9110, section
+// 10.1.1): curl sends that header before a large upload, and waits a
+// second for this answer before it sends the body anyway.
+const continueResponse = "HTTP/1.1 100 Continue\r\n\r\n"
+
 // newRequest turns what the server understood of a request into the
-// *http.Request that an application reads: WSGI's environ. The body has
-// already been read in full (see readBody); the application reads it
-// from r.Body. remoteAddr is the client's "ip:port".
-func newRequest(req request, body []byte, remoteAddr string) (*http.Request, error) {
+// *http.Request that an application reads: WSGI's environ. The body is
+// not read yet: the application reads it from r.Body, which takes it
+// from the socket as it arrives (see requestBody). remoteAddr is the
+// client's "ip:port".
+func newRequest(req request, body io.Reader, remoteAddr string) (*http.Request, error) {
 	// The application answers requests for a resource, named by a path.
 	// "OPTIONS *" asks about the server itself, which only the server
 	// could answer, and this one does not. (CONNECT, which asks for a
@@ -58,7 +64,7 @@ func newRequest(req request, body []byte, remoteAddr string) (*http.Request, err
 	// becomes a URL: WSGI's PATH_INFO and QUERY_STRING.
 	u, err := url.ParseRequestURI(req.Target)
 	if err != nil {
-		return nil, badRequest("the request-target %s is not a valid URL: %s", excerpt(req.Target), excerpt(errors.Unwrap(err).Error()))
+		return nil, badRequest("the request-target %s is not a valid URL: %v", excerpt(req.Target), errors.Unwrap(err))
 	}
 	major, minor, _ := http.ParseHTTPVersion(req.Version)
 
@@ -99,10 +105,10 @@ func newRequest(req request, body []byte, remoteAddr string) (*http.Request, err
 		Close: !req.keepAlive(),
 		// wsgi.input and CONTENT_LENGTH: the body and its length.
 		Body:          http.NoBody,
-		ContentLength: int64(len(body)),
+		ContentLength: int64(req.ContentLength),
 	}
-	if len(body) > 0 || req.Chunked {
-		r.Body = io.NopCloser(bytes.NewReader(body))
+	if req.ContentLength > 0 || req.Chunked {
+		r.Body = io.NopCloser(body)
 	}
 	if req.Chunked {
 		// As net/http says of a chunked request: its length was not
@@ -112,6 +118,75 @@ func newRequest(req request, body []byte, remoteAddr string) (*http.Request, err
 		r.ContentLength = -1
 	}
 	return r, nil
+}
+
+// requestBody is r.Body: the request's body as the application reads
+// it, straight from the socket, piece by piece as it arrives. Nothing
+// is read before the application asks, so that a client's
+// Content-Length is a limit, never an amount of memory set aside (a
+// client that announced 1 MiB and sent 1 byte once cost 1 MiB).
+//
+// A client that sent "Expect: 100-continue" waits for 100 Continue
+// before it sends the body: requestBody sends it at the application's
+// first Read, as net/http does, and not at all if the application never
+// reads, or if the response has begun by then.
+type requestBody struct {
+	source       io.Reader       // the body's bytes as they arrive, decoded
+	w            *responseWriter // the response: has its head gone out?
+	interim      io.Writer       // where 100 Continue goes: the socket
+	continueOwed bool            // the client waits for 100 Continue
+	ended        bool            // the body has been read to its end
+	err          error           // the first error in reading it
+}
+
+// Read reads the next piece of the body; the first Read sends the 100
+// Continue that the client waits for.
+func (b *requestBody) Read(p []byte) (int, error) {
+	if b.continueOwed && !b.w.headSent {
+		b.continueOwed = false
+		if _, err := io.WriteString(b.interim, continueResponse); err != nil {
+			b.err = fmt.Errorf("sending 100 Continue: %w", err)
+		}
+	}
+	switch {
+	case b.err != nil:
+		return 0, b.err
+	case b.ended:
+		return 0, io.EOF
+	}
+	n, err := b.source.Read(p)
+	if err == io.EOF {
+		b.ended = true
+	} else if err != nil {
+		b.err = err
+	}
+	return n, err
+}
+
+// discard reads and throws away what the application left of the body,
+// so that the connection does not close with the client's bytes unread.
+// The body's limits bound it: maxBodyBytes, and the read deadline. A
+// client still waiting for 100 Continue may never send the body: then
+// there is nothing to wait for, and the connection closes.
+func (b *requestBody) discard() {
+	if !b.continueOwed {
+		io.Copy(io.Discard, b)
+	}
+}
+
+// answerBodyError answers, in the application's place, an error that
+// the application met in reading the body (413 too long, 400 malformed
+// or ended early, 408 too slow), as long as the head of its own answer
+// has not gone out: the client learns what was wrong with its request,
+// not what the application made of the error. It reports whether it
+// answered.
+func answerBodyError(w *responseWriter, body *requestBody) bool {
+	if !isRequestError(body.err) || w.headSent {
+		return false
+	}
+	w.reset()
+	answerError(w, body.err)
+	return true
 }
 
 // responseWriter is the gateway's http.ResponseWriter, to which the
@@ -399,6 +474,13 @@ func (w *responseWriter) sendHead(complete bool) {
 	w.sendBytes(head)
 }
 
+// reset throws away what the application set and wrote, all of it
+// still held back, so that the gateway can answer in its place.
+func (w *responseWriter) reset() {
+	w.status, w.header, w.sentHeader = 0, make(http.Header), nil
+	w.buffer, w.declaredLen, w.written = w.buffer[:0], -1, 0
+}
+
 // sendBytes writes data to the client, unless an earlier write failed.
 func (w *responseWriter) sendBytes(data []byte) {
 	if w.err != nil {
@@ -445,8 +527,7 @@ func serveApp(app http.Handler, w *responseWriter, r *http.Request) (panicValue 
 		}
 		// Throw away whatever the application had set or written, and
 		// answer for it.
-		w.status, w.header, w.sentHeader = 0, make(http.Header), nil
-		w.buffer, w.declaredLen, w.written = w.buffer[:0], -1, 0
+		w.reset()
 		answerError(w, &requestError{http.StatusInternalServerError, "the application failed; the server's console says why"})
 	}()
 	app.ServeHTTP(w, r)

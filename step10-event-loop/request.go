@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 )
@@ -98,6 +99,13 @@ func endOfHead(data []byte) int {
 // It is a pure function of its input, so that it can be tested without
 // a network.
 func parseRequest(data []byte) (request, error) {
+	data = skipEmptyLine(data)
+	// A second empty line is not ignored. endOfHead, which recvHead and
+	// handleRequest use on the bytes as they came, takes it for the end of
+	// a head without a request line; parseRequest must agree with them.
+	if len(skipEmptyLine(data)) < len(data) {
+		return request{}, badRequest("the request starts with two empty lines; a server ignores only one before its request line")
+	}
 	firstLine, _, _ := bytes.Cut(data, []byte("\n"))
 	if len(bytes.TrimSuffix(firstLine, []byte("\r"))) > maxRequestLineBytes {
 		return request{}, &requestError{http.StatusRequestURITooLong,
@@ -111,19 +119,20 @@ func parseRequest(data []byte) (request, error) {
 		return request{}, &requestError{http.StatusRequestHeaderFieldsTooLarge,
 			fmt.Sprintf("the request's head is longer than %d bytes", maxHeadBytes)}
 	}
-	// Split the head into lines, without their line ends; the last two
-	// elements are the empty line and what follows it.
+	// Split the head into lines; the last element is what follows the
+	// empty line's LF, nothing, and the one before it the empty line.
 	lines := strings.Split(string(data[:end]), "\n")
-	if crlf := countCRLF(lines[:len(lines)-1]); crlf > 0 && crlf < len(lines)-1 {
-		// RFC 9112 (section 2.2) lets a server take a bare LF for a line
-		// end, and a head typed into nc ends every line so: such a head
-		// agrees with itself on where each line ends. A head that mixes
-		// the two does not: in "Dummy: x\nContent-Length: 23\r\n", a
-		// parser that splits at CRLF sees one field, one that splits at
-		// LF two, and the two disagree on where the body ends.
+	lines = lines[:len(lines)-1]
+	// RFC 9112 (section 2.2) lets a server read a bare LF as a line end,
+	// and a head typed into nc ends every line so. But a head that mixes
+	// the two is refused: "Dummy: x\nContent-Length: 23\r\n" is one
+	// field to a reader that splits at CRLF and two to one that splits at
+	// LF, and two readers that disagree on a head disagree on where the
+	// request ends: a second request can hide in the first one's body.
+	if mixesLineEnds(lines) {
 		return request{}, badRequest("the head mixes CRLF and bare LF line ends")
 	}
-	lines = lines[:len(lines)-2]
+	lines = lines[:len(lines)-1] // without the empty line
 	for i, line := range lines {
 		lines[i] = strings.TrimSuffix(line, "\r")
 		// A CR, NUL or other control byte inside a line could smuggle a
@@ -157,26 +166,40 @@ func parseRequest(data []byte) (request, error) {
 	return req, nil
 }
 
-// countCRLF returns how many of lines, split at LF, ended in CRLF.
-func countCRLF(lines []string) int {
-	n := 0
-	for _, line := range lines {
-		if strings.HasSuffix(line, "\r") {
-			n++
-		}
+// skipEmptyLine drops one empty line, CRLF or a bare LF, from the start
+// of data. RFC 9112 (section 2.2) asks a server to ignore at least one
+// empty line before the request line: a client may send one after the
+// body of its previous request. A second one is not ignored: it is a
+// head without a request line, and gets 400.
+func skipEmptyLine(data []byte) []byte {
+	if rest, found := bytes.CutPrefix(data, []byte("\r\n")); found {
+		return rest
 	}
-	return n
+	rest, _ := bytes.CutPrefix(data, []byte("\n"))
+	return rest
 }
 
-// methodOf returns the method that head's request line begins with, as
-// soon as the space after it has come: "HEAD" for "HEAD /x HT", even
-// when the rest of the head turns out bad; "" before that space. An
-// answer to HEAD has no body, not even an error answer (RFC 9110,
-// section 9.3.2): the client reads none, and would take one for the
-// next response.
-func methodOf(head []byte) string {
-	firstLine, _, _ := bytes.Cut(head, []byte("\n"))
-	method, _, found := bytes.Cut(firstLine, []byte(" "))
+// mixesLineEnds reports whether some of these lines end in CR (their LF
+// already cut off), that is in CRLF, and others in a bare LF.
+func mixesLineEnds(lines []string) bool {
+	crlf := 0
+	for _, line := range lines {
+		if strings.HasSuffix(line, "\r") {
+			crlf++
+		}
+	}
+	return crlf != 0 && crlf != len(lines)
+}
+
+// requestMethod returns the method of the request line in data, as far
+// as it has arrived: what comes before the first space, or "" if no
+// space has come. The server needs it even for a head that it cannot
+// parse: an answer to HEAD never has a body, an error's included (RFC
+// 9110, section 9.3.2), or the client would read that body as the start
+// of the next response.
+func requestMethod(data []byte) string {
+	line, _, _ := bytes.Cut(skipEmptyLine(data), []byte("\n"))
+	method, _, found := bytes.Cut(line, []byte(" "))
 	if !found {
 		return ""
 	}
@@ -323,6 +346,19 @@ func checkTransferCoding(version string, codings []string) error {
 	return nil
 }
 
+// expectsContinue reports whether the client waits for 100 Continue
+// before it sends its body: an HTTP/1.1 request that has a body and
+// says "Expect: 100-continue", in any case (RFC 9110, section 10.1.1).
+func (req request) expectsContinue() bool {
+	hasBody := req.ContentLength > 0 || req.Chunked
+	for _, v := range req.values("Expect") {
+		if strings.EqualFold(v, "100-continue") {
+			return hasBody && req.Version == "HTTP/1.1"
+		}
+	}
+	return false
+}
+
 // keepAlive reports whether the client wants the connection kept open
 // for another request once this one is answered (RFC 9112, section
 // 9.3): an HTTP/1.1 client does unless it sends "Connection: close"; an
@@ -379,8 +415,8 @@ func targetPath(target string) (string, error) {
 	case target == "*":
 		return target, nil
 	case hasPrefixFold(target, "http://"), hasPrefixFold(target, "https://"):
-		// The scheme's name is case-insensitive (RFC 9110, section
-		// 4.2.3): HTTP://x/ is http://x/.
+		// A scheme is case-insensitive (RFC 9110, section 4.2.3):
+		// HTTP://x/ is http://x/.
 		_, rest, _ := strings.Cut(target, "://")
 		authority, path := rest, "/"
 		if i := strings.IndexAny(rest, "/?"); i >= 0 {
@@ -389,7 +425,7 @@ func targetPath(target string) (string, error) {
 				path = "/" + path
 			}
 		}
-		if !isHostAndPort(authority) {
+		if !isHostPort(authority) {
 			return "", badRequest("the request-target %s has no valid host after ://", excerpt(target))
 		}
 		return path, nil
@@ -403,27 +439,20 @@ func hasPrefixFold(s, prefix string) bool {
 	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
-// isHostAndPort reports whether authority is a host, maybe followed by
-// ":" and a port number: a name or an IPv4 address ("example.com:8080",
-// "127.0.0.1"), or an IPv6 address in brackets ("[::1]:8080"), whose
-// colons are not the port's (RFC 3986, section 3.2.2).
-func isHostAndPort(authority string) bool {
+// isHostPort reports whether authority is a host and maybe a port, as
+// in an absolute URL: a name or an IPv4 address, or an IPv6 address in
+// brackets, [::1], whose colons are not the port's (RFC 3986, 3.2.2).
+func isHostPort(authority string) bool {
 	host, port, hasPort := strings.Cut(authority, ":")
 	if strings.HasPrefix(authority, "[") {
-		end := strings.Index(authority, "]")
-		if end < 0 {
+		inside, afterBracket, closed := strings.Cut(authority[1:], "]")
+		if addr, err := netip.ParseAddr(inside); !closed || err != nil || !addr.Is6() {
 			return false
 		}
-		address := authority[1:end]
-		if !strings.Contains(address, ":") || strings.Trim(address, "0123456789abcdefABCDEF:.") != "" {
-			return false
-		}
-		host, port = authority[:end+1], authority[end+1:]
-		if hasPort = port != ""; hasPort {
-			if port[0] != ':' {
-				return false
-			}
-			port = port[1:]
+		host = authority[:len(inside)+2]
+		port, hasPort = strings.CutPrefix(afterBracket, ":")
+		if afterBracket != "" && !hasPort {
+			return false // something other than :port after the ]
 		}
 	}
 	return host != "" && isAuthority(authority) && !(hasPort && strings.Trim(port, "0123456789") != "")
