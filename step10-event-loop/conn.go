@@ -47,12 +47,12 @@ type conn struct {
 	started    time.Time // when the first byte of the current request came
 	requests   int       // how many requests it has answered
 
-	req          request   // the request whose body is being read
-	headEnd      int       // where its head ends in in
-	scan         chunkScan // how far a chunked body has been checked
-	writeStart   time.Time // when the response was queued
-	lingerStart  time.Time // when the lingering began
-	lingered     int       // bytes thrown away while lingering
+	req         request   // the request whose body is being read
+	headEnd     int       // where its head ends in in
+	scan        chunkScan // how far a chunked body has been checked
+	writeStart  time.Time // when the response was queued
+	lingerStart time.Time // when the lingering began
+	lingered    int       // bytes thrown away while lingering
 
 	eof         bool   // the client closed its sending side: nothing more will come
 	closeAfter  bool   // the connection ends once the response is out
