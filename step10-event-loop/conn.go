@@ -460,10 +460,3 @@ func (a *arrivedBytes) Read(p []byte) (int, error) {
 	a.data = a.data[n:]
 	return n, nil
 }
-
-// isRequestError reports whether err is an answer for the client (a
-// *requestError) rather than a failure of the connection.
-func isRequestError(err error) bool {
-	var reqErr *requestError
-	return errors.As(err, &reqErr)
-}
