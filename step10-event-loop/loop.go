@@ -80,7 +80,8 @@ func newEventServer(addr string, cfg config, app http.Handler, loops int, edge b
 		}
 		if i == 0 {
 			// With port 0, the kernel picked a free port for the first
-			// socket: the others must bind that same port.
+			// socket: getsockname asks which, and the others bind that
+			// same port.
 			bound, err := syscall.Getsockname(fd)
 			if err != nil {
 				syscall.Close(fd)
@@ -552,6 +553,8 @@ func (l *loop) requestStop(inFlight chan<- int) {
 // beginStop is the shutdown, in the loop: stop accepting, give the idle
 // connections idleShutdownGrace, and report the requests in flight.
 func (l *loop) beginStop() {
+	// read empties the pipe, or, level-triggered, epoll would report it
+	// ready again at once.
 	var drain [16]byte
 	syscall.Read(l.wakeR, drain[:])
 	var inFlight chan<- int
@@ -666,9 +669,14 @@ func createListenSocket(family int, sockaddr syscall.Sockaddr) (int, error) {
 			return fail("setsockopt IPV6_V6ONLY", err)
 		}
 	}
+	// bind gives the socket its address and port, as in step 1; with
+	// SO_REUSEPORT, every loop's socket binds the same one.
 	if err := syscall.Bind(fd, sockaddr); err != nil {
 		return fail("bind "+formatAddr(sockaddr), err)
 	}
+	// listen makes it a listening socket, as in step 1: the kernel
+	// completes clients' handshakes and queues them, up to the backlog,
+	// until this loop's accept4 takes them.
 	if err := syscall.Listen(fd, listenBacklog); err != nil {
 		return fail("listen", err)
 	}
