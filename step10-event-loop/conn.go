@@ -258,7 +258,7 @@ func (c *conn) takeHead(l *loop) bool {
 		return true
 	}
 	c.req, c.headEnd, c.state = req, end, readingBody
-	c.scan = chunkScan{pos: end}
+	c.scan = chunkScan{pos: end, scanned: end, lineStart: end}
 	if req.expectsContinue() {
 		// The client waits for this interim answer before it sends its
 		// body (RFC 9110, section 10.1.1). The loop reads every body
@@ -277,6 +277,9 @@ func (c *conn) takeBody(l *loop) bool {
 	head := c.in[:c.headEnd]
 	var end int
 	if c.req.Chunked {
+		if !c.scan.worthScanning(c.in, c.eof) {
+			return false
+		}
 		var err error
 		end, err = c.scanChunked(l)
 		if errors.Is(err, errNeedMore) {
@@ -412,6 +415,25 @@ var errNeedMore = errors.New("the body has not all arrived yet")
 type chunkScan struct {
 	pos                 int
 	read, framing, left int64
+	scanned             int // how much of c.in the last check saw
+	lineStart           int // where the last line begun in c.in starts
+}
+
+// worthScanning reports whether the bytes that came since the last
+// check can change its outcome. Between two chunks' data the reader
+// reads lines, and a line is complete only when its LF comes: so unless
+// a LF came, or the line has grown past maxChunkLineBytes (an error to
+// answer), the check waits. Without this, a client that sends a long
+// trailer a byte at a time would have the whole of it checked again at
+// every byte.
+func (s *chunkScan) worthScanning(in []byte, eof bool) bool {
+	fresh := in[s.scanned:]
+	s.scanned = len(in)
+	if i := bytes.LastIndexByte(fresh, '\n'); i >= 0 {
+		s.lineStart = len(in) - len(fresh) + i + 1
+		return true
+	}
+	return eof || s.left > 0 || len(in)-max(s.lineStart, s.pos) > maxChunkLineBytes
 }
 
 // scanChunked checks the chunked body in c.in, from where the last
@@ -432,7 +454,7 @@ func (c *conn) scanChunked(l *loop) (int, error) {
 		case err == nil:
 			// A point where the reader holds nothing but its counts: the
 			// next check can begin here.
-			c.scan = chunkScan{pos: used(), read: cr.read, framing: cr.framing, left: cr.left}
+			c.scan.pos, c.scan.read, c.scan.framing, c.scan.left = used(), cr.read, cr.framing, cr.left
 		case err == io.EOF:
 			return used(), nil
 		default:
