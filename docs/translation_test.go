@@ -8,8 +8,10 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
+	"unicode"
 )
 
 // translations is the folder of each translation of docs/, by language.
@@ -22,7 +24,7 @@ var untranslated = map[string]bool{"docs/WRITING.md": true}
 // chapterSectionsIn are the chapter sections of each translation, in the
 // order of chapterSections.
 var chapterSectionsIn = map[string][]string{
-	"zh-CN": {"你将构建什么", "运行它", "线路上发生了什么", "这一步添加了什么", "还有什么问题", "练习"},
+	"zh-CN": {"你将构建什么", "运行它", "网络上实际传输的内容", "这一步添加了什么", "还有什么问题", "练习"},
 }
 
 var translationOf = regexp.MustCompile(`^<!-- translation-of: (\S+) sha256:([0-9a-f]{12}) -->$`)
@@ -67,6 +69,8 @@ func TestTranslationsAreUpToDate(t *testing.T) {
 				}
 				checkStamp(t, english, tr)
 				checkSameShape(t, en, tr, lang)
+				checkSameSections(t, en, tr)
+				checkSameTextBlocks(t, en, tr)
 			})
 		}
 	}
@@ -173,5 +177,156 @@ func TestEveryEnglishHashIsPrintable(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Log(fmt.Sprintf("<!-- translation-of: %s sha256:%s -->", english, hash))
+	}
+}
+
+// section is what the translation test counts in one part of a page:
+// from one ## heading to the next (the first section runs from the top
+// to the first ## heading).
+type section struct {
+	title                          string
+	line                           int
+	paragraphs, subheadings, items int
+	rows                           int
+	numbers                        map[string]bool // the digit runs of the prose
+}
+
+// translationOnly, on the line right before a paragraph or list item of a
+// translation, marks it as the translator's own (a note for readers of
+// that language, a story the English only sums up): the counts leave it
+// out.
+const translationOnly = "<!-- translation-only -->"
+
+var (
+	digitRun   = regexp.MustCompile(`[0-9]+`)
+	linkTarget = regexp.MustCompile(`\]\([^)]*\)`)
+	htmlTag    = regexp.MustCompile(`<[^>]*>`)
+)
+
+// sectionsOf splits a page into its ## sections and counts, in each, the
+// paragraphs, ### headings, list items and table rows, and the numbers
+// of the prose (links' targets, HTML tags and code blocks left out).
+func sectionsOf(p *page) []section {
+	sections := []section{{title: "(before the first ## heading)", numbers: map[string]bool{}}}
+	blocks := p.mdBlocks()
+	for i, b := range blocks {
+		s := &sections[len(sections)-1]
+		if i > 0 && blocks[i-1].kind == mdHTML && blocks[i-1].first == b.first-1 && strings.TrimSpace(blocks[i-1].lines[0]) == translationOnly {
+			continue
+		}
+		switch b.kind {
+		case mdHeading:
+			if b.level == 2 {
+				sections = append(sections, section{title: strings.TrimLeft(b.lines[0], "# "), line: b.first + 1, numbers: map[string]bool{}})
+				continue
+			}
+			if b.level == 3 {
+				s.subheadings++
+			}
+		case mdParagraph:
+			s.paragraphs++
+		case mdItem:
+			s.items++
+		case mdRow:
+			s.rows++
+		}
+		if b.kind == mdCode || b.kind == mdHTML || (b.kind == mdHeading && b.level == 1) {
+			continue
+		}
+		for _, line := range b.lines {
+			line = htmlTag.ReplaceAllString(linkTarget.ReplaceAllString(line, "]"), "")
+			for _, n := range digitRun.FindAllString(line, -1) {
+				s.numbers[n] = true
+			}
+		}
+	}
+	return sections
+}
+
+// checkSameSections compares a page and its translation section by
+// section: the same paragraphs, ### headings, list items and table rows,
+// and the same numbers in the prose. A paragraph dropped or added, a
+// number changed, on either side, shows here, even when the stamp was
+// updated.
+func checkSameSections(t *testing.T, en, tr *page) {
+	t.Helper()
+	enSections, trSections := sectionsOf(en), sectionsOf(tr)
+	if len(enSections) != len(trSections) {
+		return // checkSameShape reports the ## sections
+	}
+	for i := range enSections {
+		e, c := enSections[i], trSections[i]
+		where := fmt.Sprintf("%s:%d (%s) and %s:%d (%s)", en.path, e.line, e.title, tr.path, c.line, c.title)
+		for _, n := range []struct {
+			what string
+			a, b int
+		}{
+			{"paragraphs", e.paragraphs, c.paragraphs},
+			{"### headings", e.subheadings, c.subheadings},
+			{"list items", e.items, c.items},
+			{"table rows", e.rows, c.rows},
+		} {
+			if n.a != n.b {
+				t.Errorf("%s: %d %s in English, %d in the translation", where, n.a, n.what, n.b)
+			}
+		}
+		if diff := numbersDiff(e.numbers, c.numbers); diff != "" {
+			t.Errorf("%s: the numbers of the prose differ: %s", where, diff)
+		}
+	}
+}
+
+// numbersDiff says which numbers only one side has.
+func numbersDiff(en, tr map[string]bool) string {
+	var only []string
+	for n := range en {
+		if !tr[n] {
+			only = append(only, n+" only in English")
+		}
+	}
+	for n := range tr {
+		if !en[n] {
+			only = append(only, n+" only in the translation")
+		}
+	}
+	sort.Strings(only)
+	return strings.Join(only, "; ")
+}
+
+// checkSameTextBlocks compares the text blocks (illustrations) of a page
+// and its translation: as many, each as many lines, a line with no
+// Chinese in it unchanged, and a translated line with the numbers of the
+// English one.
+func checkSameTextBlocks(t *testing.T, en, tr *page) {
+	t.Helper()
+	texts := func(p *page) (out []block) {
+		for _, b := range p.blocks {
+			if b.lang == "text" {
+				out = append(out, b)
+			}
+		}
+		return out
+	}
+	enTexts, trTexts := texts(en), texts(tr)
+	if len(enTexts) != len(trTexts) {
+		t.Errorf("%s has %d text blocks, %s has %d", en.path, len(enTexts), tr.path, len(trTexts))
+		return
+	}
+	for i := range enTexts {
+		a := strings.Split(strings.TrimSuffix(enTexts[i].text, "\n"), "\n")
+		b := strings.Split(strings.TrimSuffix(trTexts[i].text, "\n"), "\n")
+		if len(a) != len(b) {
+			t.Errorf("%s:%d has %d lines, %s:%d has %d: a text block is translated line for line", en.path, enTexts[i].open+1, len(a), tr.path, trTexts[i].open+1, len(b))
+			continue
+		}
+		for j := range a {
+			hasChinese := strings.IndexFunc(b[j], func(r rune) bool { return unicode.Is(unicode.Han, r) }) >= 0
+			switch {
+			case !hasChinese && a[j] != b[j]:
+				t.Errorf("%s:%d: %q, but %s:%d says %q: a line with nothing to translate stays as it is", tr.path, trTexts[i].open+2+j, b[j], en.path, enTexts[i].open+2+j, a[j])
+			case hasChinese && strings.Join(digitRun.FindAllString(a[j], -1), " ") != strings.Join(digitRun.FindAllString(b[j], -1), " "):
+				t.Errorf("%s:%d: %q has other numbers than %s:%d, %q", tr.path, trTexts[i].open+2+j, b[j], en.path, enTexts[i].open+2+j, a[j])
+			}
+		}
 	}
 }

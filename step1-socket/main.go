@@ -32,8 +32,10 @@ import (
 
 // requestQueueSize is the listen backlog: how many connections that the
 // kernel has already accepted (the handshake is done) may wait in a queue
-// until the server calls accept. The article uses 1: this server takes
-// one client at a time, and the kernel holds a few more while it works.
+// until the server calls accept. The article's Part 1 uses 1: this
+// server takes one client at a time. Linux lets the queue hold one more
+// than the backlog, so while it works two more clients wait (ss -ltn
+// shows them as the listening socket's Recv-Q).
 const requestQueueSize = 1
 
 func main() {

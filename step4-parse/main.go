@@ -43,8 +43,10 @@ import (
 
 // requestQueueSize is the listen backlog: how many connections that the
 // kernel has already accepted (the handshake is done) may wait in a queue
-// until the server calls accept. The article uses 1: this server takes
-// one client at a time, and the kernel holds a few more while it works.
+// until the server calls accept. The article's Part 1 uses 1: this
+// server takes one client at a time. Linux lets the queue hold one more
+// than the backlog, so while it works two more clients wait (ss -ltn
+// shows them as the listening socket's Recv-Q).
 const requestQueueSize = 1
 
 // recvBufferSize is how many bytes of the request one recv takes: the
@@ -377,13 +379,6 @@ func recvBefore(clientConn int, buffer []byte, deadline time.Time) (int, error) 
 			return 0, err
 		}
 	}
-}
-
-// isRequestError reports whether err is an answer for the client (a
-// *requestError) rather than a failure of the connection.
-func isRequestError(err error) bool {
-	var reqErr *requestError
-	return errors.As(err, &reqErr)
 }
 
 // route chooses the answer to a request: its status line and body.

@@ -62,7 +62,7 @@ import (
 // server accepts again as soon as it has started a child, a burst of
 // clients can arrive faster than it accepts them, and past -max-children
 // clients wait in this queue: the article's webserver3c.py, 3d and 3e
-// still use 5; its webserver3f.py and 3g raise the backlog to 1024, and
+// still use 5; its webserver3f.py, 3g and 3h raise the backlog to 1024, and
 // so does this step. (Linux caps it at net.core.somaxconn, 4096 on
 // recent kernels.)
 const requestQueueSize = 1024
@@ -161,13 +161,14 @@ func serveForever(addr string, reap, closeParentCopy bool, kids *children, shutd
 
 		// accept blocks until a client has connected, then returns a new
 		// socket for talking to that client (the listening socket goes
-		// on listening) and the client's address. SOCK_CLOEXEC marks
-		// the new descriptor close-on-exec, as the listening socket is:
-		// the child gets the connection once, as its descriptor 3, not a
-		// second time under this number (a copy that would keep the
-		// connection open after the child's close).
+		// on listening) and the client's address. The new descriptor is
+		// marked close-on-exec, as the listening socket is (on Linux,
+		// accept4 with SOCK_CLOEXEC: see acceptCloexec): the child gets
+		// the connection once, as its descriptor 3, not a second time
+		// under this number (a copy that would keep the connection open
+		// after the child's close).
 		// Python: client_connection, client_address = listen_socket.accept()
-		clientConn, clientAddr, err := syscall.Accept4(listenSocket, syscall.SOCK_CLOEXEC)
+		clientConn, clientAddr, err := acceptCloexec(listenSocket)
 		if err == syscall.EMFILE || err == syscall.ENFILE {
 			// Out of descriptors (ulimit -n): every connection the parent
 			// kept open holds one. Wait, rather than spin on the error.
@@ -389,6 +390,12 @@ func shutDownOnInterrupt(listenSocket int, kids *children, timeout time.Duration
 		if left := kids.reap(); left > 0 {
 			fmt.Printf("%d children did not finish within %s: killing them.\n", left, timeout)
 			kids.signalAll(syscall.SIGKILL)
+			// SIGKILL cannot be caught, but the kernel takes a moment to
+			// end a process: wait for the killed children too, so that
+			// none outlives the parent.
+			for end := time.Now().Add(time.Second); kids.reap() > 0 && time.Now().Before(end); {
+				time.Sleep(shutdownPoll)
+			}
 			os.Exit(1)
 		}
 		os.Exit(0)
@@ -709,13 +716,6 @@ func recvBefore(clientConn int, buffer []byte, deadline time.Time) (int, error) 
 			return 0, err
 		}
 	}
-}
-
-// isRequestError reports whether err is an answer for the client (a
-// *requestError) rather than a failure of the connection.
-func isRequestError(err error) bool {
-	var reqErr *requestError
-	return errors.As(err, &reqErr)
 }
 
 // sendall writes all of data to the socket before the deadline, as

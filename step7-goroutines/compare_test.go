@@ -101,6 +101,7 @@ func framing(resp *http.Response) string {
 // the same framing (Content-Length or chunks), the same header fields
 // but those in notCompared, and the same body.
 func TestTheGatewayAnswersAsNetHTTPDoes(t *testing.T) {
+	t.Parallel()
 	for _, name := range []string{"stdlib", "chi", "gin"} {
 		app, err := newApp(name)
 		require.NoError(t, err)
@@ -136,6 +137,7 @@ func TestTheGatewayAnswersAsNetHTTPDoes(t *testing.T) {
 // TestTheGatewayKnowinglyDiffersFromNetHTTP checks the places where this
 // step's server answers otherwise than net/http's, on purpose, and why.
 func TestTheGatewayKnowinglyDiffersFromNetHTTP(t *testing.T) {
+	t.Parallel()
 	app, err := newApp("stdlib")
 	require.NoError(t, err)
 	ours := serveOn(t, app).addr

@@ -70,6 +70,7 @@ func parsed(t *testing.T, head string) request {
 }
 
 func TestNewRequestFillsTheEnviron(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		head string
@@ -156,6 +157,7 @@ func TestNewRequestFillsTheEnviron(t *testing.T) {
 }
 
 func TestNewRequestGivesAnEmptyBodyAsNoBody(t *testing.T) {
+	t.Parallel()
 	r, err := newRequest(parsed(t, "GET / HTTP/1.1\r\nHost: h\r\n\r\n"), nil, "127.0.0.1:1")
 	require.NoError(t, err)
 	if r.Body != http.NoBody {
@@ -171,6 +173,7 @@ func TestNewRequestGivesAnEmptyBodyAsNoBody(t *testing.T) {
 // http.ReadRequest, the parser of net/http's own server, and finds the
 // same *http.Request.
 func TestNewRequestAgreesWithNetHTTP(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ name, raw, body string }{
 		{"a browser's GET", "GET /hello HTTP/1.1\r\nHost: localhost:8888\r\nUser-Agent: Mozilla/5.0\r\nAccept: text/html\r\nAccept-Encoding: gzip, deflate\r\nConnection: keep-alive\r\n\r\n", ""},
 		{"a query and a path parameter", "GET /hello/ada?x=1&y=%20 HTTP/1.1\r\nHost: h\r\n\r\n", ""},
@@ -203,6 +206,7 @@ func TestNewRequestAgreesWithNetHTTP(t *testing.T) {
 }
 
 func TestNewRequestRefusesWhatAnApplicationCannotAnswer(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name       string
 		head       string
@@ -274,6 +278,7 @@ func chunks(body string, size int) string {
 }
 
 func TestResponseWriter(t *testing.T) {
+	t.Parallel()
 	long := strings.Repeat("0123456789abcdef", responseBufferSize/16*2+10) // two buffers and 160 bytes
 	text := func(body string) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
@@ -479,6 +484,7 @@ func decodeChunks(t *testing.T, body string) string {
 }
 
 func TestResponseWriterSaysWhetherTheConnectionStaysOpen(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name           string
 		head           string // the request
@@ -561,6 +567,7 @@ func TestResponseWriterSaysWhetherTheConnectionStaysOpen(t *testing.T) {
 }
 
 func TestResponseWriterRefusesMoreThanTheDeclaredLength(t *testing.T) {
+	t.Parallel()
 	var got error
 	respond(t, "GET", "HTTP/1.1", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Length", "3")
@@ -581,6 +588,7 @@ func (c *failingConn) Write(p []byte) (int, error) {
 }
 
 func TestResponseWriterStopsSendingWhenTheClientIsGone(t *testing.T) {
+	t.Parallel()
 	conn := &failingConn{}
 	w := newResponseWriter(conn, request{Method: "GET", Version: "HTTP/1.1"}, fixedClock)
 	var errs []error
@@ -605,6 +613,7 @@ func TestResponseWriterStopsSendingWhenTheClientIsGone(t *testing.T) {
 }
 
 func TestServeAppRecoversFromAPanic(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		handler   http.HandlerFunc
@@ -670,6 +679,7 @@ func TestServeAppRecoversFromAPanic(t *testing.T) {
 }
 
 func TestAnswerError(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		err  error

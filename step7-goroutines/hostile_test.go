@@ -87,6 +87,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 func TestAFailedWriteEndsTheConnection(t *testing.T) {
+	t.Parallel()
 	app, err := newApp("stdlib")
 	require.NoError(t, err)
 	listener, err := net.Listen("tcp", "127.0.0.1:0")
@@ -134,6 +135,7 @@ func lastLines(s string, n int) string {
 }
 
 func TestEqualReadAndWriteTimeoutsStillDeliverThe408(t *testing.T) {
+	t.Parallel()
 	app, err := newApp("stdlib")
 	require.NoError(t, err)
 	cfg := quickConfig()
@@ -167,6 +169,7 @@ func TestEqualReadAndWriteTimeoutsStillDeliverThe408(t *testing.T) {
 }
 
 func TestTheWriteDeadlineStartsWithTheResponse(t *testing.T) {
+	t.Parallel()
 	cfg := quickConfig()
 	cfg.writeTimeout = 200 * time.Millisecond
 	srv := serveOn(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -181,6 +184,7 @@ func TestTheWriteDeadlineStartsWithTheResponse(t *testing.T) {
 }
 
 func TestAContentLengthIsNotAnAllocation(t *testing.T) {
+	t.Parallel()
 	app, err := newApp("stdlib")
 	require.NoError(t, err)
 	// A client announces 1 MiB, sends one byte, and hangs up.
@@ -230,6 +234,7 @@ func (a readingApp) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func TestExpect100Continue(t *testing.T) {
+	t.Parallel()
 	app := readingApp{entered: make(chan string, 10)}
 	srv := serveOn(t, app)
 	const continueLine = "HTTP/1.1 100 Continue\r\n\r\n"
@@ -290,6 +295,7 @@ func TestExpect100Continue(t *testing.T) {
 }
 
 func TestTheApplicationReadsTheBodyAsItArrives(t *testing.T) {
+	t.Parallel()
 	app := readingApp{entered: make(chan string, 10)}
 	srv := serveOn(t, app)
 	conn, err := net.DialTimeout("tcp", srv.addr, 5*time.Second)
@@ -311,6 +317,7 @@ func TestTheApplicationReadsTheBodyAsItArrives(t *testing.T) {
 }
 
 func TestBodiesTheApplicationLeaves(t *testing.T) {
+	t.Parallel()
 	app := readingApp{entered: make(chan string, 100)}
 	srv := serveOn(t, app)
 	tests := []struct {
@@ -358,6 +365,7 @@ func TestBodiesTheApplicationLeaves(t *testing.T) {
 }
 
 func TestAnAnswerToHEADHasNoBody(t *testing.T) {
+	t.Parallel()
 	app, err := newApp("stdlib")
 	require.NoError(t, err)
 	cfg := quickConfig()
@@ -400,6 +408,7 @@ func TestAnAnswerToHEADHasNoBody(t *testing.T) {
 }
 
 func TestAClientStillUploadingReadsIts413Whole(t *testing.T) {
+	t.Parallel()
 	app, err := newApp("stdlib")
 	require.NoError(t, err)
 	srv := serveOn(t, app)

@@ -722,10 +722,3 @@ func (l *lengthReader) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
-
-// isRequestError reports whether err is an answer for the client (a
-// *requestError) rather than a failure of the connection.
-func isRequestError(err error) bool {
-	var reqErr *requestError
-	return errors.As(err, &reqErr)
-}

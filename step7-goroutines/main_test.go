@@ -51,6 +51,7 @@ func readWholeBody(t *testing.T, reader *bufio.Reader, head string) (string, err
 }
 
 func TestRequestBody(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		head     string // parsed for the request's framing
@@ -95,6 +96,7 @@ func TestRequestBody(t *testing.T) {
 }
 
 func TestRequestBodyAnswersWhatGoesWrong(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name       string
 		head       string
@@ -159,6 +161,7 @@ func TestRequestBodyAnswersWhatGoesWrong(t *testing.T) {
 }
 
 func TestReadHead(t *testing.T) {
+	t.Parallel()
 	long := "GET /" + strings.Repeat("a", 2*ioBufferSize) + " HTTP/1.1\r\n"
 	tests := []struct {
 		name     string
@@ -308,6 +311,7 @@ func readResponse(reader *bufio.Reader, method string) (*http.Response, string, 
 }
 
 func TestTheServerGoesOnAfterTheAppPanics(t *testing.T) {
+	t.Parallel()
 	app, err := newApp("stdlib")
 	require.NoError(t, err)
 	srv := serveOn(t, app)
@@ -329,6 +333,7 @@ func TestTheServerGoesOnAfterTheAppPanics(t *testing.T) {
 }
 
 func TestAPanicAfterTheHeadWentOutCutsTheResponseShort(t *testing.T) {
+	t.Parallel()
 	srv := serveOn(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "begun\n")
 		w.(http.Flusher).Flush()
@@ -354,6 +359,7 @@ type exchange struct {
 }
 
 func TestKeepAlive(t *testing.T) {
+	t.Parallel()
 	app, err := newApp("stdlib")
 	require.NoError(t, err)
 	srv := serveOn(t, app)
@@ -481,6 +487,7 @@ func TestKeepAlive(t *testing.T) {
 }
 
 func TestIdleTimeouts(t *testing.T) {
+	t.Parallel()
 	app, err := newApp("stdlib")
 	require.NoError(t, err)
 	cfg := quickConfig()
@@ -544,6 +551,7 @@ func (a *blockingApp) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func TestShutdownFinishesTheRequestsInFlight(t *testing.T) {
+	t.Parallel()
 	app := newBlockingApp()
 	srv := serveOn(t, app)
 
@@ -593,6 +601,7 @@ func TestShutdownFinishesTheRequestsInFlight(t *testing.T) {
 }
 
 func TestShutdownGivesUpAfterItsTimeout(t *testing.T) {
+	t.Parallel()
 	app := newBlockingApp()
 	defer close(app.release)
 	srv := serveOn(t, app)
@@ -612,6 +621,7 @@ func TestShutdownGivesUpAfterItsTimeout(t *testing.T) {
 }
 
 func TestTheServerHoldsAtMostMaxConnsConnections(t *testing.T) {
+	t.Parallel()
 	app, err := newApp("stdlib")
 	require.NoError(t, err)
 	cfg := quickConfig()

@@ -67,6 +67,7 @@ func articleServers(t *testing.T) map[string]string {
 // the close) and step 3's; it takes the note's for HTTP/0.9, because its
 // first line is empty, and refuses it unless --http0.9 allows it.
 func TestCurlOnTheArticlesAndTheNotesResponses(t *testing.T) {
+	t.Parallel()
 	curl := findCurl(t)
 	servers := articleServers(t)
 	tests := []struct {
@@ -125,6 +126,7 @@ var pageBody = regexp.MustCompile(`(?s)<body>(.*)</body>`)
 // response no empty line ends the head, so Chromium reads "Hello world!"
 // as part of the head, not as a body, and shows an empty page.
 func TestChromiumRendersTheArticlesAndTheNotesResponses(t *testing.T) {
+	t.Parallel()
 	browser := findChromium(t)
 	servers := articleServers(t)
 	tests := []struct {

@@ -1,3 +1,5 @@
+//go:build linux
+
 package tests
 
 import (
@@ -424,41 +426,6 @@ func bytesRead(t *testing.T, pid int) int64 {
 	}
 	t.Fatalf("no rchar in /proc/%d/io", pid)
 	return 0
-}
-
-// childPIDs lists the processes whose parent is pid and that are not
-// zombies, from /proc/*/stat.
-func childPIDs(pid int) []int {
-	var children []int
-	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
-	for _, path := range stats {
-		state, ppid, ok := readStat(path)
-		if ok && ppid == pid && state != "Z" {
-			child, _ := strconv.Atoi(filepath.Base(filepath.Dir(path)))
-			children = append(children, child)
-		}
-	}
-	return children
-}
-
-// readStat reads a process's state and parent from its /proc/PID/stat:
-// "pid (command) state ppid ...", where the command may hold spaces and
-// parentheses, so the fields are read from the last ')'.
-func readStat(path string) (state string, ppid int, ok bool) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return "", 0, false // the process is gone
-	}
-	end := bytes.LastIndexByte(data, ')')
-	if end < 0 {
-		return "", 0, false
-	}
-	fields := strings.Fields(string(data[end+1:]))
-	if len(fields) < 2 {
-		return "", 0, false
-	}
-	ppid, err = strconv.Atoi(fields[1])
-	return fields[0], ppid, err == nil
 }
 
 // alive says whether process pid still runs: it exists and is not a

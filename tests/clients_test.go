@@ -123,6 +123,7 @@ func findChromium(t *testing.T) string {
 // Chromium, as a student opens http://localhost:8888/, and checks the
 // page that the browser rendered.
 func TestBrowserShowsThePage(t *testing.T) {
+	t.Parallel()
 	browser := findChromium(t)
 	tests := []struct {
 		step  string

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -127,29 +128,49 @@ func fdsWhen(t *testing.T, pid int, ok func(n int) bool) int {
 func childrenOf(pid int) (children, zombies int) {
 	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
 	for _, path := range stats {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			continue // the process is gone
-		}
-		// "pid (command) state ppid ...": the command may hold spaces
-		// and parentheses, so read from the last ')'.
-		end := bytes.LastIndexByte(data, ')')
-		if end < 0 {
-			continue
-		}
-		fields := bytes.Fields(data[end+1:])
-		if len(fields) < 2 {
-			continue
-		}
-		if ppid, _ := strconv.Atoi(string(fields[1])); ppid != pid {
-			continue
-		}
-		children++
-		if string(fields[0]) == "Z" {
-			zombies++
+		if state, ppid, ok := readStat(path); ok && ppid == pid {
+			children++
+			if state == "Z" {
+				zombies++
+			}
 		}
 	}
 	return children, zombies
+}
+
+// childPIDs lists the processes whose parent is pid and that are not
+// zombies, from /proc/*/stat.
+func childPIDs(pid int) []int {
+	var children []int
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	for _, path := range stats {
+		state, ppid, ok := readStat(path)
+		if ok && ppid == pid && state != "Z" {
+			child, _ := strconv.Atoi(filepath.Base(filepath.Dir(path)))
+			children = append(children, child)
+		}
+	}
+	return children
+}
+
+// readStat reads a process's state and parent from its /proc/PID/stat:
+// "pid (command) state ppid ...", where the command may hold spaces and
+// parentheses, so the fields are read from the last ')'.
+func readStat(path string) (state string, ppid int, ok bool) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", 0, false // the process is gone
+	}
+	end := bytes.LastIndexByte(data, ')')
+	if end < 0 {
+		return "", 0, false
+	}
+	fields := strings.Fields(string(data[end+1:]))
+	if len(fields) < 2 {
+		return "", 0, false
+	}
+	ppid, err = strconv.Atoi(fields[1])
+	return fields[0], ppid, err == nil
 }
 
 // waitForChildren reads the children of pid until done says they are

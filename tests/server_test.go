@@ -51,11 +51,12 @@ var binDir string
 // themselves run with it, so that each test only starts a process.
 func TestMain(m *testing.M) {
 	flag.Parse()
-	// The tests mostly wait on processes and sockets, not the CPU: let
-	// more of them run at once than the default of one per core, unless
-	// -parallel says otherwise.
+	// The tests mostly wait on processes, sockets and timeouts, not the
+	// CPU: let many more of them run at once than the default of one per
+	// core, unless -parallel says otherwise. (The browser tests run their
+	// cases one after another, so that few Chromiums start at once.)
 	if f := flag.Lookup("test.parallel"); f != nil && f.Value.String() == strconv.Itoa(runtime.GOMAXPROCS(0)) {
-		flag.Set("test.parallel", "8")
+		flag.Set("test.parallel", "32")
 	}
 	dir, err := os.MkdirTemp("", "lsbaws-steps-")
 	if err != nil {
