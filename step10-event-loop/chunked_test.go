@@ -25,6 +25,7 @@ func decode(input string, limit int64, oneByteAtATime bool) (string, error) {
 }
 
 func TestChunkedReaderDecodesValidBodies(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		input string
@@ -61,6 +62,7 @@ func TestChunkedReaderDecodesValidBodies(t *testing.T) {
 }
 
 func TestChunkedReaderRefusesMalformedBodies(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name       string
 		input      string
@@ -132,6 +134,7 @@ func (b *brokenReader) Read(p []byte) (int, error) {
 }
 
 func TestChunkedReaderPassesOnTheSocketsErrors(t *testing.T) {
+	t.Parallel()
 	// On a socket, this is errTimedOut, and readBody answers 408.
 	tooSlow := errors.New("timed out")
 	reader := newChunkedReader(bufio.NewReader(&brokenReader{"5\r\nab", tooSlow}), 100)
@@ -185,6 +188,7 @@ func FuzzChunkedReader(f *testing.F) {
 // trailer cost as much as data; past maxChunkFramingBytes of them, and
 // more framing than data, the body is refused.
 func TestChunkedReaderCountsTheFraming(t *testing.T) {
+	t.Parallel()
 	longExtension := "1;x=" + strings.Repeat("e", maxChunkLineBytes-10) + "\r\nd\r\n"
 	tests := []struct {
 		name       string

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"io"
 	"time"
 )
@@ -13,11 +12,4 @@ type config struct {
 	idleTimeout  time.Duration
 	delay        time.Duration
 	console      io.Writer // where the server tells what it does; nil for -quiet
-}
-
-// isRequestError reports whether err is an answer for the client (a
-// *requestError) rather than a failure of the connection.
-func isRequestError(err error) bool {
-	var reqErr *requestError
-	return errors.As(err, &reqErr)
 }

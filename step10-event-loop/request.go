@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/netip"
@@ -57,6 +58,13 @@ type requestError struct {
 
 // Error returns the reason.
 func (e *requestError) Error() string { return e.reason }
+
+// isRequestError reports whether err is an answer for the client (a
+// *requestError) rather than a failure of the connection.
+func isRequestError(err error) bool {
+	var reqErr *requestError
+	return errors.As(err, &reqErr)
+}
 
 // badRequest makes the error for a request that breaks HTTP's syntax.
 func badRequest(format string, args ...any) *requestError {

@@ -22,6 +22,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 // under RFC 9112's rules for Transfer-Encoding; and CONNECT, which no
 // application behind the gateway could answer, gets 501.
 func TestParseRequestReadsHowTheBodyIsFramed(t *testing.T) {
+	t.Parallel()
 	const ok = 0
 	tests := []struct {
 		name        string
@@ -66,6 +67,7 @@ func TestParseRequestReadsHowTheBodyIsFramed(t *testing.T) {
 }
 
 func TestExcerpt(t *testing.T) {
+	t.Parallel()
 	long := strings.Repeat("a", excerptBytes) + "tail"
 	tests := []struct {
 		name string
@@ -90,6 +92,7 @@ func TestExcerpt(t *testing.T) {
 // finds every reason under 1 KiB: the server quotes an excerpt of what
 // it refuses, never all of it (issue 12, item 1).
 func TestErrorReasonsStayShort(t *testing.T) {
+	t.Parallel()
 	long := strings.Repeat("x", 7000)
 	tests := []struct{ name, head string }{
 		{"a header line full of control bytes", "GET / HTTP/1.1\r\nHost: h\r\nX: " + strings.Repeat("\x01", 60000) + "\r\n\r\n"},
@@ -126,6 +129,7 @@ func TestErrorReasonsStayShort(t *testing.T) {
 // TestParseRequestFramesStrictly checks the framing rules of issue 12,
 // item 6, and the absolute-form targets of issue 13, item 8.
 func TestParseRequestFramesStrictly(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name       string
 		input      string
@@ -181,6 +185,7 @@ func TestParseRequestFramesStrictly(t *testing.T) {
 }
 
 func TestRequestMethod(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		head string
