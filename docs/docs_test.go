@@ -127,9 +127,12 @@ var servingAnyAddress = regexp.MustCompile(`(?m)^Serving HTTP on 127\.0\.0\.1:PO
 // defaultAddress is where a step listens by default, as it says at its
 // start: steps 1 to 6 make an IPv4 socket for every interface, 0.0.0.0;
 // step 7's net.Listen("tcp", ":8888") makes one for IPv6 and IPv4 alike,
-// which Go writes [::].
+// which Go writes [::]; so does step 10's socket on [::] (its number
+// is compared as a number: "step10" < "step7" as strings).
 func defaultAddress(step string) string {
-	if step >= "step7" {
+	var n int
+	fmt.Sscanf(step, "step%d", &n)
+	if n >= 7 {
 		return "[::]:8888"
 	}
 	return "0.0.0.0:8888"

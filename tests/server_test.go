@@ -32,11 +32,12 @@ var steps = []string{
 	"step5-gateway",
 	"step6-processes",
 	"step7-goroutines",
+	"step10-event-loop",
 }
 
 // keepAliveSteps are the steps that keep a connection open after a
 // response, for the client's next request (HTTP/1.1's keep-alive).
-var keepAliveSteps = map[string]bool{"step7-goroutines": true}
+var keepAliveSteps = map[string]bool{"step7-goroutines": true, "step10-event-loop": true}
 
 // tools are the programs beside the steps that the tests run too, by
 // their directory; each binary is named after the directory's last

@@ -1,0 +1,270 @@
+package tests
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"net"
+	"net/http"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The event-loop step, step10-event-loop, as a process: what its
+// chapter claims, each in a bounded test. (The golden, hostile-client,
+// checker and curl tests run against it too, from the steps list.)
+
+// TestEventLoopHoldsUpAgainstHostileClients runs the hostile clients of
+// steps 4 and 5 against the event loop, on one loop: a normal GET still
+// gets its 200 within a second while each does its worst, since no
+// client can make the loop wait; and each hostile client gets the
+// status that steps 4 and 5 give it. (holdsUp's normal GET reads until
+// the server closes; a keep-alive step is asked to, with Connection:
+// close.)
+func TestEventLoopHoldsUpAgainstHostileClients(t *testing.T) {
+	t.Parallel()
+	srv := startStep(t, "step10-event-loop", "-read-timeout", "300ms", "-loops", "1", "-quiet")
+	normal := []byte("GET /hello HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+	for _, hc := range append(append(hostileClients[:0:0], hostileClients...), hostileUploaders...) {
+		t.Run("a normal GET gets 200 from one loop while a client "+hc.name, func(t *testing.T) {
+			hostile := dial(t, srv.addr)
+			stop := make(chan struct{})
+			answered := make(chan string, 1)
+			go func() {
+				hc.act(hostile, stop)
+				if hc.wantStatus == "" {
+					hostile.Close()
+					answered <- ""
+					return
+				}
+				hostile.SetReadDeadline(time.Now().Add(5 * time.Second))
+				reply, _ := io.ReadAll(hostile)
+				hostile.Close()
+				line, _, _ := strings.Cut(string(reply), "\r\n")
+				answered <- line
+			}()
+			conn := dial(t, srv.addr)
+			defer conn.Close()
+			conn.SetDeadline(time.Now().Add(time.Second))
+			conn.Write(normal)
+			reply, err := io.ReadAll(conn)
+			close(stop)
+			if err != nil || !bytes.HasPrefix(reply, []byte("HTTP/1.1 200 OK\r\n")) {
+				t.Errorf("the normal GET got %q (%v) within a second, want 200 OK", reply, err)
+			}
+			got := <-answered
+			if got == "" && strings.Contains(hc.name, "every 100 ms") {
+				// The normal GET was answered, and stopped this client,
+				// before its first byte: a silent client, closed.
+				got = hc.wantStatus
+			}
+			if got != hc.wantStatus {
+				t.Errorf("the hostile client got the status line %q, want %q", got, hc.wantStatus)
+			}
+		})
+	}
+	srv.stop()
+}
+
+// serverField matches the Server header field, which names the step.
+var serverField = regexp.MustCompile(`(?m)^Server: lsbaws-go/[a-z0-9-]+\r$`)
+
+// TestEventLoopRunsTheAppsAsStep7Does sends every gateway case to step 7
+// and to the event loop, with each application, and compares the
+// responses byte for byte but for the Server field: the gateway and the
+// applications are the same code, run inline on the loop.
+func TestEventLoopRunsTheAppsAsStep7Does(t *testing.T) {
+	t.Parallel()
+	for _, app := range []string{"stdlib", "chi", "gin"} {
+		t.Run("with -app "+app+" the event loop answers every gateway case as step 7 does", func(t *testing.T) {
+			t.Parallel()
+			step7 := startStep(t, "step7-goroutines", "-app", app, "-quiet")
+			loop := startStep(t, "step10-event-loop", "-app", app, "-quiet")
+			for _, gc := range gatewayCases {
+				request := readFixture(t, gc.request)
+				want := serverField.ReplaceAll(normalize(step7.exchange(0, request)), nil)
+				got := serverField.ReplaceAll(normalize(loop.exchange(0, request)), nil)
+				if !bytes.Equal(got, want) {
+					t.Errorf("%s: the event loop sent\n%s\nstep 7 sent\n%s", gc.name, got, want)
+				}
+			}
+			step7.stop()
+			loop.stop()
+		})
+	}
+}
+
+// TestEventLoopEdgeTriggeredAnswersAlike runs the golden cases against
+// the event loop with -edge: edge-triggered epoll must change nothing a
+// client sees.
+func TestEventLoopEdgeTriggeredAnswersAlike(t *testing.T) {
+	t.Parallel()
+	srv := startStep(t, "step10-event-loop", "-edge", "-quiet")
+	for _, gc := range goldenCases {
+		if gc.request == "" {
+			continue
+		}
+		t.Run("with -edge the "+gc.name+" request gets its golden response", func(t *testing.T) {
+			want, err := readGolden("step10-event-loop", gc.name+".response")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := normalize(srv.exchange(piecePause, split(readFixture(t, gc.request), gc.pieces)...))
+			if !bytes.Equal(got, want) {
+				t.Errorf("got\n%s\nwant\n%s", got, want)
+			}
+		})
+	}
+	srv.stop()
+}
+
+// TestEventLoopThreadsDoNotGrowWithConnections holds 100, then 1000 idle
+// connections open to the event loop with two loops, and reads its
+// threads from /proc: the loops, plus the few of Go's runtime, whatever
+// the number of connections.
+func TestEventLoopThreadsDoNotGrowWithConnections(t *testing.T) {
+	skipUnlessProc(t)
+	t.Parallel()
+	const loops = 2
+	srv := startStep(t, "step10-event-loop", "-loops", "2", "-quiet", "-idle-timeout", "30s", "-read-timeout", "30s")
+	pid := srv.cmd.Process.Pid
+	fdsBefore := countFDs(t, pid)
+	var threads []int
+	for _, n := range []int{100, 1000} {
+		openIdleConnections(t, srv.addr, n-len(threads)*100)
+		want := fdsBefore + n
+		if got := fdsWhen(t, pid, func(fds int) bool { return fds >= want }); got < want {
+			t.Fatalf("the server holds %d descriptors, want %d: it has not accepted every connection", got, want)
+		}
+		threads = append(threads, threadsOf(t, pid))
+	}
+	for i, n := range threads {
+		if n > loops+8 {
+			t.Errorf("with %d idle connections the server has %d threads, want at most %d (the loops and a few)", []int{100, 1000}[i], n, loops+8)
+		}
+	}
+	if threads[1] > threads[0]+2 {
+		t.Errorf("the threads grew from %d to %d with the connections: a loop must not need a thread per connection", threads[0], threads[1])
+	}
+	srv.stop()
+}
+
+// TestEventLoopSlowHandlerFreezesItsLoop runs one loop with -delay 300ms
+// and sends two requests on two connections at once: the second is
+// answered only after the first's handler has slept, and its own, so no
+// sooner than 600 ms after both were sent. (The bound is a lower one: a
+// slow machine only makes it later.) That is the price of running the
+// application on the loop.
+func TestEventLoopSlowHandlerFreezesItsLoop(t *testing.T) {
+	t.Parallel()
+	const delay = 300 * time.Millisecond
+	srv := startStep(t, "step10-event-loop", "-loops", "1", "-delay", delay.String(), "-quiet")
+	first, second := dial(t, srv.addr), dial(t, srv.addr)
+	defer first.Close()
+	defer second.Close()
+	request := "GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n"
+	start := time.Now()
+	io.WriteString(first, request)
+	io.WriteString(second, request)
+	var last time.Duration
+	for _, conn := range []net.Conn{first, second} {
+		conn.SetDeadline(time.Now().Add(10 * time.Second))
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		last = max(last, time.Since(start))
+	}
+	if last < 2*delay-20*time.Millisecond {
+		t.Errorf("both answers came within %s, want at least %s: two handlers of one loop slept at once", last, 2*delay)
+	}
+	srv.stop()
+}
+
+// TestEventLoopFinishesTheRequestInFlightOnSIGTERM sends SIGTERM while
+// a client is in the middle of sending a request, and another
+// connection waits idle: the idle one is closed, new connections are
+// refused, the request in flight is answered with Connection: close, and
+// the server exits with status 0.
+func TestEventLoopFinishesTheRequestInFlightOnSIGTERM(t *testing.T) {
+	t.Parallel()
+	srv := startStep(t, "step10-event-loop")
+	idle := dial(t, srv.addr)
+	defer idle.Close()
+	idle.SetDeadline(time.Now().Add(10 * time.Second))
+	idleReader := bufio.NewReader(idle)
+	io.WriteString(idle, "GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n")
+	if resp, err := http.ReadResponse(idleReader, nil); err != nil {
+		t.Fatalf("the first response: %v", err)
+	} else {
+		io.Copy(io.Discard, resp.Body)
+	}
+
+	busy := dial(t, srv.addr)
+	defer busy.Close()
+	busy.SetDeadline(time.Now().Add(10 * time.Second))
+	io.WriteString(busy, "POST /hello HTTP/1.1\r\nHost: localhost\r\nContent-Length: 10\r\n\r\nhello")
+	srv.waitForConsole("Accepted connection", 2)
+	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	srv.waitForConsole("Shutting down: no new connections; waiting for", 1)
+
+	if _, err := idleReader.ReadByte(); err != io.EOF {
+		t.Errorf("the idle connection read %v, want the end of the stream", err)
+	}
+	if conn, err := net.DialTimeout("tcp", srv.addr, time.Second); err == nil {
+		conn.Close()
+		t.Errorf("a new connection was accepted after SIGTERM")
+	}
+	io.WriteString(busy, "world")
+	resp, err := http.ReadResponse(bufio.NewReader(busy), nil)
+	if err != nil {
+		t.Fatalf("the request in flight got no response: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(string(body), "Received a body of 10 bytes.") || !resp.Close {
+		t.Errorf("the request in flight got %d %q, Close %v; want 200, its body's length, and Connection: close", resp.StatusCode, body, resp.Close)
+	}
+	console := string(srv.waitForExit("SIGTERM"))
+	if !strings.HasSuffix(console, "Shutting down.\n") {
+		t.Errorf("the server's last line is not \"Shutting down.\":\n%s", console)
+	}
+}
+
+// TestEventLoopLeaksNoDescriptors runs the load client against the event
+// loop twice: afterwards, it holds as many descriptors as before.
+func TestEventLoopLeaksNoDescriptors(t *testing.T) {
+	skipUnlessProc(t)
+	t.Parallel()
+	srv := startStep(t, "step10-event-loop", "-quiet")
+	pid := srv.cmd.Process.Pid
+	fdsBefore := countFDs(t, pid)
+	for round := 1; round <= 2; round++ {
+		rep := runLoadClient(t, srv.addr, "-clients", "100", "-timeout", "10s")
+		if rep.Succeeded != 100 {
+			t.Errorf("round %d: succeeded %d of 100, errors %v", round, rep.Succeeded, rep.Errors)
+		}
+		if fdsAfter := fdsWhen(t, pid, func(n int) bool { return n == fdsBefore }); fdsAfter != fdsBefore {
+			t.Errorf("round %d: the server holds %d descriptors after the load, %d before: it leaks", round, fdsAfter, fdsBefore)
+		}
+	}
+	srv.stop()
+}
+
+// TestEventLoopSays408ToASlowClient keeps a head unfinished past the
+// read timeout: the loop's timer heap times it out with 408, and the
+// client reads the answer whole before the connection ends.
+func TestEventLoopSays408ToASlowClient(t *testing.T) {
+	t.Parallel()
+	srv := startStep(t, "step10-event-loop", "-read-timeout", "200ms", "-quiet")
+	reply := exchange(t, srv.addr, 0, []byte("GET /hello HTTP/1.1\r\nHost: localhost\r\n"))
+	if !bytes.HasPrefix(reply, []byte("HTTP/1.1 408 Request Timeout\r\n")) || !bytes.HasSuffix(reply, []byte("did not arrive within 200ms\n")) {
+		t.Errorf("got %q, want a whole 408", reply)
+	}
+	srv.stop()
+}
