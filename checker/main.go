@@ -12,7 +12,7 @@
 // Or let the checker start it, read its output, grade it and stop it:
 //
 //	go run ./checker -stage 2 -- python3 webserver1.py
-//	go run ./checker -stage 4 -- go run ./step4-parse
+//	go run ./checker -stage 4 -- go run ./step5-limits
 //
 // It runs the checks of stages 1 to N in order and stops at the first
 // that fails. Each check prints one line: PASS or FAIL, its name, and

@@ -38,10 +38,10 @@ var stageNames = [maxStages + 1]string{
 	1: "accepts connections (step1-socket)",
 	2: "reads the request (step2-request-print)",
 	3: "answers with valid HTTP/1.1 (step3-response)",
-	4: "parses the request (step4-parse)",
-	5: "runs an application through a gateway (step5-gateway)",
-	6: "serves several clients at once (step6-processes)",
-	7: "keeps connections open (step7-goroutines)",
+	4: "parses the request (step5-limits)",
+	5: "runs an application through a gateway (step6-gateway)",
+	6: "serves several clients at once (step7-processes)",
+	7: "keeps connections open (step9-keep-alive)",
 }
 
 // readLoop is the section of chapter 4 that explains reading a request
@@ -55,9 +55,9 @@ var chapters = [maxStages + 1]string{
 	2: "docs/02-request-print.md#what-this-step-adds",
 	3: "docs/03-response.md#what-this-step-adds",
 	4: "docs/04-parse.md#what-this-step-adds",
-	5: "docs/05-gateway.md#what-this-step-adds",
-	6: "docs/06-processes.md#what-this-step-adds",
-	7: "docs/07-goroutines.md#what-this-step-adds",
+	5: "docs/06-gateway.md#what-this-step-adds",
+	6: "docs/07-processes.md#what-this-step-adds",
+	7: "docs/09-keep-alive.md#what-this-step-adds",
 }
 
 // result is the outcome of one check.
@@ -705,7 +705,7 @@ const countTo = 2000
 // stage5: a gateway runs an application that routes by path, reads
 // request bodies however they are sent, streams a long body, and whose
 // failure does not end the server. The application is the one that
-// docs/checker.md describes (step5-gateway's, in any framework).
+// docs/checker.md describes (step6-gateway's, in any framework).
 func (g *grader) stage5() []check {
 	head := func(line string, fields ...string) string {
 		return line + "\r\nHost: " + g.addr + "\r\nUser-Agent: lsbaws-checker\r\n" + strings.Join(fields, "") + "Connection: close\r\n\r\n"

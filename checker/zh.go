@@ -25,10 +25,10 @@ var zhCN = map[string]string{
 	"accepts connections (step1-socket)":                    "接受连接（step1-socket）",
 	"reads the request (step2-request-print)":               "读取请求（step2-request-print）",
 	"answers with valid HTTP/1.1 (step3-response)":          "用合法的 HTTP/1.1 作答（step3-response）",
-	"parses the request (step4-parse)":                      "解析请求（step4-parse）",
-	"runs an application through a gateway (step5-gateway)": "通过网关运行应用（step5-gateway）",
-	"serves several clients at once (step6-processes)":      "同时服务多个客户端（step6-processes）",
-	"keeps connections open (step7-goroutines)":             "保持连接打开（step7-goroutines）",
+	"parses the request (step5-limits)":                     "解析请求（step5-limits）",
+	"runs an application through a gateway (step6-gateway)": "通过网关运行应用（step6-gateway）",
+	"serves several clients at once (step7-processes)":      "同时服务多个客户端（step7-processes）",
+	"keeps connections open (step9-keep-alive)":             "保持连接打开（step9-keep-alive）",
 
 	// checks
 	"accepts a TCP connection": "接受一个 TCP 连接",

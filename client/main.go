@@ -35,7 +35,7 @@
 //
 // Run a server, then the client:
 //
-//	go run ./step6-processes -delay 1s
+//	go run ./step7-processes -delay 1s
 //	go run ./client -addr 127.0.0.1:8888 -clients 300
 //
 // -hold keeps every connection open for a while after its response, so
@@ -48,9 +48,9 @@
 // and how many the server kept open to the end. It is there to count
 // what idle connections cost a server, in threads and memory:
 //
-//	go run ./step7-goroutines -read-timeout 5m
+//	go run ./step9-keep-alive -read-timeout 5m
 //	go run ./client -addr 127.0.0.1:8888 -clients 1000 -idle -hold 30s
-//	grep -E 'Threads|VmRSS' /proc/$(pgrep step7-goroutines)/status
+//	grep -E 'Threads|VmRSS' /proc/$(pgrep step9-keep-alive)/status
 //
 // The client is bounded: at most 10000 connections, each given up after
 // -timeout, and it only ever connects to a loopback address (127.0.0.0/8

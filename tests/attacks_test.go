@@ -42,7 +42,7 @@ func TestAStalledReaderOfAnErrorKeepsNoOneWaiting(t *testing.T) {
 		t.Run(step+" answers the next client while one does not read its 400", func(t *testing.T) {
 			t.Parallel()
 			var flags []string
-			if step == "step7-goroutines" {
+			if step == "step9-keep-alive" {
 				// A write that waits on the stalled client ends within 1 s.
 				flags = []string{"-write-timeout", "1s"}
 			}
@@ -105,7 +105,7 @@ func dialSmallWindow(t *testing.T, addr string) *net.TCPConn {
 func TestChunkExtensionsCostTheClient(t *testing.T) {
 	t.Parallel()
 	chunk := []byte("1;ext=" + strings.Repeat("x", 4000) + "\r\nx\r\n")
-	for _, step := range []string{"step5-gateway", "step6-processes", "step7-goroutines"} {
+	for _, step := range []string{"step6-gateway", "step7-processes", "step9-keep-alive"} {
 		t.Run(step+" stops a client that streams chunk extensions before 1 MiB", func(t *testing.T) {
 			t.Parallel()
 			skipUnlessProc(t)
@@ -210,7 +210,7 @@ func TestCurlGets100Continue(t *testing.T) {
 	if err := os.WriteFile(file, bytes.Repeat([]byte("x"), 200<<10), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for _, step := range []string{"step5-gateway", "step6-processes", "step7-goroutines"} {
+	for _, step := range []string{"step6-gateway", "step7-processes", "step9-keep-alive"} {
 		t.Run(step+" answers curl's Expect: 100-continue with 100 Continue, then 200", func(t *testing.T) {
 			t.Parallel()
 			srv := startStep(t, step)
@@ -240,7 +240,7 @@ func TestAnnouncedLengthsCostNoMemory(t *testing.T) {
 	skipUnlessProc(t)
 	t.Parallel()
 	const clients, bound = 200, 40 << 20
-	srv := startStep(t, "step7-goroutines", "-quiet")
+	srv := startStep(t, "step9-keep-alive", "-quiet")
 	pid := srv.cmd.Process.Pid
 	// One request first, so that what every connection needs is counted
 	// before.
@@ -306,7 +306,7 @@ func vmRSS(t *testing.T, pid int) int {
 func TestStep6sChildHoldsItsConnectionOnce(t *testing.T) {
 	skipUnlessProc(t)
 	t.Parallel()
-	srv := startStep(t, "step6-processes", "-delay", "1s")
+	srv := startStep(t, "step7-processes", "-delay", "1s")
 	conn := dial(t, srv.addr)
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(attackDeadline))
@@ -331,7 +331,7 @@ func TestStep6sChildHoldsItsConnectionOnce(t *testing.T) {
 func TestStep6BoundsItsChildren(t *testing.T) {
 	skipUnlessProc(t)
 	t.Parallel()
-	srv := startStep(t, "step6-processes", "-max-children", "2", "-delay", "1s")
+	srv := startStep(t, "step7-processes", "-max-children", "2", "-delay", "1s")
 	pid := srv.cmd.Process.Pid
 	answered := make(chan error, 3)
 	for range 3 {
@@ -366,7 +366,7 @@ func TestStep6StopsItsChildrenOnSIGTERM(t *testing.T) {
 	skipUnlessProc(t)
 	t.Parallel()
 	const shutdownTimeout = 1 * time.Second
-	srv := startStep(t, "step6-processes", "-shutdown-timeout", shutdownTimeout.String())
+	srv := startStep(t, "step7-processes", "-shutdown-timeout", shutdownTimeout.String())
 	pid := srv.cmd.Process.Pid
 	// Three slow clients: half a request each, and then nothing.
 	for range 3 {
@@ -469,7 +469,7 @@ func cut(reply []byte) []byte {
 func TestStep7AnswersSlowHeadsWith408(t *testing.T) {
 	t.Parallel()
 	const clients = 10
-	srv := startStep(t, "step7-goroutines", "-read-timeout", "300ms", "-write-timeout", "300ms")
+	srv := startStep(t, "step9-keep-alive", "-read-timeout", "300ms", "-write-timeout", "300ms")
 	statuses := make(chan string, clients)
 	for range clients {
 		conn := dial(t, srv.addr)
@@ -507,7 +507,7 @@ func TestStep7AnswersSlowHeadsWith408(t *testing.T) {
 func TestStep7EndsAConnectionWhoseWriteFailed(t *testing.T) {
 	t.Parallel()
 	const requests = 2000
-	srv := startStep(t, "step7-goroutines", "-write-timeout", "300ms")
+	srv := startStep(t, "step9-keep-alive", "-write-timeout", "300ms")
 	conn := dialSmallWindow(t, srv.addr)
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(attackDeadline))

@@ -94,14 +94,14 @@ func TestCheckerStartsTheServer(t *testing.T) {
 	t.Parallel()
 	addr := freeAddr(t)
 	out, code := runChecker(t, 60*time.Second, "-addr", addr, "-stage", "4", "-timeout", "2s", "--",
-		filepath.Join(binDir, "step4-parse"), "-addr", addr)
+		filepath.Join(binDir, "step5-limits"), "-addr", addr)
 	if code != 0 {
 		t.Errorf("exit status %d, want 0:\n%s", code, out)
 	}
 	if !strings.Contains(out, "PASS 2.3 prints the request line it received") {
 		t.Errorf("the checker did not check the server's output:\n%s", out)
 	}
-	checkGolden(t, filepath.Join("checker", "step4-parse-started.txt"), normalize([]byte(out)))
+	checkGolden(t, filepath.Join("checker", "step5-limits-started.txt"), normalize([]byte(out)))
 }
 
 // freeAddr returns a loopback address with a port that was free a
@@ -549,9 +549,9 @@ func TestCheckerSpeaksChinese(t *testing.T) {
 	}
 	t.Run("the checker grades step 4 in Chinese", func(t *testing.T) {
 		t.Parallel()
-		srv := startStep(t, "step4-parse")
+		srv := startStep(t, "step5-limits")
 		defer srv.stop()
-		speaks(t, "step4-parse-stage5", 1, "-addr", srv.addr, "-stage", "5", "-timeout", "2s")
+		speaks(t, "step5-limits-stage5", 1, "-addr", srv.addr, "-stage", "5", "-timeout", "2s")
 	})
 	t.Run("the checker grades step 3 in Chinese", func(t *testing.T) {
 		t.Parallel()
@@ -602,7 +602,7 @@ var englishTokens = strings.Fields(`
 	Content-Length Transfer-Encoding Connection close keep-alive Cookie Name value KB
 	recv sendall close panic goroutine r.Body WSGI wsgi.input curl nc Firefox
 	ECONNREFUSED ECONNRESET EPIPE
-	step1-socket step2-request-print step3-response step4-parse step5-gateway step6-processes step7-goroutines
+	step1-socket step2-request-print step3-response step5-limits step6-gateway step7-processes step9-keep-alive
 	CMD ARGS PORT
 	Hello World checker NAME`)
 
@@ -736,7 +736,7 @@ var classStudents = []struct {
 // report's three files, and that no server is left running.
 func TestCheckerGradesAClass(t *testing.T) {
 	t.Parallel()
-	bin := classBin(t, "step1-socket", "step3-response", "step7-goroutines", "classroom")
+	bin := classBin(t, "step1-socket", "step3-response", "step9-keep-alive", "classroom")
 	report := t.TempDir()
 	start := time.Now()
 	stdout, stderr, code := runCheckerWith(t, 30*time.Second, []string{"BIN=" + bin},
@@ -843,7 +843,7 @@ func TestCheckerGradesAClass(t *testing.T) {
 // englishIn) but the servers' words.
 func TestCheckerGradesAClassInChinese(t *testing.T) {
 	t.Parallel()
-	bin := classBin(t, "step1-socket", "step3-response", "step7-goroutines", "classroom")
+	bin := classBin(t, "step1-socket", "step3-response", "step9-keep-alive", "classroom")
 	report := t.TempDir()
 	stdout, stderr, code := runCheckerWith(t, 30*time.Second, []string{"BIN=" + bin}, "-lang", "zh-CN",
 		"-class", filepath.Join("testdata", "checker", "class", "roster.txt"), "-report", report,

@@ -81,7 +81,7 @@ func TestEventLoopRunsTheAppsAsStep7Does(t *testing.T) {
 	for _, app := range []string{"stdlib", "chi", "gin"} {
 		t.Run("with -app "+app+" the event loop answers every gateway case as step 7 does", func(t *testing.T) {
 			t.Parallel()
-			step7 := startStep(t, "step7-goroutines", "-app", app, "-quiet")
+			step7 := startStep(t, "step9-keep-alive", "-app", app, "-quiet")
 			loop := startStep(t, "step10-event-loop", "-app", app, "-quiet")
 			for _, gc := range gatewayCases {
 				request := readFixture(t, gc.request)

@@ -56,7 +56,7 @@ var netListenCalls = []wantCall{
 	{"accept4(…, SOCK_CLOEXEC|SOCK_NONBLOCK) of a client on 127.0.0.1", `^accept4\(FD, \{sa_family=AF_INET, sin_port=htons\(\w+\), sin_addr=inet_addr\("127\.0\.0\.1"\)\}, \[\d+ => 16\], SOCK_CLOEXEC\|SOCK_NONBLOCK\) += \d+$`},
 }
 
-// step7Calls are the calls of step7-goroutines, serving one request: the
+// step7Calls are the calls of step9-keep-alive, serving one request: the
 // calls of net.Listen, on a non-blocking socket, which is registered with
 // the runtime's poller (epoll_ctl ADD); an accept4 that finds no client
 // and fails with EAGAIN instead of waiting (the goroutine parks on the
@@ -107,7 +107,7 @@ func TestEvidenceNetListenMakesTheSameSystemCalls(t *testing.T) {
 	checkCallsInOrder(t, "listen-with-net under strace", readTrace(t, trace), netListenCalls)
 }
 
-// TestEvidenceStep7ParksOnThePoller runs step7-goroutines under strace,
+// TestEvidenceStep7ParksOnThePoller runs step9-keep-alive under strace,
 // with the poller's calls and read and write traced too, has it serve one
 // request on a kept-alive connection, stops it with Ctrl-C, and checks
 // that its goroutines waited on the poller, not in the kernel: every
@@ -117,7 +117,7 @@ func TestEvidenceStep7ParksOnThePoller(t *testing.T) {
 	t.Parallel()
 	strace := straceOrSkip(t)
 	trace := filepath.Join(t.TempDir(), "step7.strace")
-	addr, straced := startTraced(t, strace, trace, "%network,/^epoll_,read,write", filepath.Join(binDir, "step7-goroutines"), servingLine)
+	addr, straced := startTraced(t, strace, trace, "%network,/^epoll_,read,write", filepath.Join(binDir, "step9-keep-alive"), servingLine)
 	// Step 7 says where it listens just before its accept loop starts:
 	// connect once the first accept4 has found nobody, so that the
 	// trace shows it.
@@ -130,7 +130,7 @@ func TestEvidenceStep7ParksOnThePoller(t *testing.T) {
 		t.Errorf("step 7 answered %q, want HTTP/1.1 200 OK", reply)
 	}
 	interruptTraced(t, trace, straced)
-	checkCallsInOrder(t, "step7-goroutines under strace", readTrace(t, trace), step7Calls)
+	checkCallsInOrder(t, "step9-keep-alive under strace", readTrace(t, trace), step7Calls)
 }
 
 // TestEvidenceTranscriptsShowTheCallsInOrder checks the transcripts that

@@ -223,14 +223,14 @@ var framingCases = []framingCase{
 
 // framingSteps are the steps that parse requests, and so meet the
 // framing table.
-var framingSteps = []string{"step4-parse", "step5-gateway", "step6-processes", "step7-goroutines"}
+var framingSteps = []string{"step5-limits", "step6-gateway", "step7-processes", "step9-keep-alive"}
 
 // wantFor is the verdict that step must give c.
 func (c framingCase) wantFor(step string) string {
 	switch step {
-	case "step7-goroutines":
+	case "step9-keep-alive":
 		return c.want
-	case "step4-parse":
+	case "step5-limits":
 		if c.step4 != "" {
 			return c.step4
 		}

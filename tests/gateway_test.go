@@ -6,13 +6,13 @@ import (
 	"testing"
 )
 
-// gatewayApps are the applications that step5-gateway runs, by the
+// gatewayApps are the applications that step6-gateway runs, by the
 // name its -app flag takes.
 var gatewayApps = []string{"stdlib", "chi", "gin"}
 
 // gatewayCases are the conversations that show what the gateway does
 // with each application: every app meets every one, and its answers are
-// in testdata/step5-gateway/<app>/<case>.response and .console.
+// in testdata/step6-gateway/<app>/<case>.response and .console.
 var gatewayCases = []struct {
 	name    string // names the golden files
 	request string // the fixture in testdata/requests/
@@ -29,7 +29,7 @@ var gatewayCases = []struct {
 	{name: "panic", request: "panic.http", then: "hello.http"},
 }
 
-// TestGatewayApps runs step5-gateway with each application, as a real
+// TestGatewayApps runs step6-gateway with each application, as a real
 // process, sends each gateway case and compares the response and the
 // console output with their golden files. The Date field is normalised
 // to its format; every other byte of the response is compared.
@@ -37,9 +37,9 @@ func TestGatewayApps(t *testing.T) {
 	t.Parallel()
 	for _, app := range gatewayApps {
 		for _, gc := range gatewayCases {
-			t.Run("step5-gateway -app "+app+" answers the "+gc.name+" request as its golden files show", func(t *testing.T) {
+			t.Run("step6-gateway -app "+app+" answers the "+gc.name+" request as its golden files show", func(t *testing.T) {
 				t.Parallel()
-				srv := startStep(t, "step5-gateway", "-app", app)
+				srv := startStep(t, "step6-gateway", "-app", app)
 				response := srv.exchange(0, readFixture(t, gc.request))
 				if gc.then != "" {
 					// The application failed on the last request: the server
@@ -51,7 +51,7 @@ func TestGatewayApps(t *testing.T) {
 				}
 				console := srv.stop()
 
-				dir := filepath.Join("step5-gateway", app)
+				dir := filepath.Join("step6-gateway", app)
 				checkGolden(t, filepath.Join(dir, gc.name+".response"), normalize(response))
 				checkGolden(t, filepath.Join(dir, gc.name+".console"), normalize(console))
 			})

@@ -12,12 +12,12 @@ import (
 )
 
 // TestLoadClientSeesStep7ServeManyAtOnce runs the load client against
-// step7-goroutines, which holds each connection open for 200 ms after
+// step9-keep-alive, which holds each connection open for 200 ms after
 // its response: like step 6, and unlike step 5, it serves many clients
 // at once, each in a goroutine.
 func TestLoadClientSeesStep7ServeManyAtOnce(t *testing.T) {
 	t.Parallel()
-	srv := startStep(t, "step7-goroutines", "-delay", "200ms")
+	srv := startStep(t, "step9-keep-alive", "-delay", "200ms")
 	rep := runLoadClient(t, srv.addr, "-clients", "50", "-path", "/hello", "-timeout", "10s")
 	srv.stop()
 	if rep.Succeeded != 50 {
@@ -28,14 +28,14 @@ func TestLoadClientSeesStep7ServeManyAtOnce(t *testing.T) {
 	}
 }
 
-// TestStep7LeaksNoDescriptors runs step7-goroutines under load, twice,
+// TestStep7LeaksNoDescriptors runs step9-keep-alive under load, twice,
 // and reads /proc: once the load is over and the connections closed,
 // the server holds as many descriptors as before, and no more threads
 // than after the first load.
 func TestStep7LeaksNoDescriptors(t *testing.T) {
 	skipUnlessProc(t)
 	t.Parallel()
-	srv := startStep(t, "step7-goroutines")
+	srv := startStep(t, "step9-keep-alive")
 	pid := srv.cmd.Process.Pid
 	fdsBefore := countFDs(t, pid)
 
@@ -61,7 +61,7 @@ func TestStep7LeaksNoDescriptors(t *testing.T) {
 // with status 0.
 func TestStep7FinishesTheRequestInFlightOnSIGTERM(t *testing.T) {
 	t.Parallel()
-	srv := startStep(t, "step7-goroutines")
+	srv := startStep(t, "step9-keep-alive")
 
 	idle := dial(t, srv.addr)
 	defer idle.Close()
@@ -119,7 +119,7 @@ func TestStep7FinishesTheRequestInFlightOnSIGTERM(t *testing.T) {
 func TestCurlReusesStep7sConnection(t *testing.T) {
 	t.Parallel()
 	curl := findCurl(t)
-	srv := startStep(t, "step7-goroutines")
+	srv := startStep(t, "step9-keep-alive")
 	stdout, stderr := runCurl(t, curl, "-sS", "-v", "http://"+srv.addr+"/hello/one", "http://"+srv.addr+"/hello/two")
 	console := string(srv.stop())
 

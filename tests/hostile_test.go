@@ -154,7 +154,7 @@ var hostileUploaders = []hostileClient{
 func TestParsingStepsHoldUpAgainstHostileClients(t *testing.T) {
 	t.Parallel()
 	clientsOf := func(step string) []hostileClient {
-		if step == "step4-parse" {
+		if step == "step5-limits" {
 			return hostileClients
 		}
 		return append(append(hostileClients[:0:0], hostileClients...), hostileUploaders...)
@@ -165,11 +165,11 @@ func TestParsingStepsHoldUpAgainstHostileClients(t *testing.T) {
 	// Steps 6 and 7 serve many at once, and run beside them.
 	t.Run("the iterative steps 4 and 5", func(t *testing.T) {
 		t.Parallel()
-		for _, step := range []string{"step4-parse", "step5-gateway"} {
+		for _, step := range []string{"step5-limits", "step6-gateway"} {
 			t.Run(step, func(t *testing.T) { holdsUp(t, step, clientsOf(step)) })
 		}
 	})
-	for _, step := range []string{"step6-processes", "step7-goroutines"} {
+	for _, step := range []string{"step7-processes", "step9-keep-alive"} {
 		t.Run(step, func(t *testing.T) {
 			t.Parallel()
 			holdsUp(t, step, clientsOf(step))

@@ -42,12 +42,12 @@ func runLoadClient(t *testing.T, addr string, flags ...string) loadReport {
 }
 
 // TestLoadClientMeasuresAnIterativeServer runs the load client against
-// step5-gateway, which serves one connection after another: every
+// step6-gateway, which serves one connection after another: every
 // request succeeds, and the client never sees two responses being served
 // at once.
 func TestLoadClientMeasuresAnIterativeServer(t *testing.T) {
 	t.Parallel()
-	srv := startStep(t, "step5-gateway")
+	srv := startStep(t, "step6-gateway")
 	// Step 5's listen backlog is 1: the kernel completes the handshake
 	// for the connection that the server accepts and for two more that
 	// wait in its queue, and drops the SYNs of the other two, which the

@@ -12,11 +12,11 @@ import (
 )
 
 // TestLoadClientSeesStep6ServeManyAtOnce runs the load client against
-// step6-processes, whose children hold each connection open for 200 ms
+// step7-processes, whose children hold each connection open for 200 ms
 // after the response: unlike step 5, it serves many clients at once.
 func TestLoadClientSeesStep6ServeManyAtOnce(t *testing.T) {
 	t.Parallel()
-	srv := startStep(t, "step6-processes", "-delay", "200ms")
+	srv := startStep(t, "step7-processes", "-delay", "200ms")
 	rep := runLoadClient(t, srv.addr, "-clients", "10", "-path", "/hello", "-timeout", "10s")
 	srv.stop()
 	if rep.Succeeded != 10 {
@@ -27,13 +27,13 @@ func TestLoadClientSeesStep6ServeManyAtOnce(t *testing.T) {
 	}
 }
 
-// TestStep6ReapsItsChildren runs step6-processes under load and reads
+// TestStep6ReapsItsChildren runs step7-processes under load and reads
 // /proc: once the load is over, no child of the server is left, not
 // even a zombie, and the server holds as many descriptors as before.
 func TestStep6ReapsItsChildren(t *testing.T) {
 	skipUnlessProc(t)
 	t.Parallel()
-	srv := startStep(t, "step6-processes", "-delay", "50ms")
+	srv := startStep(t, "step7-processes", "-delay", "50ms")
 	pid := srv.cmd.Process.Pid
 	fdsBefore := countFDs(t, pid)
 
@@ -57,7 +57,7 @@ func TestStep6ReapsItsChildren(t *testing.T) {
 func TestStep6WithoutReapingLeavesZombies(t *testing.T) {
 	skipUnlessProc(t)
 	t.Parallel()
-	srv := startStep(t, "step6-processes", "-reap=false")
+	srv := startStep(t, "step7-processes", "-reap=false")
 	pid := srv.cmd.Process.Pid
 
 	rep := runLoadClient(t, srv.addr, "-clients", "10", "-timeout", "10s")
@@ -78,7 +78,7 @@ func TestStep6WithoutReapingLeavesZombies(t *testing.T) {
 func TestStep6KeepingTheParentsCopyLeaksDescriptors(t *testing.T) {
 	skipUnlessProc(t)
 	t.Parallel()
-	srv := startStep(t, "step6-processes", "-close-parent-copy=false")
+	srv := startStep(t, "step7-processes", "-close-parent-copy=false")
 	pid := srv.cmd.Process.Pid
 	fdsBefore := countFDs(t, pid)
 

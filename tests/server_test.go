@@ -28,16 +28,16 @@ var steps = []string{
 	"step1-socket",
 	"step2-request-print",
 	"step3-response",
-	"step4-parse",
-	"step5-gateway",
-	"step6-processes",
-	"step7-goroutines",
+	"step5-limits",
+	"step6-gateway",
+	"step7-processes",
+	"step9-keep-alive",
 	"step10-event-loop",
 }
 
 // keepAliveSteps are the steps that keep a connection open after a
 // response, for the client's next request (HTTP/1.1's keep-alive).
-var keepAliveSteps = map[string]bool{"step7-goroutines": true, "step10-event-loop": true}
+var keepAliveSteps = map[string]bool{"step9-keep-alive": true, "step10-event-loop": true}
 
 // tools are the programs beside the steps that the tests run too, by
 // their directory; each binary is named after the directory's last

@@ -32,7 +32,7 @@ func TestIdleConnectionsHoldThreadsOnlyOnBlockingSockets(t *testing.T) {
 	}{
 		{
 			name:   "step 7 parks every idle connection on the poller, and a few threads serve them all",
-			server: "step7-goroutines",
+			server: "step9-keep-alive",
 			flags:  []string{"-quiet", "-read-timeout", "1m", "-idle-timeout", "1m"},
 			below:  30,
 		},

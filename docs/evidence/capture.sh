@@ -5,7 +5,7 @@
 #   strace-step1.txt      step1-socket under strace, one curl connects
 #   strace-net-listen.txt listen-with-net (Go's net package) under strace,
 #                         one curl connects
-#   strace-step7.txt      step7-goroutines under strace, one curl request on
+#   strace-step7.txt      step9-keep-alive under strace, one curl request on
 #                         a kept-alive connection, then SIGINT: the calls on
 #                         the listening socket and the connection only
 #   tcpdump-step3.txt     one curl request to step3-response, as tcpdump
@@ -51,8 +51,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "building step1-socket, step3-response, step7-goroutines and listen-with-net"
-go build -o "$work/" ./step1-socket ./step3-response ./step7-goroutines ./docs/evidence/listen-with-net
+echo "building step1-socket, step3-response, step9-keep-alive and listen-with-net"
+go build -o "$work/" ./step1-socket ./step3-response ./step9-keep-alive ./docs/evidence/listen-with-net
 
 # free_port prints a free port from 8888 on (the steps' default port; the
 # number of digits stays the same, and so do the lengths in the capture).
@@ -270,7 +270,7 @@ trace() {
 
 trace step1 step1-socket "$evidence/strace-step1.txt"
 trace net listen-with-net "$evidence/strace-net-listen.txt"
-trace step7 step7-goroutines "$evidence/strace-step7.txt" '^Closing connection' keep_listener_calls
+trace step7 step9-keep-alive "$evidence/strace-step7.txt" '^Closing connection' keep_listener_calls
 
 # payload_as_text turns the hex dump that tcpdump -x prints under each
 # packet into the TCP payload, written as text: the IP and TCP headers

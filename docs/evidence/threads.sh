@@ -4,7 +4,7 @@
 # same design, a goroutine for each connection, kept open for the next
 # request:
 #
-#   step7-goroutines  Go's net package: non-blocking sockets; a goroutine
+#   step9-keep-alive  Go's net package: non-blocking sockets; a goroutine
 #                     that waits for its next request is parked on the
 #                     runtime's poller (epoll), and no thread waits for it
 #   raw-goroutines    docs/evidence/raw-goroutines: raw blocking system
@@ -61,7 +61,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-go build -o "$work/" ./step7-goroutines ./docs/evidence/raw-goroutines ./client
+go build -o "$work/" ./step9-keep-alive ./docs/evidence/raw-goroutines ./client
 
 # status_field PID FIELD prints a number from /proc/PID/status, or
 # nothing if the process is gone.
@@ -152,6 +152,6 @@ echo
 echo "| server | idle connections | held | threads | RSS MiB | KiB more per connection | note |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | --- |"
 for n in $COUNTS; do
-  measure step7-goroutines "$n" "$work/step7-goroutines" -quiet -read-timeout 5m -idle-timeout 5m -max-conns $((n + 100))
+  measure step9-keep-alive "$n" "$work/step9-keep-alive" -quiet -read-timeout 5m -idle-timeout 5m -max-conns $((n + 100))
   measure raw-goroutines "$n" "$work/raw-goroutines"
 done

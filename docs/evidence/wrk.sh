@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# wrk.sh measures step7-goroutines against net/http's own server with wrk,
+# wrk.sh measures step9-keep-alive against net/http's own server with wrk,
 # side by side in one run, on the loopback interface only.
 #
-# Both servers are the same program, step7-goroutines, running the same
+# Both servers are the same program, step9-keep-alive, running the same
 # application (the stdlib app, GET /hello): once with -server ours, once
 # with -server net/http. So the run compares the servers alone. For each
 # number of connections (1, 16, 64), with keep-alive (wrk's default: each
@@ -44,7 +44,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-go build -o "$work/step7" ./step7-goroutines
+go build -o "$work/step7" ./step9-keep-alive
 
 # start NAME FLAGS...: starts step 7 quietly on a free port; sets ADDR.
 start() {
@@ -89,7 +89,7 @@ median() {
   printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'
 }
 
-echo "step7-goroutines (ours) vs net/http, same app, GET /hello; wrk $DURATION per run, median of $ROUNDS"
+echo "step9-keep-alive (ours) vs net/http, same app, GET /hello; wrk $DURATION per run, median of $ROUNDS"
 echo "machine: $(nproc) cores, $(awk '/^MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo 2>/dev/null || echo '? GiB'), $(go env GOOS)/$(go env GOARCH), $(go version | awk '{print $3}'), $(wrk -v 2>&1 | head -1 | awk '{print $1, $2}')"
 echo
 printf '| %-10s | %5s | %12s | %12s | %5s | %6s |\n' mode conns "ours req/s" "net/http" ratio errors

@@ -1,0 +1,545 @@
+//go:build unix
+
+// Step 5 of "Let's Build A Web Server": step 4, plus a gateway, the
+// interface that lets this server run an application written for any Go
+// web framework, as WSGI lets a Python server run a Pyramid, Flask or
+// Django application.
+//
+// The server still reads and parses each request with its own socket
+// code. It no longer chooses the answer: it turns the request into an
+// *http.Request (WSGI's environ), calls the application, an http.Handler
+// (WSGI's application callable), and writes what the application wrote
+// to an http.ResponseWriter (WSGI's start_response and the body it
+// returns) back to the socket as HTTP/1.1 (see gateway.go). Three small
+// applications come with it, one per framework: the standard library's
+// http.ServeMux, chi and gin; -app chooses one.
+//
+// Run it, then open http://localhost:8888/hello/you in a browser, or:
+//
+//	go run ./step6-gateway -app gin
+//	curl -v 'http://localhost:8888/hello?name=you'
+//
+// Every call below is the system call that Python's socket module makes
+// for the line of the article named in its comment.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+// requestQueueSize is the listen backlog: how many connections that the
+// kernel has already accepted (the handshake is done) may wait in a queue
+// until the server calls accept. The article's Part 1 uses 1: this
+// server takes one client at a time. Linux lets the queue hold one more
+// than the backlog, so while it works two more clients wait (ss -ltn
+// shows them as the listening socket's Recv-Q).
+const requestQueueSize = 1
+
+// recvBufferSize is how many bytes of the request one recv takes: the
+// article's 1024.
+const recvBufferSize = 1024
+
+// bodyPieceBytes bounds one recv of the body: the body is read as it
+// arrives, in pieces of at most this size, never all at once.
+const bodyPieceBytes = 32 << 10
+
+// A lingering close (see lingeringClose) reads and throws away at most
+// lingerBytes of what the client still sends, for at most lingerTimeout:
+// net/http's server uses the same bounds.
+const (
+	lingerBytes   = 256 << 10
+	lingerTimeout = 500 * time.Millisecond
+)
+
+func main() {
+	addr := flag.String("addr", ":8888", "`host:port` to listen on; an empty host means every interface, port 0 lets the kernel choose")
+	readTimeout := flag.Duration("read-timeout", 10*time.Second, "how long a client may take to send its whole request")
+	writeTimeout := flag.Duration("write-timeout", 10*time.Second, "how long a client may take to receive a whole response")
+	appName := flag.String("app", "stdlib", "the application to run: `stdlib`, chi or gin")
+	flag.Parse()
+
+	// The application is whatever the framework built: to the server it
+	// is one http.Handler, as a Flask or Django app is one WSGI callable.
+	app, err := newApp(*appName)
+	if err == nil {
+		err = serveForever(*addr, *readTimeout, *writeTimeout, app)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "error:", err)
+		os.Exit(1)
+	}
+}
+
+// serveForever opens the listening socket and serves one client after
+// another, each through the application, until the process is
+// interrupted. It is WSGI's server: it knows sockets and HTTP, and
+// nothing of the application but how to call it.
+func serveForever(addr string, readTimeout, writeTimeout time.Duration, app http.Handler) error {
+	listenSocket, err := createListenSocket(addr)
+	if err != nil {
+		return err
+	}
+	exitOnInterrupt()
+
+	// With port 0 the kernel picked a free port: ask the socket which.
+	boundAddr, err := syscall.Getsockname(listenSocket)
+	if err != nil {
+		return fmt.Errorf("getsockname: %w", err)
+	}
+	fmt.Printf("Serving HTTP on %s ...\n", formatAddr(boundAddr))
+
+	for {
+		// accept blocks until a client has connected, then returns a new
+		// socket for talking to that client (the listening socket goes
+		// on listening) and the client's address.
+		// Python: client_connection, client_address = listen_socket.accept()
+		clientConn, clientAddr, err := syscall.Accept(listenSocket)
+		if err != nil {
+			// EINTR, a signal that cut accept short, is the article's
+			// lesson (webserver3e, 3f), but it cannot happen here: Go
+			// installs its signal handlers with SA_RESTART, so the
+			// kernel restarts an accept that a signal interrupts
+			// (strace shows ERESTARTSYS). Python 3.5 and later retry by
+			// themselves too (PEP 475). The branch stays to mark the place
+			// where the article's lesson would be.
+			if err != syscall.EINTR {
+				fmt.Fprintln(os.Stderr, "accept:", err)
+			}
+			continue
+		}
+		handleRequest(clientConn, clientAddr, readTimeout, writeTimeout, app)
+	}
+}
+
+// createListenSocket makes the four system calls that turn an address
+// into a socket that clients can connect to.
+func createListenSocket(addr string) (int, error) {
+	sockaddr, err := parseAddr(addr)
+	if err != nil {
+		return -1, err
+	}
+
+	// socket creates an endpoint for talking over a network: AF_INET for
+	// IPv4 addresses, SOCK_STREAM for a reliable byte stream, that is TCP.
+	// The kernel answers with a file descriptor, a small number.
+	// Python: listen_socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+	listenSocket, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		return -1, fmt.Errorf("socket: %w", err)
+	}
+
+	// SO_REUSEADDR lets us bind the port again at once after a restart,
+	// while connections of the old process still linger in TIME_WAIT;
+	// without it, bind fails with "address already in use".
+	// Python: listen_socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+	if err := syscall.SetsockoptInt(listenSocket, syscall.SOL_SOCKET, syscall.SO_REUSEADDR, 1); err != nil {
+		syscall.Close(listenSocket)
+		return -1, fmt.Errorf("setsockopt SO_REUSEADDR: %w", err)
+	}
+
+	// bind gives the socket its address: the IP address and port on
+	// which clients will find it.
+	// Python: listen_socket.bind(SERVER_ADDRESS)
+	if err := syscall.Bind(listenSocket, sockaddr); err != nil {
+		syscall.Close(listenSocket)
+		return -1, fmt.Errorf("bind %s: %w", addr, err)
+	}
+
+	// listen turns it into a listening socket: from now on the kernel
+	// completes the handshake with clients that connect, and queues them.
+	// Python: listen_socket.listen(REQUEST_QUEUE_SIZE)
+	if err := syscall.Listen(listenSocket, requestQueueSize); err != nil {
+		syscall.Close(listenSocket)
+		return -1, fmt.Errorf("listen: %w", err)
+	}
+	return listenSocket, nil
+}
+
+// handleRequest serves one client: it reads the request's head, prints
+// it, parses it, and has the application answer it through the gateway;
+// the application reads the body, if there is one, as it arrives.
+func handleRequest(clientConn int, clientAddr syscall.Sockaddr, readTimeout, writeTimeout time.Duration, app http.Handler) {
+	// close hangs up: the kernel sends the client a FIN, and the
+	// descriptor number is free to be used again. If bytes the client
+	// sent are still unread, the kernel sends a RST instead, a reset,
+	// and the client may lose the response: the server reads them first
+	// (see the body's discard and lingeringClose below).
+	// Python: client_connection.close()
+	defer syscall.Close(clientConn)
+
+	fmt.Printf("Accepted connection fd %d from %s\n", clientConn, formatAddr(clientAddr))
+
+	// This server serves one client at a time: a client that sends half
+	// a request and then nothing would keep every other client waiting.
+	// So the whole request must arrive before this deadline.
+	deadline := time.Now().Add(readTimeout)
+
+	// One recv of 1024 bytes, as in step 3, is not enough: TCP delivers a
+	// stream of bytes, not messages, so a request may arrive in several
+	// pieces, and a browser's request with its cookies is often longer
+	// than 1024 bytes. So recv until the empty line that ends the head.
+	request, err := recvHead(clientConn, deadline)
+	timedOut := errors.Is(err, errTimedOut)
+	if err != nil && !timedOut {
+		fmt.Fprintln(os.Stderr, "recv:", err)
+		return
+	}
+	if len(request) == 0 {
+		if timedOut {
+			fmt.Printf("The client sent nothing within %s; closing.\n", readTimeout)
+		} else {
+			fmt.Println("The client closed the connection without sending anything.")
+		}
+		return
+	}
+
+	// Print the request exactly as it arrived, line ends and all, and a
+	// newline after it, as Python's print does.
+	// Python: print(request.decode())
+	fmt.Printf("%s\n", request)
+
+	// Take the request apart (see request.go).
+	req, err := parseRequest(request)
+	if timedOut && endOfHead(request) < 0 {
+		err = &requestError{http.StatusRequestTimeout, fmt.Sprintf("the request's head did not arrive within %s", readTimeout)}
+	}
+	if err != nil {
+		// Even a head that could not be parsed may say HEAD, whose
+		// answer has no body, an error's included.
+		req.Method = requestMethod(request)
+	}
+
+	// The response goes out through the gateway's http.ResponseWriter,
+	// whoever writes it: WSGI's start_response and the body. Its write
+	// deadline starts with its first byte.
+	w := newResponseWriter(&connWriter{clientConn: clientConn, timeout: writeTimeout}, req, time.Now)
+
+	// The body, if the request has one, is not read yet: the application
+	// reads it from the *http.Request, straight from the socket.
+	var body *requestBody
+	if err == nil {
+		var source io.Reader
+		source, err = newBodyReader(clientConn, request[endOfHead(request):], req, deadline)
+		body = &requestBody{
+			source: source, w: w, continueOwed: req.expectsContinue(),
+			ended: req.ContentLength == 0 && !req.Chunked, // no body at all
+			// 100 Continue is not the response: it has a deadline of its own.
+			interim: &connWriter{clientConn: clientConn, timeout: writeTimeout},
+		}
+	}
+	// Turn what the server understood into the application's request:
+	// WSGI's environ (see gateway.go).
+	var r *http.Request
+	if err == nil {
+		r, err = newRequest(req, body, formatAddr(clientAddr))
+	}
+
+	if err != nil {
+		// A request that could not be read, parsed or passed on never
+		// reaches the application: the server answers it itself.
+		answerError(w, err)
+	} else if panicValue := serveApp(app, w, r); panicValue != nil {
+		// The application failed, not the server: say so, and go on.
+		fmt.Fprintf(os.Stderr, "The app panicked: %v\n", panicValue)
+		fmt.Fprintln(os.Stderr, w.panicNote())
+	} else if !answerBodyError(w, body) {
+		// What the application left of the body is read and thrown away,
+		// so that the connection does not close on unread bytes.
+		body.discard()
+	}
+	w.finish()
+	fmt.Printf("Answered %s%s\n", statusLine(w.status), w.framing())
+
+	if w.err != nil {
+		fmt.Fprintln(os.Stderr, "sendall:", w.err)
+		return // the client does not read: there is no answer to save
+	}
+	if body != nil && body.err != nil && !isRequestError(body.err) {
+		fmt.Fprintln(os.Stderr, "recv:", body.err)
+	}
+	// A client that may still be sending gets a lingering close.
+	if err != nil || body != nil && !body.ended || inputPending(clientConn) {
+		lingeringClose(clientConn)
+	}
+}
+
+// errTimedOut says that the deadline passed before the client sent all
+// that the server waited for.
+var errTimedOut = errors.New("timed out")
+
+// recvHead reads from the client until the empty line that ends the
+// request's head (its request line and header fields) has arrived, and
+// returns all it received. It also stops when the client closes its side
+// of the connection, and when more than maxHeadBytes have arrived: a
+// client must not make the server hold an endless request in memory.
+// parseRequest then tells which of these happened. At the deadline it
+// returns what it has, with errTimedOut.
+func recvHead(clientConn int, deadline time.Time) ([]byte, error) {
+	received := make([]byte, 0, recvBufferSize)
+	buffer := make([]byte, recvBufferSize)
+	for endOfHead(received) < 0 && len(received) <= maxHeadBytes {
+		// Python: client_connection.recv(1024), again and again
+		n, err := recvBefore(clientConn, buffer, deadline)
+		if err != nil {
+			return received, err
+		}
+		if n == 0 {
+			break // the client closed its side: nothing more will come
+		}
+		received = append(received, buffer[:n]...)
+	}
+	return received, nil
+}
+
+// newBodyReader returns a reader of the body that the request
+// announces, of which the first bytes arrived with the head:
+// Content-Length bytes, or chunks until the last one (see chunked.go).
+// It reads from the socket only when it is read, and only as much as it
+// is asked for, so that a client's Content-Length sets no memory aside.
+// A body longer than maxBodyBytes is not read at all: it gets 413.
+func newBodyReader(clientConn int, arrived []byte, req request, deadline time.Time) (io.Reader, error) {
+	if req.ContentLength > maxBodyBytes {
+		return nil, &requestError{http.StatusRequestEntityTooLarge,
+			fmt.Sprintf("the body is %d bytes, more than the %d this server reads", req.ContentLength, maxBodyBytes)}
+	}
+	stream := io.MultiReader(bytes.NewReader(arrived), &socketReader{clientConn, deadline})
+	if req.Chunked {
+		return &bodyReader{decoded: newChunkedReader(bufio.NewReader(stream), maxBodyBytes)}, nil
+	}
+	return &bodyReader{decoded: &lengthReader{stream, int64(req.ContentLength)}}, nil
+}
+
+// bodyReader reads a request's body in pieces of at most bodyPieceBytes,
+// and turns what goes wrong into the answer for the client.
+type bodyReader struct {
+	decoded io.Reader // the body's bytes: Content-Length bytes, or decoded chunks
+}
+
+// Read reads the next piece of the body.
+func (b *bodyReader) Read(p []byte) (int, error) {
+	n, err := b.decoded.Read(p[:min(len(p), bodyPieceBytes)])
+	switch {
+	case errors.Is(err, errTimedOut):
+		err = &requestError{http.StatusRequestTimeout, "the request's body did not arrive in time"}
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		err = badRequest("the request ended before the end of its body")
+	}
+	return n, err
+}
+
+// lengthReader reads the left bytes of a body sent with Content-Length,
+// and not a byte more: what follows belongs to no one.
+type lengthReader struct {
+	stream io.Reader
+	left   int64
+}
+
+// Read reads the body, until io.EOF after its last byte; a stream that
+// ends before is io.ErrUnexpectedEOF.
+func (l *lengthReader) Read(p []byte) (int, error) {
+	if l.left == 0 {
+		return 0, io.EOF
+	}
+	n, err := l.stream.Read(p[:min(int64(len(p)), l.left)])
+	l.left -= int64(n)
+	if err == io.EOF {
+		err = io.ErrUnexpectedEOF // the body is not complete
+	}
+	return n, err
+}
+
+// socketReader reads the client's socket as an io.Reader, one recv at a
+// time, until the deadline.
+type socketReader struct {
+	clientConn int
+	deadline   time.Time
+}
+
+// Read is one recv; a recv of 0 bytes, the end of the stream, is io.EOF.
+func (s *socketReader) Read(buffer []byte) (int, error) {
+	n, err := recvBefore(s.clientConn, buffer, s.deadline)
+	if err == nil && n == 0 && len(buffer) > 0 {
+		return 0, io.EOF
+	}
+	return n, err
+}
+
+// connWriter lets the gateway write to the client's socket: each Write
+// is a sendall. The first Write starts the clock: everything it sends
+// must be out within timeout, or the client, who does not read, loses
+// the connection, and the server goes on to the next one.
+type connWriter struct {
+	clientConn int
+	timeout    time.Duration
+	deadline   time.Time // set by the first Write
+}
+
+// Write sends all of data before the deadline.
+func (c *connWriter) Write(data []byte) (int, error) {
+	if c.deadline.IsZero() {
+		c.deadline = time.Now().Add(c.timeout)
+	}
+	// Python: client_connection.sendall(http_response)
+	if err := sendall(c.clientConn, data, c.deadline); err != nil {
+		return 0, err
+	}
+	return len(data), nil
+}
+
+// recvBefore is one recv that gives up at the deadline. The socket
+// option SO_RCVTIMEO tells the kernel how long a recv may wait; the
+// server sets it to the time left before each call, so that a client
+// sending one byte at a time cannot stretch the deadline.
+func recvBefore(clientConn int, buffer []byte, deadline time.Time) (int, error) {
+	for {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return 0, errTimedOut
+		}
+		// A timeout of zero would mean "wait forever": wait at least 1µs.
+		timeout := syscall.NsecToTimeval(max(left, time.Microsecond).Nanoseconds())
+		if err := syscall.SetsockoptTimeval(clientConn, syscall.SOL_SOCKET, syscall.SO_RCVTIMEO, &timeout); err != nil {
+			return 0, fmt.Errorf("setsockopt SO_RCVTIMEO: %w", err)
+		}
+		n, err := syscall.Read(clientConn, buffer)
+		switch err {
+		case nil:
+			return n, nil
+		case syscall.EAGAIN: // the timeout passed with nothing to read
+			return 0, errTimedOut
+		case syscall.EINTR:
+			// A signal came first: try again. Unlike accept's, this
+			// branch is live: the kernel never restarts a recv on a
+			// socket that has a timeout (SO_RCVTIMEO), SA_RESTART or not
+			// (signal(7); strace shows read(...) = -1 EINTR).
+			continue
+		default:
+			return 0, err
+		}
+	}
+}
+
+// sendall writes all of data to the socket before the deadline, as
+// Python's socket.sendall does with a timeout set. On a blocking socket
+// Linux's send waits until it has taken everything; it returns a short
+// count only when a signal comes after part was sent, when the send
+// timeout SO_SNDTIMEO passes, or on a non-blocking socket (send(2),
+// signal(7)). This server sets SO_SNDTIMEO, as recvBefore sets
+// SO_RCVTIMEO, to the time left before each send, so that a client that
+// never reads cannot hold the server forever: so sendall loops until
+// every byte is out or the deadline has passed. (send with no flags is
+// the write system call.)
+func sendall(clientConn int, data []byte, deadline time.Time) error {
+	for len(data) > 0 {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return fmt.Errorf("send: %w", errTimedOut)
+		}
+		timeout := syscall.NsecToTimeval(max(left, time.Microsecond).Nanoseconds())
+		if err := syscall.SetsockoptTimeval(clientConn, syscall.SOL_SOCKET, syscall.SO_SNDTIMEO, &timeout); err != nil {
+			return fmt.Errorf("setsockopt SO_SNDTIMEO: %w", err)
+		}
+		n, err := syscall.Write(clientConn, data)
+		switch err {
+		case nil:
+			data = data[n:]
+		case syscall.EAGAIN: // the timeout passed and the kernel took nothing
+			return fmt.Errorf("send: %w", errTimedOut)
+		case syscall.EINTR:
+			// A signal came before any byte was taken: try again. With
+			// SO_SNDTIMEO set, the kernel does not restart a send, as
+			// it does not restart recvBefore's recv (signal(7)).
+			continue
+		default:
+			return fmt.Errorf("send: %w", err)
+		}
+	}
+	return nil
+}
+
+// inputPending reports whether the client has sent bytes that the
+// server has not read: they wait in the kernel's receive buffer, and
+// would make close send a RST. MSG_PEEK looks without taking them,
+// MSG_DONTWAIT answers at once (EAGAIN when there are none).
+func inputPending(clientConn int) bool {
+	var b [1]byte
+	n, _, err := syscall.Recvfrom(clientConn, b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+	return err == nil && n > 0
+}
+
+// lingeringClose prepares to close a connection on which the client
+// may still be sending: a request the server refused, or a body it did
+// not read to its end (RFC 9112, section 9.6). Closing at once would
+// make the kernel answer those bytes with a RST, and a client that gets
+// a RST may throw away the answer it had not read yet. So the server
+// shuts down its sending side, which sends a FIN: the client sees the
+// end of the answer. Then it reads and throws away what still comes, at
+// most lingerBytes for at most lingerTimeout, stopping at the client's
+// own FIN; then the caller closes.
+func lingeringClose(clientConn int) {
+	if err := syscall.Shutdown(clientConn, syscall.SHUT_WR); err != nil {
+		return // the connection is gone already
+	}
+	deadline := time.Now().Add(lingerTimeout)
+	buffer := make([]byte, bodyPieceBytes)
+	for drained := 0; drained < lingerBytes; {
+		n, err := recvBefore(clientConn, buffer, deadline)
+		if err != nil || n == 0 {
+			return // the deadline, the client's FIN, or a reset
+		}
+		drained += n
+	}
+}
+
+// parseAddr turns "host:port" into the address structure that bind
+// takes. An empty host means 0.0.0.0, every interface, as the article's
+// empty HOST does.
+func parseAddr(addr string) (*syscall.SockaddrInet4, error) {
+	tcpAddr, err := net.ResolveTCPAddr("tcp4", addr)
+	if err != nil {
+		return nil, fmt.Errorf("bad -addr %q: %w", addr, err)
+	}
+	sockaddr := &syscall.SockaddrInet4{Port: tcpAddr.Port}
+	if ip := tcpAddr.IP.To4(); ip != nil {
+		copy(sockaddr.Addr[:], ip)
+	}
+	return sockaddr, nil
+}
+
+// formatAddr writes a socket address the usual way, as "ip:port".
+func formatAddr(sockaddr syscall.Sockaddr) string {
+	switch sa := sockaddr.(type) {
+	case *syscall.SockaddrInet4:
+		return netip.AddrPortFrom(netip.AddrFrom4(sa.Addr), uint16(sa.Port)).String()
+	case *syscall.SockaddrInet6:
+		return netip.AddrPortFrom(netip.AddrFrom16(sa.Addr), uint16(sa.Port)).String()
+	default:
+		return fmt.Sprintf("%v", sockaddr)
+	}
+}
+
+// exitOnInterrupt ends the server cleanly on Ctrl-C (SIGINT) or
+// SIGTERM: it says so and exits with status 0. The kernel closes every
+// socket of a process that exits, the listening one too, so the port is
+// free again at once.
+func exitOnInterrupt() {
+	interrupted := make(chan os.Signal, 1)
+	signal.Notify(interrupted, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-interrupted
+		fmt.Println("Shutting down.")
+		os.Exit(0)
+	}()
+}

@@ -1,0 +1,818 @@
+//go:build unix
+
+// Step 6 of "Let's Build A Web Server": step 5, plus a process per
+// connection, so that many clients are served at once (Part 3 of the
+// series, webserver3c.py to webserver3g.py).
+//
+// The server still accepts connections one at a time, but it no longer
+// serves them itself: for each one it starts a child process that serves
+// that connection and exits, and it goes back to accept at once. Python's
+// server calls os.fork(); a running Go program cannot fork (its runtime's
+// threads would not survive in the child), so this server starts itself
+// again, fork and exec in one call, and hands the child the connection
+// as its descriptor 3.
+//
+// Then it meets the article's troubles, which flags bring back:
+//
+//	-reap=false               children that exit stay zombies (ps -o pid,stat,cmd: state Z)
+//	-close-parent-copy=false  the parent keeps its copy of every connection: clients never
+//	                          see the end of the response, and descriptors run out (ulimit -n)
+//	-delay 10s                each child holds the connection open after its response, as the
+//	                          article's time.sleep, so that many are served at once
+//
+// and the defences that a server of processes needs, which the article
+// has not:
+//
+//	-max-children 64          past this many children, the parent stops accepting until one
+//	                          exits: clients wait in the listen queue, not in 64 MB processes
+//	-shutdown-timeout 5s      on SIGTERM or Ctrl-C the parent passes SIGTERM to every child,
+//	                          waits this long for them to finish, then kills the rest
+//
+// Run it, then the load client, and watch the processes:
+//
+//	go run ./step7-processes -delay 10s
+//	go run ./client -clients 50
+//	ps -o pid,ppid,stat,cmd --ppid $(pgrep -f -n step7-processes)
+//
+// It runs on Linux and macOS; on Windows, which has no fork, it says so
+// and exits. Every call below is the system call that Python's socket
+// and os modules make for the line of the article named in its comment.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// requestQueueSize is the listen backlog: how many connections that the
+// kernel has already accepted (the handshake is done) may wait in a queue
+// until the server calls accept. Steps 1 to 5 used 1. Now that the
+// server accepts again as soon as it has started a child, a burst of
+// clients can arrive faster than it accepts them, and past -max-children
+// clients wait in this queue: the article's webserver3c.py, 3d and 3e
+// still use 5; its webserver3f.py, 3g and 3h raise the backlog to 1024, and
+// so does this step. (Linux caps it at net.core.somaxconn, 4096 on
+// recent kernels.)
+const requestQueueSize = 1024
+
+// childConnEnv is the environment variable that tells a child process
+// which descriptor holds the connection it serves; the parent sets it to
+// childConnFD. A process started without it is the parent, the server.
+const childConnEnv = "LSBAWS_CHILD_CONN_FD"
+
+// childConnFD is the descriptor of the connection in the child: the
+// parent passes it after standard input, output and error, 0, 1 and 2.
+const childConnFD = 3
+
+// recvBufferSize is how many bytes of the request one recv takes: the
+// article's 1024.
+const recvBufferSize = 1024
+
+// bodyPieceBytes bounds one recv of the body: the body is read as it
+// arrives, in pieces of at most this size, never all at once.
+const bodyPieceBytes = 32 << 10
+
+// A lingering close (see lingeringClose) reads and throws away at most
+// lingerBytes of what the client still sends, for at most lingerTimeout:
+// net/http's server uses the same bounds.
+const (
+	lingerBytes   = 256 << 10
+	lingerTimeout = 500 * time.Millisecond
+)
+
+func main() {
+	addr := flag.String("addr", ":8888", "`host:port` to listen on; an empty host means every interface, port 0 lets the kernel choose")
+	readTimeout := flag.Duration("read-timeout", 10*time.Second, "how long a client may take to send its whole request")
+	writeTimeout := flag.Duration("write-timeout", 10*time.Second, "how long a client may take to receive a whole response")
+	appName := flag.String("app", "stdlib", "the application to run: `stdlib`, chi or gin")
+	reap := flag.Bool("reap", true, "reap children that have exited (SIGCHLD and waitpid); false leaves them zombies")
+	closeParentCopy := flag.Bool("close-parent-copy", true, "close the parent's copy of each connection; false leaves clients hanging and runs out of descriptors")
+	delay := flag.Duration("delay", 0, "how long each child holds the connection open after its response, as the article's time.sleep")
+	maxChildren := flag.Int("max-children", 64, "the most children serving at once; past it, the server accepts no more until one exits")
+	shutdownTimeout := flag.Duration("shutdown-timeout", 5*time.Second, "how long the children have to finish after SIGTERM or Ctrl-C, before they are killed")
+	flag.Parse()
+
+	// The application is whatever the framework built: to the server it
+	// is one http.Handler, as a Flask or Django app is one WSGI callable.
+	app, err := newApp(*appName)
+	if err == nil && os.Getenv(childConnEnv) != "" {
+		// This process is a child: serve the one connection, and exit.
+		err = serveChild(*readTimeout, *writeTimeout, *delay, app)
+	} else if err == nil && *maxChildren < 1 {
+		err = fmt.Errorf("-max-children %d: a server needs at least one child", *maxChildren)
+	} else if err == nil {
+		err = serveForever(*addr, *reap, *closeParentCopy, newChildren(*maxChildren), *shutdownTimeout)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "error:", err)
+		os.Exit(1)
+	}
+}
+
+// serveForever opens the listening socket and accepts clients until the
+// process is interrupted, starting a child process for each, no more
+// than kids allows at once. With reap, it collects the children that
+// have exited; with closeParentCopy, it closes its copy of each
+// connection once the child has its own. On SIGTERM or Ctrl-C it shuts
+// down, giving its children shutdownTimeout to finish.
+func serveForever(addr string, reap, closeParentCopy bool, kids *children, shutdownTimeout time.Duration) error {
+	listenSocket, err := createListenSocket(addr)
+	if err != nil {
+		return err
+	}
+	// The children must not inherit the listening socket: only the
+	// parent accepts. Marked close-on-exec, it is closed in the child as
+	// the child starts. Python: listen_socket.close()  # close child copy
+	syscall.CloseOnExec(listenSocket)
+	shutDownOnInterrupt(listenSocket, kids, shutdownTimeout)
+	if reap {
+		reapChildren(kids)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("finding this program to start it again: %w", err)
+	}
+
+	// With port 0 the kernel picked a free port: ask the socket which.
+	boundAddr, err := syscall.Getsockname(listenSocket)
+	if err != nil {
+		return fmt.Errorf("getsockname: %w", err)
+	}
+	fmt.Printf("Serving HTTP on %s ...\n", formatAddr(boundAddr))
+
+	for {
+		// Past -max-children, wait until a child exits: meanwhile the
+		// kernel queues new clients, up to the backlog, and one slow
+		// client after another cannot make the server start processes
+		// until the machine runs out of memory.
+		kids.waitForRoom()
+
+		// accept blocks until a client has connected, then returns a new
+		// socket for talking to that client (the listening socket goes
+		// on listening) and the client's address. The new descriptor is
+		// marked close-on-exec, as the listening socket is (on Linux,
+		// accept4 with SOCK_CLOEXEC: see acceptCloexec): the child gets
+		// the connection once, as its descriptor 3, not a second time
+		// under this number (a copy that would keep the connection open
+		// after the child's close).
+		// Python: client_connection, client_address = listen_socket.accept()
+		clientConn, clientAddr, err := acceptCloexec(listenSocket)
+		if err == syscall.EMFILE || err == syscall.ENFILE {
+			// Out of descriptors (ulimit -n): every connection the parent
+			// kept open holds one. Wait, rather than spin on the error.
+			kids.leaveRoom()
+			fmt.Fprintln(os.Stderr, "accept:", err)
+			time.Sleep(time.Second)
+			continue
+		}
+		if err != nil {
+			kids.leaveRoom()
+			if kids.isStopping() {
+				// The shutdown closed the door (see shutDownOnInterrupt),
+				// and ends the process when the children have ended.
+				select {}
+			}
+			// EINTR, a signal that cut accept short, is the article's
+			// lesson (webserver3e, 3f), but it cannot happen here: Go
+			// installs its signal handlers with SA_RESTART, so the
+			// kernel restarts an accept that a signal interrupts
+			// (strace shows ERESTARTSYS). Python 3.5 and later retry by
+			// themselves too (PEP 475). The branch stays to mark the place
+			// where the article's lesson would be.
+			if err != syscall.EINTR {
+				fmt.Fprintln(os.Stderr, "accept:", err)
+			}
+			continue
+		}
+		fmt.Printf("Accepted connection fd %d from %s\n", clientConn, formatAddr(clientAddr))
+
+		// Start a child to serve the connection. Python: pid = os.fork()
+		if err := kids.start(self, clientConn); err != nil {
+			fmt.Fprintln(os.Stderr, "starting a child:", err)
+		}
+		// The child has its own copy of the connection now. The kernel
+		// closes a connection only when its last copy is closed, so the
+		// parent closes its own, or the client never sees the end of the
+		// response, and the parent's descriptors run out.
+		// Python: client_connection.close()  # close parent copy and loop over
+		if closeParentCopy {
+			syscall.Close(clientConn)
+		}
+	}
+}
+
+// startChild starts this program again, self, as a child process that
+// serves clientConn, and returns its process ID: the connection becomes
+// the child's descriptor 3, and childConnEnv tells the child so. The
+// child inherits the parent's flags, its environment, and its standard
+// output and error, so what it prints appears on the same console.
+//
+// It does not wait for the child: the parent goes back to accept at
+// once. (Go's exec.Cmd would wait, and reap, in its Wait; this step
+// reaps by itself, in reapChildren, as the article does.)
+func startChild(self string, clientConn int) (int, error) {
+	// fork and exec in one call: a copy of this process that at once
+	// runs this program afresh, with only the descriptors listed here.
+	pid, err := syscall.ForkExec(self, os.Args, &syscall.ProcAttr{
+		Env:   append(os.Environ(), fmt.Sprintf("%s=%d", childConnEnv, childConnFD)),
+		Files: []uintptr{0, 1, 2, uintptr(clientConn)}, // stdin, stdout, stderr, the connection
+	})
+	if err != nil {
+		return 0, fmt.Errorf("fork and exec %s: %w", self, err)
+	}
+	return pid, nil
+}
+
+// terminated receives, in a child, the SIGTERM that the parent sends
+// when it shuts down (or the SIGINT of a Ctrl-C, which the terminal
+// sends to the whole process group): it cuts -delay short.
+var terminated = make(chan os.Signal, 1)
+
+// serveChild is the whole life of a child process: it serves the one
+// connection that the parent passed it, on descriptor 3, and returns.
+// The child asks the socket who the client is: the parent knew, but
+// only the descriptor crossed over.
+func serveChild(readTimeout, writeTimeout, delay time.Duration, app http.Handler) error {
+	// Without this, SIGTERM would kill the child at once, in the middle
+	// of a response. With it, the child finishes the response it is
+	// serving and exits; its deadlines bound how long that takes.
+	signal.Notify(terminated, syscall.SIGTERM, os.Interrupt)
+	clientAddr, err := syscall.Getpeername(childConnFD)
+	if err != nil {
+		syscall.Close(childConnFD)
+		return fmt.Errorf("getpeername on the connection the parent passed: %w", err)
+	}
+	handleRequest(childConnFD, clientAddr, readTimeout, writeTimeout, delay, app)
+	return nil
+}
+
+// children is the parent's record of the children it has started and
+// not yet reaped: their process IDs, so that a shutdown can signal
+// them, and one slot each in room, so that no more than -max-children
+// run at once.
+type children struct {
+	mu       sync.Mutex
+	pids     map[int]bool
+	room     chan struct{} // a token per child, and one for the accept in progress
+	stopping bool          // a shutdown has begun: start no more children
+}
+
+// newChildren returns an empty record that allows max children at once.
+func newChildren(max int) *children {
+	return &children{pids: make(map[int]bool), room: make(chan struct{}, max)}
+}
+
+// waitForRoom blocks until fewer than the most children allowed run,
+// and takes the room for the next one.
+func (c *children) waitForRoom() { c.room <- struct{}{} }
+
+// leaveRoom gives back the room that waitForRoom took, when no child
+// was started in it.
+func (c *children) leaveRoom() { <-c.room }
+
+// start starts a child that serves clientConn, in the room that
+// waitForRoom took, and records it.
+func (c *children) start(self string, clientConn int) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stopping {
+		c.leaveRoom()
+		return errors.New("the server is shutting down")
+	}
+	pid, err := startChild(self, clientConn)
+	if err != nil {
+		c.leaveRoom()
+		return err
+	}
+	c.pids[pid] = true
+	return nil
+}
+
+// reap collects every child that has exited, without waiting for the
+// others (WNOHANG), and gives back their room. It returns how many
+// children are left.
+func (c *children) reap() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for {
+		var status syscall.WaitStatus
+		pid, err := syscall.Wait4(-1, &status, syscall.WNOHANG, nil)
+		if err != nil || pid <= 0 {
+			break // ECHILD: no children; 0: none has exited yet
+		}
+		if c.pids[pid] {
+			delete(c.pids, pid)
+			c.leaveRoom()
+		}
+	}
+	return len(c.pids)
+}
+
+// signalAll sends sig to every child that has not been reaped.
+func (c *children) signalAll(sig syscall.Signal) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for pid := range c.pids {
+		syscall.Kill(pid, sig)
+	}
+}
+
+// stop marks the record as shutting down: start starts no more children.
+func (c *children) stop() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.stopping = true
+}
+
+// isStopping reports whether a shutdown has begun.
+func (c *children) isStopping() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.stopping
+}
+
+// reapChildren collects every child that has exited, from now on, in
+// a goroutine of its own. A child that exits stays in the process table
+// as a zombie, holding its exit status, until its parent waits for it.
+// The kernel tells the parent with the signal SIGCHLD; signals of the
+// same kind do not queue, so one SIGCHLD may stand for many children,
+// and the handler waits for all that have exited, without blocking
+// (WNOHANG), until none is left. Python: signal.signal(signal.SIGCHLD,
+// grim_reaper), whose loop calls os.waitpid(-1, os.WNOHANG).
+func reapChildren(kids *children) {
+	childExited := make(chan os.Signal, 1)
+	signal.Notify(childExited, syscall.SIGCHLD)
+	go func() {
+		for range childExited {
+			kids.reap()
+		}
+	}()
+}
+
+// shutdownPoll is how often a shutdown looks whether the children have
+// all exited.
+const shutdownPoll = 10 * time.Millisecond
+
+// shutDownOnInterrupt ends the server cleanly on Ctrl-C (SIGINT) or
+// SIGTERM, in a goroutine of its own: it stops accepting, passes SIGTERM
+// to every child, which finishes its response and exits, and waits up to
+// timeout for them; then it kills the rest (SIGKILL). It exits with
+// status 0 when every child ended by itself, 1 when it had to kill. The
+// kernel closes every socket of a process that exits, the listening one
+// too, so the port is free again at once.
+func shutDownOnInterrupt(listenSocket int, kids *children, timeout time.Duration) {
+	interrupted := make(chan os.Signal, 1)
+	signal.Notify(interrupted, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-interrupted
+		fmt.Println("Shutting down.")
+		kids.stop()
+		// shutdown on a listening socket wakes the accept that waits on
+		// it (Linux: EINVAL), and the kernel refuses new clients.
+		syscall.Shutdown(listenSocket, syscall.SHUT_RD)
+		kids.signalAll(syscall.SIGTERM)
+		deadline := time.Now().Add(timeout)
+		for kids.reap() > 0 && time.Now().Before(deadline) {
+			time.Sleep(shutdownPoll)
+		}
+		if left := kids.reap(); left > 0 {
+			fmt.Printf("%d children did not finish within %s: killing them.\n", left, timeout)
+			kids.signalAll(syscall.SIGKILL)
+			// SIGKILL cannot be caught, but the kernel takes a moment to
+			// end a process: wait for the killed children too, so that
+			// none outlives the parent.
+			for end := time.Now().Add(time.Second); kids.reap() > 0 && time.Now().Before(end); {
+				time.Sleep(shutdownPoll)
+			}
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}()
+}
+
+// createListenSocket makes the four system calls that turn an address
+// into a socket that clients can connect to.
+func createListenSocket(addr string) (int, error) {
+	sockaddr, err := parseAddr(addr)
+	if err != nil {
+		return -1, err
+	}
+
+	// socket creates an endpoint for talking over a network: AF_INET for
+	// IPv4 addresses, SOCK_STREAM for a reliable byte stream, that is TCP.
+	// The kernel answers with a file descriptor, a small number.
+	// Python: listen_socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+	listenSocket, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		return -1, fmt.Errorf("socket: %w", err)
+	}
+
+	// SO_REUSEADDR lets us bind the port again at once after a restart,
+	// while connections of the old process still linger in TIME_WAIT;
+	// without it, bind fails with "address already in use".
+	// Python: listen_socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+	if err := syscall.SetsockoptInt(listenSocket, syscall.SOL_SOCKET, syscall.SO_REUSEADDR, 1); err != nil {
+		syscall.Close(listenSocket)
+		return -1, fmt.Errorf("setsockopt SO_REUSEADDR: %w", err)
+	}
+
+	// bind gives the socket its address: the IP address and port on
+	// which clients will find it.
+	// Python: listen_socket.bind(SERVER_ADDRESS)
+	if err := syscall.Bind(listenSocket, sockaddr); err != nil {
+		syscall.Close(listenSocket)
+		return -1, fmt.Errorf("bind %s: %w", addr, err)
+	}
+
+	// listen turns it into a listening socket: from now on the kernel
+	// completes the handshake with clients that connect, and queues them.
+	// Python: listen_socket.listen(REQUEST_QUEUE_SIZE)
+	if err := syscall.Listen(listenSocket, requestQueueSize); err != nil {
+		syscall.Close(listenSocket)
+		return -1, fmt.Errorf("listen: %w", err)
+	}
+	return listenSocket, nil
+}
+
+// handleRequest serves one client: it reads the request's head, prints
+// it, parses it, and has the application answer it through the gateway;
+// the application reads the body, if there is one, as it arrives.
+func handleRequest(clientConn int, clientAddr syscall.Sockaddr, readTimeout, writeTimeout, delay time.Duration, app http.Handler) {
+	// close hangs up: once the parent has closed its copy too, the kernel
+	// sends the client a FIN, and the descriptor number is free to be
+	// used again. If bytes the client
+	// sent are still unread, the kernel sends a RST instead, a reset,
+	// and the client may lose the response: the server reads them first
+	// (see the body's discard and lingeringClose below).
+	// Python: client_connection.close()
+	defer syscall.Close(clientConn)
+
+	// A client that sends half a request and then nothing keeps its own
+	// child busy, no longer every other client; but a child costs a
+	// process, so the whole request must still arrive before this
+	// deadline.
+	deadline := time.Now().Add(readTimeout)
+
+	// One recv of 1024 bytes, as in step 3, is not enough: TCP delivers a
+	// stream of bytes, not messages, so a request may arrive in several
+	// pieces, and a browser's request with its cookies is often longer
+	// than 1024 bytes. So recv until the empty line that ends the head.
+	request, err := recvHead(clientConn, deadline)
+	timedOut := errors.Is(err, errTimedOut)
+	if err != nil && !timedOut {
+		fmt.Fprintln(os.Stderr, "recv:", err)
+		return
+	}
+	if len(request) == 0 {
+		if timedOut {
+			fmt.Printf("The client sent nothing within %s; closing.\n", readTimeout)
+		} else {
+			fmt.Println("The client closed the connection without sending anything.")
+		}
+		return
+	}
+
+	// Print the request exactly as it arrived, line ends and all, and a
+	// newline after it, as Python's print does.
+	// Python: print(request.decode())
+	fmt.Printf("%s\n", request)
+
+	// Take the request apart (see request.go).
+	req, err := parseRequest(request)
+	if timedOut && endOfHead(request) < 0 {
+		err = &requestError{http.StatusRequestTimeout, fmt.Sprintf("the request's head did not arrive within %s", readTimeout)}
+	}
+	if err != nil {
+		// Even a head that could not be parsed may say HEAD, whose
+		// answer has no body, an error's included.
+		req.Method = requestMethod(request)
+	}
+
+	// The response goes out through the gateway's http.ResponseWriter,
+	// whoever writes it: WSGI's start_response and the body. Its write
+	// deadline starts with its first byte.
+	w := newResponseWriter(&connWriter{clientConn: clientConn, timeout: writeTimeout}, req, time.Now)
+
+	// The body, if the request has one, is not read yet: the application
+	// reads it from the *http.Request, straight from the socket.
+	var body *requestBody
+	if err == nil {
+		var source io.Reader
+		source, err = newBodyReader(clientConn, request[endOfHead(request):], req, deadline)
+		body = &requestBody{
+			source: source, w: w, continueOwed: req.expectsContinue(),
+			ended: req.ContentLength == 0 && !req.Chunked, // no body at all
+			// 100 Continue is not the response: it has a deadline of its own.
+			interim: &connWriter{clientConn: clientConn, timeout: writeTimeout},
+		}
+	}
+	// Turn what the server understood into the application's request:
+	// WSGI's environ (see gateway.go).
+	var r *http.Request
+	if err == nil {
+		r, err = newRequest(req, body, formatAddr(clientAddr))
+	}
+
+	if err != nil {
+		// A request that could not be read, parsed or passed on never
+		// reaches the application: the server answers it itself.
+		answerError(w, err)
+	} else if panicValue := serveApp(app, w, r); panicValue != nil {
+		// The application failed, not the server: say so, and go on.
+		fmt.Fprintf(os.Stderr, "The app panicked: %v\n", panicValue)
+		fmt.Fprintln(os.Stderr, w.panicNote())
+	} else if !answerBodyError(w, body) {
+		// What the application left of the body is read and thrown away,
+		// so that the connection does not close on unread bytes.
+		body.discard()
+	}
+	w.finish()
+	fmt.Printf("Answered %s%s\n", statusLine(w.status), w.framing())
+
+	if w.err != nil {
+		fmt.Fprintln(os.Stderr, "sendall:", w.err)
+		return // the client does not read: there is no answer to save
+	}
+	if body != nil && body.err != nil && !isRequestError(body.err) {
+		fmt.Fprintln(os.Stderr, "recv:", body.err)
+	}
+	// A client that may still be sending gets a lingering close.
+	if err != nil || body != nil && !body.ended || inputPending(clientConn) {
+		lingeringClose(clientConn)
+	}
+
+	// Hold the connection open a while, so that many are served at once
+	// and can be watched; a shutdown cuts the wait short.
+	// Python: time.sleep(60)
+	select {
+	case <-time.After(delay):
+	case <-terminated:
+	}
+}
+
+// errTimedOut says that the deadline passed before the client sent all
+// that the server waited for.
+var errTimedOut = errors.New("timed out")
+
+// recvHead reads from the client until the empty line that ends the
+// request's head (its request line and header fields) has arrived, and
+// returns all it received. It also stops when the client closes its side
+// of the connection, and when more than maxHeadBytes have arrived: a
+// client must not make the server hold an endless request in memory.
+// parseRequest then tells which of these happened. At the deadline it
+// returns what it has, with errTimedOut.
+func recvHead(clientConn int, deadline time.Time) ([]byte, error) {
+	received := make([]byte, 0, recvBufferSize)
+	buffer := make([]byte, recvBufferSize)
+	for endOfHead(received) < 0 && len(received) <= maxHeadBytes {
+		// Python: client_connection.recv(1024), again and again
+		n, err := recvBefore(clientConn, buffer, deadline)
+		if err != nil {
+			return received, err
+		}
+		if n == 0 {
+			break // the client closed its side: nothing more will come
+		}
+		received = append(received, buffer[:n]...)
+	}
+	return received, nil
+}
+
+// newBodyReader returns a reader of the body that the request
+// announces, of which the first bytes arrived with the head:
+// Content-Length bytes, or chunks until the last one (see chunked.go).
+// It reads from the socket only when it is read, and only as much as it
+// is asked for, so that a client's Content-Length sets no memory aside.
+// A body longer than maxBodyBytes is not read at all: it gets 413.
+func newBodyReader(clientConn int, arrived []byte, req request, deadline time.Time) (io.Reader, error) {
+	if req.ContentLength > maxBodyBytes {
+		return nil, &requestError{http.StatusRequestEntityTooLarge,
+			fmt.Sprintf("the body is %d bytes, more than the %d this server reads", req.ContentLength, maxBodyBytes)}
+	}
+	stream := io.MultiReader(bytes.NewReader(arrived), &socketReader{clientConn, deadline})
+	if req.Chunked {
+		return &bodyReader{decoded: newChunkedReader(bufio.NewReader(stream), maxBodyBytes)}, nil
+	}
+	return &bodyReader{decoded: &lengthReader{stream, int64(req.ContentLength)}}, nil
+}
+
+// bodyReader reads a request's body in pieces of at most bodyPieceBytes,
+// and turns what goes wrong into the answer for the client.
+type bodyReader struct {
+	decoded io.Reader // the body's bytes: Content-Length bytes, or decoded chunks
+}
+
+// Read reads the next piece of the body.
+func (b *bodyReader) Read(p []byte) (int, error) {
+	n, err := b.decoded.Read(p[:min(len(p), bodyPieceBytes)])
+	switch {
+	case errors.Is(err, errTimedOut):
+		err = &requestError{http.StatusRequestTimeout, "the request's body did not arrive in time"}
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		err = badRequest("the request ended before the end of its body")
+	}
+	return n, err
+}
+
+// lengthReader reads the left bytes of a body sent with Content-Length,
+// and not a byte more: what follows belongs to no one.
+type lengthReader struct {
+	stream io.Reader
+	left   int64
+}
+
+// Read reads the body, until io.EOF after its last byte; a stream that
+// ends before is io.ErrUnexpectedEOF.
+func (l *lengthReader) Read(p []byte) (int, error) {
+	if l.left == 0 {
+		return 0, io.EOF
+	}
+	n, err := l.stream.Read(p[:min(int64(len(p)), l.left)])
+	l.left -= int64(n)
+	if err == io.EOF {
+		err = io.ErrUnexpectedEOF // the body is not complete
+	}
+	return n, err
+}
+
+// socketReader reads the client's socket as an io.Reader, one recv at a
+// time, until the deadline.
+type socketReader struct {
+	clientConn int
+	deadline   time.Time
+}
+
+// Read is one recv; a recv of 0 bytes, the end of the stream, is io.EOF.
+func (s *socketReader) Read(buffer []byte) (int, error) {
+	n, err := recvBefore(s.clientConn, buffer, s.deadline)
+	if err == nil && n == 0 && len(buffer) > 0 {
+		return 0, io.EOF
+	}
+	return n, err
+}
+
+// connWriter lets the gateway write to the client's socket: each Write
+// is a sendall. The first Write starts the clock: everything it sends
+// must be out within timeout, or the client, who does not read, loses
+// the connection, and the server goes on to the next one.
+type connWriter struct {
+	clientConn int
+	timeout    time.Duration
+	deadline   time.Time // set by the first Write
+}
+
+// Write sends all of data before the deadline.
+func (c *connWriter) Write(data []byte) (int, error) {
+	if c.deadline.IsZero() {
+		c.deadline = time.Now().Add(c.timeout)
+	}
+	// Python: client_connection.sendall(http_response)
+	if err := sendall(c.clientConn, data, c.deadline); err != nil {
+		return 0, err
+	}
+	return len(data), nil
+}
+
+// recvBefore is one recv that gives up at the deadline. The socket
+// option SO_RCVTIMEO tells the kernel how long a recv may wait; the
+// server sets it to the time left before each call, so that a client
+// sending one byte at a time cannot stretch the deadline.
+func recvBefore(clientConn int, buffer []byte, deadline time.Time) (int, error) {
+	for {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return 0, errTimedOut
+		}
+		// A timeout of zero would mean "wait forever": wait at least 1µs.
+		timeout := syscall.NsecToTimeval(max(left, time.Microsecond).Nanoseconds())
+		if err := syscall.SetsockoptTimeval(clientConn, syscall.SOL_SOCKET, syscall.SO_RCVTIMEO, &timeout); err != nil {
+			return 0, fmt.Errorf("setsockopt SO_RCVTIMEO: %w", err)
+		}
+		n, err := syscall.Read(clientConn, buffer)
+		switch err {
+		case nil:
+			return n, nil
+		case syscall.EAGAIN: // the timeout passed with nothing to read
+			return 0, errTimedOut
+		case syscall.EINTR:
+			// A signal came first: try again. Unlike accept's, this
+			// branch is live: the kernel never restarts a recv on a
+			// socket that has a timeout (SO_RCVTIMEO), SA_RESTART or not
+			// (signal(7); strace shows read(...) = -1 EINTR).
+			continue
+		default:
+			return 0, err
+		}
+	}
+}
+
+// sendall writes all of data to the socket before the deadline, as
+// Python's socket.sendall does with a timeout set. On a blocking socket
+// Linux's send waits until it has taken everything; it returns a short
+// count only when a signal comes after part was sent, when the send
+// timeout SO_SNDTIMEO passes, or on a non-blocking socket (send(2),
+// signal(7)). This server sets SO_SNDTIMEO, as recvBefore sets
+// SO_RCVTIMEO, to the time left before each send, so that a client that
+// never reads cannot hold the server forever: so sendall loops until
+// every byte is out or the deadline has passed. (send with no flags is
+// the write system call.)
+func sendall(clientConn int, data []byte, deadline time.Time) error {
+	for len(data) > 0 {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return fmt.Errorf("send: %w", errTimedOut)
+		}
+		timeout := syscall.NsecToTimeval(max(left, time.Microsecond).Nanoseconds())
+		if err := syscall.SetsockoptTimeval(clientConn, syscall.SOL_SOCKET, syscall.SO_SNDTIMEO, &timeout); err != nil {
+			return fmt.Errorf("setsockopt SO_SNDTIMEO: %w", err)
+		}
+		n, err := syscall.Write(clientConn, data)
+		switch err {
+		case nil:
+			data = data[n:]
+		case syscall.EAGAIN: // the timeout passed and the kernel took nothing
+			return fmt.Errorf("send: %w", errTimedOut)
+		case syscall.EINTR:
+			// A signal came before any byte was taken: try again. With
+			// SO_SNDTIMEO set, the kernel does not restart a send, as
+			// it does not restart recvBefore's recv (signal(7)).
+			continue
+		default:
+			return fmt.Errorf("send: %w", err)
+		}
+	}
+	return nil
+}
+
+// inputPending reports whether the client has sent bytes that the
+// server has not read: they wait in the kernel's receive buffer, and
+// would make close send a RST. MSG_PEEK looks without taking them,
+// MSG_DONTWAIT answers at once (EAGAIN when there are none).
+func inputPending(clientConn int) bool {
+	var b [1]byte
+	n, _, err := syscall.Recvfrom(clientConn, b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+	return err == nil && n > 0
+}
+
+// lingeringClose prepares to close a connection on which the client
+// may still be sending: a request the server refused, or a body it did
+// not read to its end (RFC 9112, section 9.6). Closing at once would
+// make the kernel answer those bytes with a RST, and a client that gets
+// a RST may throw away the answer it had not read yet. So the server
+// shuts down its sending side, which sends a FIN: the client sees the
+// end of the answer. Then it reads and throws away what still comes, at
+// most lingerBytes for at most lingerTimeout, stopping at the client's
+// own FIN; then the caller closes.
+func lingeringClose(clientConn int) {
+	if err := syscall.Shutdown(clientConn, syscall.SHUT_WR); err != nil {
+		return // the connection is gone already
+	}
+	deadline := time.Now().Add(lingerTimeout)
+	buffer := make([]byte, bodyPieceBytes)
+	for drained := 0; drained < lingerBytes; {
+		n, err := recvBefore(clientConn, buffer, deadline)
+		if err != nil || n == 0 {
+			return // the deadline, the client's FIN, or a reset
+		}
+		drained += n
+	}
+}
+
+// parseAddr turns "host:port" into the address structure that bind
+// takes. An empty host means 0.0.0.0, every interface, as the article's
+// empty HOST does.
+func parseAddr(addr string) (*syscall.SockaddrInet4, error) {
+	tcpAddr, err := net.ResolveTCPAddr("tcp4", addr)
+	if err != nil {
+		return nil, fmt.Errorf("bad -addr %q: %w", addr, err)
+	}
+	sockaddr := &syscall.SockaddrInet4{Port: tcpAddr.Port}
+	if ip := tcpAddr.IP.To4(); ip != nil {
+		copy(sockaddr.Addr[:], ip)
+	}
+	return sockaddr, nil
+}
+
+// formatAddr writes a socket address the usual way, as "ip:port".
+func formatAddr(sockaddr syscall.Sockaddr) string {
+	switch sa := sockaddr.(type) {
+	case *syscall.SockaddrInet4:
+		return netip.AddrPortFrom(netip.AddrFrom4(sa.Addr), uint16(sa.Port)).String()
+	case *syscall.SockaddrInet6:
+		return netip.AddrPortFrom(netip.AddrFrom16(sa.Addr), uint16(sa.Port)).String()
+	default:
+		return fmt.Sprintf("%v", sockaddr)
+	}
+}
