@@ -16,6 +16,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/lsbaws-go/lsbaws-go/apps"
 )
 
 // BenchmarkServers measures this step's server against net/http's own,
@@ -35,7 +37,7 @@ import (
 // CPU they hold. wrk, a process of its own, is the fair measure;
 // BenchmarkStateMachine measures the loop's own work per request.
 func BenchmarkServers(b *testing.B) {
-	app, err := newApp("stdlib")
+	app, err := apps.New("stdlib")
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lsbaws-go/lsbaws-go/apps"
 )
 
 // testTime is the clock of the tests' loops: every Date header field is
@@ -25,7 +27,7 @@ func quickConfig() config {
 // application.
 func newTestLoop(t testing.TB) *loop {
 	t.Helper()
-	app, err := newApp("stdlib")
+	app, err := apps.New("stdlib")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/lsbaws-go/lsbaws-go/apps"
 )
 
 // TestEdgeTriggeredWakesOnlyOnNewData is the experiment behind -edge:
@@ -85,7 +87,7 @@ func TestEdgeTriggeredWakesOnlyOnNewData(t *testing.T) {
 // a free loopback port, with two loops, and stops it when the test ends.
 func startTestServer(t *testing.T, edge bool) string {
 	t.Helper()
-	app, err := newApp("stdlib")
+	app, err := apps.New("stdlib")
 	if err != nil {
 		t.Fatal(err)
 	}

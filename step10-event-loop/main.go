@@ -50,6 +50,8 @@ import (
 	"runtime"
 	"syscall"
 	"time"
+
+	"github.com/lsbaws-go/lsbaws-go/apps"
 )
 
 // idleShutdownGrace is how long a connection that waits for a request
@@ -85,7 +87,7 @@ func main() {
 	if !*quiet {
 		cfg.console = os.Stdout
 	}
-	app, err := newApp(*appName)
+	app, err := apps.New(*appName)
 	if err == nil && *loops < 1 {
 		err = fmt.Errorf("-loops is %d: at least one loop must run", *loops)
 	}

@@ -265,7 +265,7 @@ func TestResponseWriter(t *testing.T) {
 	long := strings.Repeat("0123456789abcdef", responseBufferSize/16*2+10) // two buffers and 160 bytes
 	text := func(body string) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", textPlain)
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 			io.WriteString(w, body)
 		}
 	}
@@ -289,7 +289,7 @@ func TestResponseWriter(t *testing.T) {
 				w.Header().Set("Cache-Control", "no-store")
 				w.Header().Add("Set-Cookie", "b=2")
 				w.Header().Add("Set-Cookie", "a=1")
-				w.Header().Set("Content-Type", textPlain)
+				w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 				w.WriteHeader(http.StatusCreated)
 				io.WriteString(w, "made")
 			},
@@ -317,7 +317,7 @@ func TestResponseWriter(t *testing.T) {
 		{
 			name: "sends a short output in chunks when the application flushes",
 			handler: func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Content-Type", textPlain)
+				w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 				io.WriteString(w, "one\n")
 				w.(http.Flusher).Flush()
 				io.WriteString(w, "two\n")
@@ -738,7 +738,7 @@ func TestRequestBodySends100ContinueAtTheFirstRead(t *testing.T) {
 func TestTheGatewayAnswersABodyErrorTheAppMet(t *testing.T) {
 	tooLong := &requestError{http.StatusRequestEntityTooLarge, "the chunked body is longer than the 1048576 bytes this server reads"}
 	stdlibPOST := func(w http.ResponseWriter, r *http.Request) {
-		// As app_stdlib.go does: the app answers 400 with the error.
+		// As apps/stdlib.go does: the app answers 400 with the error.
 		if _, err := io.Copy(io.Discard, r.Body); err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 		}

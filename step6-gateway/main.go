@@ -37,6 +37,8 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/lsbaws-go/lsbaws-go/apps"
 )
 
 // requestQueueSize is the listen backlog: how many connections that the
@@ -72,7 +74,7 @@ func main() {
 
 	// The application is whatever the framework built: to the server it
 	// is one http.Handler, as a Flask or Django app is one WSGI callable.
-	app, err := newApp(*appName)
+	app, err := apps.New(*appName)
 	if err == nil {
 		err = serveForever(*addr, *readTimeout, *writeTimeout, app)
 	}

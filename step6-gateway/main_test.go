@@ -19,6 +19,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
+
+	"github.com/lsbaws-go/lsbaws-go/apps"
 )
 
 // socketPair returns the two ends of a connected stream socket: server,
@@ -263,7 +265,7 @@ func roundTrip(t *testing.T, addr, raw string) (*http.Response, string, error) {
 }
 
 func TestTheServerGoesOnAfterTheAppPanics(t *testing.T) {
-	app, err := newApp("stdlib")
+	app, err := apps.New("stdlib")
 	require.NoError(t, err)
 	addr := serveOn(t, app)
 
@@ -272,7 +274,7 @@ func TestTheServerGoesOnAfterTheAppPanics(t *testing.T) {
 	if resp.StatusCode != http.StatusInternalServerError || !strings.HasPrefix(body, "500 Internal Server Error: ") {
 		t.Errorf("GET /panic got %d %q, want 500 and the reason", resp.StatusCode, body)
 	}
-	if strings.Contains(body, panicMessage) {
+	if strings.Contains(body, apps.PanicMessage) {
 		t.Errorf("the body %q tells the client the panic's value; only the console should", body)
 	}
 
@@ -317,7 +319,7 @@ func readAllFrom(t *testing.T, addr, raw string) string {
 // an error answer to HEAD carried a body, which a client reads as the
 // start of the next response (RFC 9110, section 9.3.2).
 func TestAnAnswerToHEADHasNoBodyEvenAnError(t *testing.T) {
-	app, err := newApp("stdlib")
+	app, err := apps.New("stdlib")
 	require.NoError(t, err)
 	addr := serveOn(t, app)
 	tests := []struct{ name, raw, wantStatus string }{
@@ -349,7 +351,7 @@ func TestAnAnswerToHEADHasNoBodyEvenAnError(t *testing.T) {
 // answered the client's next bytes with a reset, and the client could
 // lose the 413 it had been sent (RFC 9112, section 9.6).
 func TestAClientStillUploadingReadsIts413Whole(t *testing.T) {
-	app, err := newApp("stdlib")
+	app, err := apps.New("stdlib")
 	require.NoError(t, err)
 	addr := serveOn(t, app)
 	for i := range 3 {

@@ -13,6 +13,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
+
+	"github.com/lsbaws-go/lsbaws-go/apps"
 )
 
 // comparedRequests are sent, byte for byte, to each application twice:
@@ -101,7 +103,7 @@ func framing(resp *http.Response) string {
 // but those in notCompared, and the same body.
 func TestTheGatewayAnswersAsNetHTTPDoes(t *testing.T) {
 	for _, name := range []string{"stdlib", "chi", "gin"} {
-		app, err := newApp(name)
+		app, err := apps.New(name)
 		require.NoError(t, err)
 		ours := serveOn(t, app)
 		theirs := httptest.NewUnstartedServer(app)
@@ -134,7 +136,7 @@ func TestTheGatewayAnswersAsNetHTTPDoes(t *testing.T) {
 // TestTheGatewayKnowinglyDiffersFromNetHTTP checks the places where this
 // step's server answers otherwise than net/http's, on purpose, and why.
 func TestTheGatewayKnowinglyDiffersFromNetHTTP(t *testing.T) {
-	app, err := newApp("stdlib")
+	app, err := apps.New("stdlib")
 	require.NoError(t, err)
 	ours := serveOn(t, app)
 	theirs := httptest.NewUnstartedServer(app)

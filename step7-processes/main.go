@@ -54,6 +54,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/lsbaws-go/lsbaws-go/apps"
 )
 
 // requestQueueSize is the listen backlog: how many connections that the
@@ -106,7 +108,7 @@ func main() {
 
 	// The application is whatever the framework built: to the server it
 	// is one http.Handler, as a Flask or Django app is one WSGI callable.
-	app, err := newApp(*appName)
+	app, err := apps.New(*appName)
 	if err == nil && os.Getenv(childConnEnv) != "" {
 		// This process is a child: serve the one connection, and exit.
 		err = serveChild(*readTimeout, *writeTimeout, *delay, app)

@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/lsbaws-go/lsbaws-go/apps"
 )
 
 // BenchmarkServers measures this step's server against net/http's own,
@@ -28,7 +30,7 @@ import (
 // servers, so the figures are lower than a separate load generator's
 // (see the wrk run in docs/09-keep-alive.md); the ratio is what counts.
 func BenchmarkServers(b *testing.B) {
-	app, err := newApp("stdlib")
+	app, err := apps.New("stdlib")
 	if err != nil {
 		b.Fatal(err)
 	}

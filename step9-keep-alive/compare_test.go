@@ -13,6 +13,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
+
+	"github.com/lsbaws-go/lsbaws-go/apps"
 )
 
 // comparedRequests are sent, byte for byte, to each application twice:
@@ -103,7 +105,7 @@ func framing(resp *http.Response) string {
 func TestTheGatewayAnswersAsNetHTTPDoes(t *testing.T) {
 	t.Parallel()
 	for _, name := range []string{"stdlib", "chi", "gin"} {
-		app, err := newApp(name)
+		app, err := apps.New(name)
 		require.NoError(t, err)
 		ours := serveOn(t, app).addr
 		theirs := httptest.NewUnstartedServer(app)
@@ -138,7 +140,7 @@ func TestTheGatewayAnswersAsNetHTTPDoes(t *testing.T) {
 // step's server answers otherwise than net/http's, on purpose, and why.
 func TestTheGatewayKnowinglyDiffersFromNetHTTP(t *testing.T) {
 	t.Parallel()
-	app, err := newApp("stdlib")
+	app, err := apps.New("stdlib")
 	require.NoError(t, err)
 	ours := serveOn(t, app).addr
 	theirs := httptest.NewUnstartedServer(app)

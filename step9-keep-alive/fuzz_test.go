@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"testing"
+
+	"github.com/lsbaws-go/lsbaws-go/apps"
 )
 
 // FuzzHandleRequests feeds any bytes to a connection's keep-alive loop,
@@ -34,7 +36,7 @@ func FuzzHandleRequests(f *testing.F) {
 	} {
 		f.Add([]byte(seed))
 	}
-	app, err := newApp("stdlib")
+	app, err := apps.New("stdlib")
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -282,7 +282,7 @@ func TestResponseWriter(t *testing.T) {
 	long := strings.Repeat("0123456789abcdef", responseBufferSize/16*2+10) // two buffers and 160 bytes
 	text := func(body string) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", textPlain)
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 			io.WriteString(w, body)
 		}
 	}
@@ -306,7 +306,7 @@ func TestResponseWriter(t *testing.T) {
 				w.Header().Set("Cache-Control", "no-store")
 				w.Header().Add("Set-Cookie", "b=2")
 				w.Header().Add("Set-Cookie", "a=1")
-				w.Header().Set("Content-Type", textPlain)
+				w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 				w.WriteHeader(http.StatusCreated)
 				io.WriteString(w, "made")
 			},
@@ -334,7 +334,7 @@ func TestResponseWriter(t *testing.T) {
 		{
 			name: "sends a short output in chunks when the application flushes",
 			handler: func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Content-Type", textPlain)
+				w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 				io.WriteString(w, "one\n")
 				w.(http.Flusher).Flush()
 				io.WriteString(w, "two\n")

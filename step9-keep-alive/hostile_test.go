@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/lsbaws-go/lsbaws-go/apps"
 )
 
 // The tests of this file are issue 12's hostile clients, in this
@@ -88,7 +90,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 
 func TestAFailedWriteEndsTheConnection(t *testing.T) {
 	t.Parallel()
-	app, err := newApp("stdlib")
+	app, err := apps.New("stdlib")
 	require.NoError(t, err)
 	listener, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -136,7 +138,7 @@ func lastLines(s string, n int) string {
 
 func TestEqualReadAndWriteTimeoutsStillDeliverThe408(t *testing.T) {
 	t.Parallel()
-	app, err := newApp("stdlib")
+	app, err := apps.New("stdlib")
 	require.NoError(t, err)
 	cfg := quickConfig()
 	cfg.readTimeout, cfg.writeTimeout = 300*time.Millisecond, 300*time.Millisecond
@@ -185,7 +187,7 @@ func TestTheWriteDeadlineStartsWithTheResponse(t *testing.T) {
 
 func TestAContentLengthIsNotAnAllocation(t *testing.T) {
 	t.Parallel()
-	app, err := newApp("stdlib")
+	app, err := apps.New("stdlib")
 	require.NoError(t, err)
 	// A client announces 1 MiB, sends one byte, and hangs up.
 	input := []byte("POST /hello HTTP/1.1\r\nHost: h\r\nContent-Length: 1048576\r\n\r\nx")
@@ -366,7 +368,7 @@ func TestBodiesTheApplicationLeaves(t *testing.T) {
 
 func TestAnAnswerToHEADHasNoBody(t *testing.T) {
 	t.Parallel()
-	app, err := newApp("stdlib")
+	app, err := apps.New("stdlib")
 	require.NoError(t, err)
 	cfg := quickConfig()
 	cfg.readTimeout = 200 * time.Millisecond
@@ -409,7 +411,7 @@ func TestAnAnswerToHEADHasNoBody(t *testing.T) {
 
 func TestAClientStillUploadingReadsIts413Whole(t *testing.T) {
 	t.Parallel()
-	app, err := newApp("stdlib")
+	app, err := apps.New("stdlib")
 	require.NoError(t, err)
 	srv := serveOn(t, app)
 	for i := range 3 {

@@ -60,6 +60,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/lsbaws-go/lsbaws-go/apps"
 )
 
 // ioBufferSize is the size of each connection's read and write buffers:
@@ -106,7 +108,7 @@ func main() {
 	if !*quiet {
 		cfg.console = os.Stdout
 	}
-	app, err := newApp(*appName)
+	app, err := apps.New(*appName)
 	if err == nil && cfg.maxConns < 1 {
 		err = fmt.Errorf("-max-conns is %d: at least one connection must be served", cfg.maxConns)
 	}

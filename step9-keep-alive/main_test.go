@@ -15,6 +15,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
+
+	"github.com/lsbaws-go/lsbaws-go/apps"
 )
 
 // pipeReader returns a buffered reader of one end of an in-memory
@@ -312,7 +314,7 @@ func readResponse(reader *bufio.Reader, method string) (*http.Response, string, 
 
 func TestTheServerGoesOnAfterTheAppPanics(t *testing.T) {
 	t.Parallel()
-	app, err := newApp("stdlib")
+	app, err := apps.New("stdlib")
 	require.NoError(t, err)
 	srv := serveOn(t, app)
 
@@ -321,7 +323,7 @@ func TestTheServerGoesOnAfterTheAppPanics(t *testing.T) {
 	if resp.StatusCode != http.StatusInternalServerError || !strings.HasPrefix(body, "500 Internal Server Error: ") {
 		t.Errorf("GET /panic got %d %q, want 500 and the reason", resp.StatusCode, body)
 	}
-	if strings.Contains(body, panicMessage) {
+	if strings.Contains(body, apps.PanicMessage) {
 		t.Errorf("the body %q tells the client the panic's value; only the console should", body)
 	}
 
@@ -360,7 +362,7 @@ type exchange struct {
 
 func TestKeepAlive(t *testing.T) {
 	t.Parallel()
-	app, err := newApp("stdlib")
+	app, err := apps.New("stdlib")
 	require.NoError(t, err)
 	srv := serveOn(t, app)
 
@@ -488,7 +490,7 @@ func TestKeepAlive(t *testing.T) {
 
 func TestIdleTimeouts(t *testing.T) {
 	t.Parallel()
-	app, err := newApp("stdlib")
+	app, err := apps.New("stdlib")
 	require.NoError(t, err)
 	cfg := quickConfig()
 	cfg.readTimeout, cfg.idleTimeout = 300*time.Millisecond, 100*time.Millisecond
@@ -622,7 +624,7 @@ func TestShutdownGivesUpAfterItsTimeout(t *testing.T) {
 
 func TestTheServerHoldsAtMostMaxConnsConnections(t *testing.T) {
 	t.Parallel()
-	app, err := newApp("stdlib")
+	app, err := apps.New("stdlib")
 	require.NoError(t, err)
 	cfg := quickConfig()
 	cfg.maxConns = 2
@@ -663,7 +665,7 @@ func TestTheServerHoldsAtMostMaxConnsConnections(t *testing.T) {
 }
 
 func TestNoGoroutineOutlivesItsConnection(t *testing.T) {
-	app, err := newApp("stdlib")
+	app, err := apps.New("stdlib")
 	require.NoError(t, err)
 	srv := serveOn(t, app)
 	before := runtime.NumGoroutine()

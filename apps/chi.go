@@ -1,4 +1,4 @@
-package main
+package apps
 
 import (
 	"io"
@@ -37,6 +37,6 @@ func chiApp() http.Handler {
 		w.Header().Set("Content-Type", textPlain)
 		count(w)
 	})
-	r.Get("/panic", func(w http.ResponseWriter, r *http.Request) { panic(panicMessage) })
+	r.Get("/panic", func(w http.ResponseWriter, r *http.Request) { panic(PanicMessage) })
 	return r
 }

@@ -1,4 +1,4 @@
-package main
+package apps
 
 import (
 	"io"
@@ -35,6 +35,6 @@ func ginApp() http.Handler {
 		c.Header("Content-Type", textPlain)
 		count(c.Writer)
 	})
-	r.GET("/panic", func(c *gin.Context) { panic(panicMessage) })
+	r.GET("/panic", func(c *gin.Context) { panic(PanicMessage) })
 	return r
 }

@@ -1,15 +1,12 @@
-package main
-
-import (
-	"fmt"
-	"io"
-	"net/http"
-)
-
-// The applications: one per framework, in app_stdlib.go, app_chi.go and
-// app_gin.go. Each is built the way its framework's documentation shows,
-// and each is, to the server, one http.Handler. They serve the same
-// pages with the same words, so that their responses can be compared:
+// Package apps holds the applications that the gateway steps run (step 6
+// on): one per framework, in stdlib.go, chi.go and gin.go. They live
+// outside the servers, as the article's flaskapp.py, pyramidapp.py and
+// djangoapp.py live outside webserver2.py: a gateway knows nothing of
+// the application but its interface, and the same three run unchanged
+// under every server from step 6 to step 10. Each is built the way its
+// framework's documentation shows, and each is, to the server, one
+// http.Handler. They serve the same pages with the same words, so that
+// their responses can be compared:
 //
 //	GET  /                 Hello, World!
 //	GET  /hello            Hello, World!
@@ -21,22 +18,30 @@ import (
 //
 // HEAD works wherever GET does; every other path gets the framework's
 // own 404.
+package apps
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+)
 
 // textPlain is the media type of every page: text, in UTF-8.
 const textPlain = "text/plain; charset=utf-8"
 
-// countTo is how far /count counts: its output, 8893 bytes, is more than
-// the gateway holds back (responseBufferSize), so it goes out in chunks.
-const countTo = 2000
+// CountTo is how far /count counts: its output, 8893 bytes, is more than
+// the 4 KiB a gateway holds back before it sends, so it leaves in several
+// writes.
+const CountTo = 2000
 
-// panicMessage is what the handler of /panic panics with, to show what
+// PanicMessage is what the handler of /panic panics with, to show what
 // the gateway does when an application fails.
-const panicMessage = "the handler of /panic panics, on purpose"
+const PanicMessage = "the handler of /panic panics, on purpose"
 
-// newApp returns the application that -app names. Each response it
+// New returns the application that -app names: stdlib, chi or gin. Each response it
 // sends carries X-App, the application's name, so that a client can see
 // which framework answered.
-func newApp(name string) (http.Handler, error) {
+func New(name string) (http.Handler, error) {
 	apps := map[string]func() http.Handler{
 		"stdlib": stdlibApp,
 		"chi":    chiApp,
@@ -76,7 +81,7 @@ func received(r *http.Request) string {
 
 // count writes the numbers from 1 to countTo, one a line.
 func count(w io.Writer) {
-	for i := 1; i <= countTo; i++ {
+	for i := 1; i <= CountTo; i++ {
 		fmt.Fprintln(w, i)
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package apps
 
 import (
 	"io"
@@ -33,6 +33,6 @@ func stdlibApp() http.Handler {
 		w.Header().Set("Content-Type", textPlain)
 		count(w)
 	})
-	mux.HandleFunc("GET /panic", func(w http.ResponseWriter, r *http.Request) { panic(panicMessage) })
+	mux.HandleFunc("GET /panic", func(w http.ResponseWriter, r *http.Request) { panic(PanicMessage) })
 	return mux
 }
