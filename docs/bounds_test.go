@@ -39,7 +39,6 @@ const lastLessonStep = 9
 // bound, each with why. The test fails when one of them keeps it, so
 // that the list only ever shrinks.
 var pendingSteps = map[string]string{
-	"step5-limits step6-gateway":       "the gateway still carries the chunked coding, which moves to step 9",
 	"step7-processes step9-keep-alive": "step 8, a goroutine per connection without keep-alive, is not split out yet",
 }
 
