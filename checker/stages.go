@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http/httputil"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -30,18 +31,22 @@ const firefoxRequest = "GET /hello HTTP/1.1\r\n" +
 	"Upgrade-Insecure-Requests: 1\r\n" +
 	"\r\n"
 
-// maxStages is the highest stage the checker knows.
-const maxStages = 7
+// maxStages is the highest stage the checker knows: stage N checks what
+// step N adds, and the steps after the last stage (step10-event-loop)
+// are graded at it.
+const maxStages = 9
 
 // stageNames say what each stage grades, after the step that teaches it.
 var stageNames = [maxStages + 1]string{
 	1: "accepts connections (step1-socket)",
 	2: "reads the request (step2-request-print)",
 	3: "answers with valid HTTP/1.1 (step3-response)",
-	4: "parses the request (step5-limits)",
-	5: "runs an application through a gateway (step6-gateway)",
-	6: "serves several clients at once (step7-processes)",
-	7: "keeps connections open (step9-keep-alive)",
+	4: "parses the request (step4-parse)",
+	5: "refuses what it will not take (step5-limits)",
+	6: "runs an application through a gateway (step6-gateway)",
+	7: "serves several clients at once (step7-processes)",
+	8: "serves many clients at once (step8-goroutines)",
+	9: "keeps connections open (step9-keep-alive)",
 }
 
 // readLoop is the section of chapter 4 that explains reading a request
@@ -55,9 +60,11 @@ var chapters = [maxStages + 1]string{
 	2: "docs/02-request-print.md#what-this-step-adds",
 	3: "docs/03-response.md#what-this-step-adds",
 	4: "docs/04-parse.md#what-this-step-adds",
-	5: "docs/06-gateway.md#what-this-step-adds",
-	6: "docs/07-processes.md#what-this-step-adds",
-	7: "docs/09-keep-alive.md#what-this-step-adds",
+	5: "docs/05-limits.md#what-this-step-adds",
+	6: "docs/06-gateway.md#what-this-step-adds",
+	7: "docs/07-processes.md#what-this-step-adds",
+	8: "docs/08-goroutines.md#what-this-step-adds",
+	9: "docs/09-keep-alive.md#what-this-step-adds",
 }
 
 // result is the outcome of one check.
@@ -119,6 +126,10 @@ func (g *grader) stage(n int) []check {
 		return g.stage6()
 	case 7:
 		return g.stage7()
+	case 8:
+		return g.stage8()
+	case 9:
+		return g.stage9()
 	}
 	return nil
 }
@@ -195,14 +206,38 @@ func (g *grader) exchange(request string, wait time.Duration) (reply, *failure) 
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(wait))
 
-	var r reply
 	if _, err := io.WriteString(conn, request); err != nil {
-		r.reset = isReset(err)
-		if !r.reset {
-			return r, &failure{want: "to send the request", got: g.say("%v", err), why: "the server must let the client send its request"}
+		if !isReset(err) {
+			return reply{}, &failure{want: "to send the request", got: g.say("%v", err), why: "the server must let the client send its request"}
 		}
-		return r, nil
+		return reply{reset: true}, nil
 	}
+	return g.readReply(conn)
+}
+
+// sendLong sends a long request on a new connection while it reads the
+// reply, within the timeout: a server that refuses the request may
+// answer before the request has all arrived, and close. What the
+// server did with the rest, read it or reset the connection, does not
+// matter then: the reply is what the client got.
+func (g *grader) sendLong(request string) (reply, *failure) {
+	conn, f := g.dial()
+	if f != nil {
+		return reply{}, f
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(g.timeout))
+	// The write ends when all is sent, the server resets the connection,
+	// the deadline passes, or the deferred Close comes.
+	go io.WriteString(conn, request)
+	return g.readReply(conn)
+}
+
+// readReply reads what the server sends on conn until it closes the
+// connection, the reply is complete (see complete), or the connection's
+// deadline passes.
+func (g *grader) readReply(conn *net.TCPConn) (reply, *failure) {
+	var r reply
 	buffer := make([]byte, 4096)
 	for {
 		n, err := conn.Read(buffer)
@@ -698,15 +733,209 @@ func (g *grader) readWhole(r reply, why string) *failure {
 	return nil
 }
 
-// countTo is how far the application of stage 5 counts at /count, one
-// number a line: a body too long for any one buffer of a server.
+// The sizes of stage 5's requests, each past what the server should
+// read of it (step5-limits reads at most 8 KiB of request line and
+// 64 KiB of head). RFC 9112 §3 recommends reading request lines of at
+// least 8000 bytes, and browsers send heads of a few KB; the checker
+// asks for a bound, not for a number, so it sends many times more.
+const (
+	// bigHead is the size of the head of 5.1 and 5.2: 100 KB.
+	bigHead = 100_000
+	// longTarget is the size of the request target of 5.3: 64 KiB.
+	longTarget = 64 << 10
+	// hugeBody is the Content-Length of 5.5: 2 GB, which fits in a
+	// signed 32-bit integer.
+	hugeBody = 2_000_000_000
+)
+
+// tooLarge says why a server answers a head too large with 431 or 400.
+const tooLarge = "a server bounds the head it reads, or one client can make it hold all the memory it has: past its bound it stops reading and answers 431 Request Header Fields Too Large (RFC 6585 §5); RFC 9110 §5.4 asks for a 4xx status, and 400 Bad Request, which nginx and Apache send, is one too"
+
+// stage5: the server bounds what it reads of a request, refuses what it
+// will not take with the status code that says why (RFC 9110, RFC
+// 9112), and goes on serving. Each request is answered at once: none
+// waits for a timeout of the server's.
+func (g *grader) stage5() []check {
+	request := func(line string, fields ...string) string {
+		return line + "\r\nHost: " + g.addr + "\r\nUser-Agent: lsbaws-checker\r\n" + strings.Join(fields, "") + "Connection: close\r\n\r\n"
+	}
+	// refused sends a request, long ones while it reads, and wants a
+	// response whose status code is one of codes; want says so.
+	refused := func(req, want, why string, codes ...string) func() *failure {
+		return func() *failure {
+			r, f := g.sendLong(req)
+			if f != nil {
+				return f
+			}
+			code, body, f := g.refusal(r, want, why)
+			if f != nil {
+				return f
+			}
+			if !slices.Contains(codes, code) {
+				return &failure{want: want, got: g.say("status %s, body %s", code, g.quote(body, 60)), why: why}
+			}
+			return nil
+		}
+	}
+	var fields strings.Builder
+	for i := 0; fields.Len() < bigHead; i++ {
+		fmt.Fprintf(&fields, "X-Checker-%04d: %s\r\n", i, strings.Repeat("x", 84))
+	}
+	return []check{
+		{"answers a header field of 100 KB with 431, or 400", refused(
+			request("GET / HTTP/1.1", "X-Checker: "+strings.Repeat("x", bigHead)+"\r\n"),
+			"status 431, or 400", tooLarge, "431", "400")},
+		{"answers a head of 100 KB in a thousand header fields with 431, or 400", refused(
+			request("GET / HTTP/1.1", fields.String()),
+			"status 431, or 400", tooLarge, "431", "400")},
+		{"answers a request target of 64 KiB with 414", refused(
+			request("GET /"+strings.Repeat("x", longTarget-1)+" HTTP/1.1"),
+			"status 414", "a server bounds the request line too: RFC 9112 §3 recommends reading at least 8000 bytes of it, and says that a server answers a request target longer than it will read with 414 URI Too Long", "414")},
+		{"answers an HTTP/1.1 request without Host with 400", refused(
+			"GET / HTTP/1.1\r\nUser-Agent: lsbaws-checker\r\nConnection: close\r\n\r\n",
+			"status 400", "an HTTP/1.1 request must have a Host header field, and a server must answer one without it with 400 Bad Request (RFC 9112 §3.2)", "400")},
+		{"answers a Content-Length of 2 GB with 413 at once", refused(
+			request("POST /hello HTTP/1.1", fmt.Sprintf("Content-Length: %d\r\n", hugeBody)),
+			"status 413", "a server bounds the body it reads too: past its bound it answers 413 Content Too Large (RFC 9110 §15.5.14) as soon as Content-Length says so, rather than wait for bytes that a client may send as slowly as it likes, or never", "413")},
+		{"answers a request with both Transfer-Encoding and Content-Length, then closes the connection", g.smuggled},
+		{"answers requests in HTTP/2.0 and HTTP/3.0 with 505", func() *failure {
+			for _, version := range []string{"HTTP/2.0", "HTTP/3.0"} {
+				r, f := g.exchange(request("GET / "+version), g.timeout)
+				if f != nil {
+					return f
+				}
+				want := g.say("status 505 to a request in %s", version)
+				why := "the request line names the version of HTTP the client speaks; a server that does not speak its major version answers 505 HTTP Version Not Supported (RFC 9110 §15.6.6), not as if the client spoke HTTP/1.1"
+				code, body, f := g.refusal(r, want, why)
+				if f != nil {
+					return f
+				}
+				if code != "505" {
+					return &failure{want: want, got: g.say("status %s, body %s", code, g.quote(body, 60)), why: why}
+				}
+			}
+			return nil
+		}},
+		{"answers a method it does not have, BREW, with 501, or 405 and Allow", func() *failure {
+			r, f := g.exchange(request("BREW /hello HTTP/1.1"), g.timeout)
+			if f != nil {
+				return f
+			}
+			const want = "status 501, or 405 with an Allow field"
+			const why = "a server answers a method it does not implement with 501 Not Implemented, and one it implements but not for this path with 405 Method Not Allowed and an Allow field that lists the methods the path takes (RFC 9110 §9.1, §15.5.6)"
+			code, body, f := g.refusal(r, want, why)
+			if f != nil {
+				return f
+			}
+			h, _ := findHead(r.raw)
+			if _, allow := h.get("Allow"); code == "501" || code == "405" && allow {
+				return nil
+			}
+			return &failure{want: want, got: g.say("status %s, body %s", code, g.quote(body, 60)), why: why}
+		}},
+		{"still answers GET / with 200 afterwards", func() *failure {
+			r, f := g.exchange(request("GET / HTTP/1.1"), g.timeout)
+			if f != nil {
+				return f
+			}
+			const why = "a request the server refuses must not take it down"
+			code, body, f := g.refusal(r, "status 200", why)
+			if f != nil {
+				return f
+			}
+			if code != "200" {
+				return &failure{want: "status 200", got: g.say("status %s, body %s", code, g.quote(body, 60)), why: why}
+			}
+			return nil
+		}},
+	}
+}
+
+// refusal returns the status code and the body of the reply to one of
+// stage 5's requests, or the failure of a reply without a whole head:
+// want and why say what was wanted, and got how the exchange ended.
+func (g *grader) refusal(r reply, want, why string) (code string, body []byte, f *failure) {
+	h, ok := findHead(r.raw)
+	switch {
+	case ok && h.statusCode() != "":
+		return h.statusCode(), r.raw[h.bodyStart:], nil
+	case ok:
+		return "", nil, &failure{want: "a status line such as HTTP/1.1 200 OK", got: strconv.Quote(h.statusLine),
+			why: "the status line is the version, the status code and the reason phrase"}
+	case len(r.raw) > 0:
+		return "", nil, &failure{want: want, got: g.quote(r.raw, 80), why: why}
+	case r.reset:
+		return "", nil, &failure{want: want, got: "the connection was reset without a byte", why: why}
+	case r.timedOut:
+		return "", nil, &failure{want: want, got: g.say("nothing within %s", g.timeout), why: why}
+	}
+	return "", nil, &failure{want: want, got: "the server closed the connection without a byte", why: why}
+}
+
+// smuggledBody is the body of stage 5's request with both
+// Transfer-Encoding and Content-Length: read by its chunks or by its
+// length, it is the same 15 bytes, so that no byte is left unread
+// whichever a server goes by.
+const smuggledBody = "5\r\nhello\r\n0\r\n\r\n"
+
+// smuggled sends a request with both Transfer-Encoding and
+// Content-Length and no Connection field, and wants a response, then
+// the end of the connection. RFC 9112 §6.1 lets a server refuse such a
+// request, with 400, or read its body by Transfer-Encoding alone, and
+// says that either way it closes the connection after its response; a
+// server that closes the connection without a response refuses it too.
+func (g *grader) smuggled() *failure {
+	c, f := g.keep()
+	if f != nil {
+		return f
+	}
+	defer c.Close()
+	const want = "a response (400, or the answer to the body that the chunks frame), then the connection closed"
+	const why = "with both, one server reads the body by its chunks and another by its length, and each takes a different part of it for the next request (request smuggling): RFC 9112 §6.1 lets a server refuse such a request with 400 or read the body by Transfer-Encoding alone, and either way close the connection after its response"
+	r, err := c.ask("POST /hello HTTP/1.1\r\nHost: " + g.addr + "\r\nUser-Agent: lsbaws-checker\r\n" +
+		fmt.Sprintf("Transfer-Encoding: chunked\r\nContent-Length: %d\r\n\r\n", len(smuggledBody)) + smuggledBody)
+	switch {
+	case !r.headRead && len(r.raw) == 0 && (err == io.EOF || isReset(err)):
+		return nil // refused by closing the connection
+	case !r.headRead:
+		return &failure{want: want, got: g.cutShort(r.raw, err), why: why}
+	case r.closed:
+		return nil // a body that the close ended
+	case err == nil:
+		_, err = c.in.ReadByte() // what follows the response
+	}
+	if err == io.EOF || isReset(err) {
+		return nil
+	}
+	got := g.say("%q, then the connection stayed open", r.head.statusLine)
+	if isTimeout(err) {
+		got = g.say("%q, then the connection stayed open for %s", r.head.statusLine, g.timeout)
+	}
+	return &failure{want: want, got: got, why: why}
+}
+
+// countTo is how far the application of stages 6 and 9 counts at
+// /count, one number a line: a body too long for any one buffer of a
+// server.
 const countTo = 2000
 
-// stage5: a gateway runs an application that routes by path, reads
-// request bodies however they are sent, streams a long body, and whose
-// failure does not end the server. The application is the one that
-// docs/checker.md describes (step6-gateway's, in any framework).
-func (g *grader) stage5() []check {
+// countBody is the body of /count: the numbers 1 to countTo, one a
+// line.
+func countBody() string {
+	var numbers strings.Builder
+	for i := 1; i <= countTo; i++ {
+		fmt.Fprintf(&numbers, "%d\n", i)
+	}
+	return numbers.String()
+}
+
+// stage6: a gateway runs an application that routes by path, reads a
+// request body that Content-Length frames, sends a long body whole, and
+// whose failure does not end the server. The application is the one
+// that docs/checker.md describes (step6-gateway's, in any framework).
+// Every request says Connection: close, so a body may end with the
+// connection: the chunked coding waits for stage 9.
+func (g *grader) stage6() []check {
 	head := func(line string, fields ...string) string {
 		return line + "\r\nHost: " + g.addr + "\r\nUser-Agent: lsbaws-checker\r\n" + strings.Join(fields, "") + "Connection: close\r\n\r\n"
 	}
@@ -723,11 +952,7 @@ func (g *grader) stage5() []check {
 			return nil
 		}
 	}
-	const upload = "name=checker&stage=5"
-	var numbers strings.Builder
-	for i := 1; i <= countTo; i++ {
-		fmt.Fprintf(&numbers, "%d\n", i)
-	}
+	const upload = "name=checker&stage=6"
 	return []check{
 		{"lets the application route /hello/checker to Hello, checker!", expect(
 			head("GET /hello/checker HTTP/1.1"), "200", "Hello, checker!",
@@ -737,19 +962,15 @@ func (g *grader) stage5() []check {
 				fmt.Sprintf("Content-Length: %d\r\n", len(upload)))+upload,
 			"200", fmt.Sprintf("Received a body of %d bytes.", len(upload)),
 			"the request's body reaches the application as r.Body (WSGI's wsgi.input)")},
-		{"hands a chunked body to the application, decoded", expect(
-			head("POST /hello HTTP/1.1", "Transfer-Encoding: chunked\r\n")+"5\r\nname=\r\n7\r\nchecker\r\n0\r\n\r\n",
-			"200", "Received a body of 12 bytes.",
-			"a chunked body is a series of sized chunks; the gateway decodes them before the application reads the body")},
-		{"sends a long body whole, framed by Content-Length or chunks", func() *failure {
+		{"sends a long body whole, ended by Content-Length or by the close", func() *failure {
 			code, body, f := g.answer(head("GET /count HTTP/1.1"))
 			if f != nil {
 				return f
 			}
-			if code != "200" || string(body) != numbers.String() {
+			if code != "200" || string(body) != countBody() {
 				return &failure{want: g.say("status 200 and the numbers 1 to %d, one a line", countTo),
 					got: g.say("status %s, %d body bytes: %s", code, len(body), g.quote(body, 60)),
-					why: "an application's output longer than the gateway's buffer goes out in chunks (or with its whole length), and must arrive whole"}
+					why: "an application's output longer than the gateway's buffer goes out as it comes, and must arrive whole: with Content-Length when the gateway knows the length before it sends, else ended by closing the connection"}
 			}
 			return nil
 		}},
@@ -769,6 +990,12 @@ func (g *grader) answer(request string) (code string, body []byte, f *failure) {
 	if f != nil {
 		return "", nil, f
 	}
+	return g.answerIn(r)
+}
+
+// answerIn returns the status code and the body of a reply, decoded if
+// it came in chunks.
+func (g *grader) answerIn(r reply) (code string, body []byte, f *failure) {
 	h, ok := findHead(r.raw)
 	if !ok {
 		return "", nil, &failure{want: "a whole response head", got: g.quote(r.raw, 80),
@@ -791,10 +1018,10 @@ func (g *grader) answer(request string) (code string, body []byte, f *failure) {
 	return code, body, nil
 }
 
-// stage6: the server serves several clients at once: a client that
+// stage7: the server serves several clients at once: a client that
 // connects and says nothing must not keep the others waiting, as it
 // does with a server that serves one client at a time.
-func (g *grader) stage6() []check {
+func (g *grader) stage7() []check {
 	// whileSilent holds n connections open without a word, then asks for
 	// a page on one more, and closes the silent ones at the end.
 	whileSilent := func(n int) func() *failure {
@@ -834,6 +1061,93 @@ func (g *grader) answersNewClient(why string) *failure {
 			why: "the other clients must be served as usual"}
 	}
 	return nil
+}
+
+// The sizes of stage 8's crowds.
+const (
+	// burst is how many clients 8.1 connects at once.
+	burst = 100
+	// halfSent is how many clients of 8.2 send half a request and wait.
+	halfSent = 50
+)
+
+// stage8: the server serves many clients at once, not several: a
+// hundred that come together, and a new client while fifty others hold
+// it with requests they never finish, as a slow or a hostile client
+// does. Every client is on loopback, and the whole stage takes at most
+// a few times the timeout.
+func (g *grader) stage8() []check {
+	// whileHalfSent holds n connections that have sent half a request,
+	// then asks for a page on one more, and closes the n at the end.
+	whileHalfSent := func(n int, why string) func() *failure {
+		return func() *failure {
+			var held []*net.TCPConn
+			defer func() {
+				for _, conn := range held {
+					conn.Close()
+				}
+			}()
+			half := "GET /hello/slow HTTP/1.1\r\nHost: " + g.addr + "\r\nUser-"
+			for range n {
+				conn, f := g.dial()
+				if f != nil {
+					return f
+				}
+				held = append(held, conn)
+				conn.SetWriteDeadline(time.Now().Add(g.timeout))
+				if _, err := io.WriteString(conn, half); err != nil {
+					return &failure{want: "to send the request", got: g.say("%v", err), why: "the server must let the client send its request"}
+				}
+			}
+			return g.answersNewClient(why)
+		}
+	}
+	return []check{
+		{"answers a hundred clients that connect at once, each with a request", func() *failure {
+			deadline := time.Now().Add(g.timeout)
+			answered := make(chan bool, burst)
+			for range burst {
+				go func() { answered <- g.answersBy(deadline) }()
+			}
+			n := 0
+			for range burst {
+				if <-answered {
+					n++
+				}
+			}
+			if n < burst {
+				return &failure{want: g.say("an answer to each of %d clients within %s", burst, g.timeout),
+					got: g.say("%d of them answered", n),
+					why: "clients come in crowds: a server that serves one connection each with a goroutine (or a thread or a process), and whose listen queue is deep enough for the rest, answers them all at once; a queue too short makes the kernel drop connection attempts, which a client sends again only a second later (RFC 6298's first retransmission timeout)"}
+			}
+			return nil
+		}},
+		{"answers a new client while fifty others hold half-sent requests", whileHalfSent(halfSent,
+			g.say("while %d clients hold their connections with half a request, as clients on slow networks do and as an attack does on purpose (slowloris), each holds what serves it until its read deadline: a server needs room for many more connections than it has requests to answer, and a goroutine each, up to a bound of thousands, costs little", halfSent))},
+		{"still answers after the half-sent clients have gone", whileHalfSent(0,
+			"when clients leave, what served them must be freed: a server whose bound still counts connections that have gone soon serves no one")},
+	}
+}
+
+// answersBy asks for /hello/checker on a new connection and reports
+// whether the answer, status 200 and Hello, checker!, came by the
+// deadline.
+func (g *grader) answersBy(deadline time.Time) bool {
+	conn, err := (&net.Dialer{Deadline: deadline}).Dial("tcp", g.addr)
+	if err != nil {
+		return false
+	}
+	defer conn.Close()
+	conn.SetDeadline(deadline)
+	if _, err := io.WriteString(conn, g.getRequest("/hello/checker", "Connection: close\r\n")); err != nil {
+		return false
+	}
+	r, f := g.readReply(conn.(*net.TCPConn))
+	if f != nil {
+		return false
+	}
+	code, body, f := g.answerIn(r)
+	return f == nil && code == "200" && strings.Contains(string(body), "Hello, checker!")
 }
 
 // keptConn is a connection on which the checker sends one request after
@@ -898,8 +1212,19 @@ func (g *grader) greets(r response, name, why string) *failure {
 // keptOpen checks a response (and err, what cut it short) to a request
 // after which the connection is to stay open: a whole response that
 // does not say Connection: close, whose body's end Content-Length or
-// the chunks mark, and that greets name (see greets).
+// the chunks mark (see keptFramed), and that greets name (see greets).
 func (g *grader) keptOpen(r response, err error, name, why string) *failure {
+	if f := g.keptFramed(r, err); f != nil {
+		return f
+	}
+	return g.greets(r, name, why)
+}
+
+// keptFramed checks a response (and err, what cut it short) after which
+// the connection is to stay open: a whole response that does not say
+// Connection: close, whose body's end Content-Length or the chunks
+// mark, and which came whole.
+func (g *grader) keptFramed(r response, err error) *failure {
 	switch {
 	case !r.headRead:
 		return &failure{want: "a response", got: g.cutShort(r.raw, err),
@@ -916,7 +1241,7 @@ func (g *grader) keptOpen(r response, err error, name, why string) *failure {
 	case err != nil:
 		return g.cutShortBody(r, err)
 	}
-	return g.greets(r, name, why)
+	return nil
 }
 
 // cutShortBody is the failure of a response whose body err cut short
@@ -949,12 +1274,12 @@ func (g *grader) answeredOnce() (keptConn, *failure) {
 	return c, nil
 }
 
-// stage7: the server keeps a connection open after its response, for
+// stage9: the server keeps a connection open after its response, for
 // the client's next request (HTTP/1.1's keep-alive): it answers the
 // requests that come on it one after another or all at once, closes it
 // when the client asks, and serves new clients while kept connections
 // wait idle.
-func (g *grader) stage7() []check {
+func (g *grader) stage9() []check {
 	get := g.getRequest
 	const inOrder = "responses come back in the order of the requests: nothing else tells the client which response answers which request"
 	return []check{
@@ -1048,6 +1373,44 @@ func (g *grader) stage7() []check {
 				}
 			}
 			return g.answersNewClient("while kept connections wait for their clients' next requests, a server that serves one connection at a time waits on one of them, and the new client waits too: serve each connection on its own (a goroutine, a thread or a process)")
+		}},
+		{"decodes a chunked request body, then answers the next request on the connection", func() *failure {
+			c, f := g.keep()
+			if f != nil {
+				return f
+			}
+			defer c.Close()
+			r, err := c.ask("POST /hello HTTP/1.1\r\nHost: " + g.addr + "\r\nUser-Agent: lsbaws-checker\r\nTransfer-Encoding: chunked\r\n\r\n" +
+				"5\r\nname=\r\n7\r\nchecker\r\n0\r\n\r\n")
+			const want = "Received a body of 12 bytes."
+			if r.headRead && (r.head.statusCode() != "200" || !strings.Contains(string(r.body), want)) {
+				return &failure{want: g.say("status %s and a body containing %q", "200", want),
+					got: g.say("%q, body %s", r.head.statusLine, g.quote(r.body, 60)),
+					why: "a body sent with Transfer-Encoding: chunked is a series of chunks, each its size in hexadecimal, CRLF, the bytes, CRLF, up to a chunk of size 0 (RFC 9112 §7.1): a server that keeps connections open must decode it, since a client that does not know its body's length in advance has no other way to send it and keep the connection"}
+			}
+			if f := g.keptFramed(r, err); f != nil {
+				return f
+			}
+			next, err := c.ask(get("/hello/next"))
+			return g.keptOpen(next, err, "next", "the request after a chunked body starts where the body's last chunk, and the empty line after it, end: read the body to there, no less and no more")
+		}},
+		{"sends a long body on a kept connection, framed by Content-Length or chunks, then answers the next request", func() *failure {
+			c, f := g.keep()
+			if f != nil {
+				return f
+			}
+			defer c.Close()
+			r, err := c.ask(get("/count"))
+			if f := g.keptFramed(r, err); f != nil {
+				return f
+			}
+			if r.head.statusCode() != "200" || string(r.body) != countBody() {
+				return &failure{want: g.say("status 200 and the numbers 1 to %d, one a line", countTo),
+					got: g.say("status %s, %d body bytes: %s", r.head.statusCode(), len(r.body), g.quote(r.body, 60)),
+					why: "the application's long output must arrive whole on a kept connection too"}
+			}
+			next, err := c.ask(get("/hello/next"))
+			return g.keptOpen(next, err, "next", "on a kept connection, an application's output longer than the server's buffer goes out in chunks (or with its whole length, when the server waits for all of it): the next response starts right after the last chunk")
 		}},
 	}
 }
