@@ -1088,13 +1088,17 @@ func (g *grader) stage8() []check {
 				}
 			}()
 			half := "GET /hello/slow HTTP/1.1\r\nHost: " + g.addr + "\r\nUser-"
-			for range n {
-				conn, f := g.dial()
-				if f != nil {
-					return f
+			// All n connect within the timeout: a server whose listen
+			// queue is full leaves a connection attempt waiting.
+			deadline := time.Now().Add(g.timeout)
+			for i := range n {
+				conn, err := (&net.Dialer{Deadline: deadline}).Dial("tcp", g.addr)
+				if err != nil {
+					return &failure{want: g.say("%d connections open at once within %s", n, g.timeout),
+						got: g.say("%d connected, then: %v", i, err), why: why}
 				}
-				held = append(held, conn)
-				conn.SetWriteDeadline(time.Now().Add(g.timeout))
+				held = append(held, conn.(*net.TCPConn))
+				conn.SetWriteDeadline(deadline)
 				if _, err := io.WriteString(conn, half); err != nil {
 					return &failure{want: "to send the request", got: g.say("%v", err), why: "the server must let the client send its request"}
 				}

@@ -2,6 +2,10 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -75,6 +79,167 @@ func TestKeptOpen(t *testing.T) {
 				t.Errorf("passed, want a failure that says %q", tt.wantWhy)
 			case tt.wantWhy != "" && !strings.Contains(f.why, tt.wantWhy):
 				t.Errorf("why %q, want it to say %q", f.why, tt.wantWhy)
+			}
+		})
+	}
+}
+
+// serveOnce runs a loopback server that answers every connection with
+// answer, given what the client sent, for as long as the test runs.
+func serveOnce(t *testing.T, answer func(conn net.Conn, request []byte)) string {
+	t.Helper()
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer conn.Close()
+				conn.SetDeadline(time.Now().Add(5 * time.Second))
+				var request []byte
+				buffer := make([]byte, 64<<10)
+				for !bytes.Contains(request, []byte("\r\n\r\n")) {
+					n, err := conn.Read(buffer)
+					if err != nil {
+						return
+					}
+					request = append(request, buffer[:n]...)
+				}
+				answer(conn, request)
+			}()
+		}
+	}()
+	return l.Addr().String()
+}
+
+// answerWith answers with the response given, then closes the
+// connection, or, with keep set, holds it open until the client goes.
+func answerWith(response string, keep bool) func(net.Conn, []byte) {
+	return func(conn net.Conn, _ []byte) {
+		io.WriteString(conn, response)
+		if keep {
+			io.Copy(io.Discard, conn)
+		}
+	}
+}
+
+// checkNamed returns the check of stage n whose name starts with
+// prefix.
+func checkNamed(t *testing.T, g *grader, n int, prefix string) check {
+	t.Helper()
+	for _, c := range g.stage(n) {
+		if strings.HasPrefix(c.name, prefix) {
+			return c
+		}
+	}
+	t.Fatalf("stage %d has no check named %q...", n, prefix)
+	return check{}
+}
+
+// TestStage5AcceptsWhatTheRFCsAllow runs checks of stage 5 against
+// servers that answer as the RFCs allow, but unlike step 5, and against
+// servers that do not: each check passes the first and fails the
+// second.
+func TestStage5AcceptsWhatTheRFCsAllow(t *testing.T) {
+	t.Parallel()
+	const closed = "HTTP/1.1 %s\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+	tests := []struct {
+		name   string
+		check  string // the start of the check's name
+		answer func(net.Conn, []byte)
+		pass   bool
+	}{
+		{"passes 431 for a head of 100 KB", "answers a header field of 100 KB", answerWith(fmt.Sprintf(closed, "431 Request Header Fields Too Large"), false), true},
+		{"passes 400 for a head of 100 KB, as nginx and Apache answer", "answers a header field of 100 KB", answerWith(fmt.Sprintf(closed, "400 Bad Request"), false), true},
+		{"fails 413 for a head of 100 KB, a status for bodies", "answers a head of 100 KB", answerWith(fmt.Sprintf(closed, "413 Content Too Large"), false), false},
+		{"fails 431 for a request target of 64 KiB, which is 414's", "answers a request target of 64 KiB", answerWith(fmt.Sprintf(closed, "431 Request Header Fields Too Large"), false), false},
+		{"fails 200 for a Content-Length of 2 GB", "answers a Content-Length of 2 GB", answerWith(fmt.Sprintf(closed, "200 OK"), false), false},
+		{"fails a server that waits for a body of 2 GB", "answers a Content-Length of 2 GB", func(conn net.Conn, _ []byte) { io.Copy(io.Discard, conn) }, false},
+		{"passes 400, then the close, for both Transfer-Encoding and Content-Length", "answers a request with both", answerWith(fmt.Sprintf(closed, "400 Bad Request"), false), true},
+		{"passes the answer to the chunked body, then the close", "answers a request with both", answerWith(fmt.Sprintf(closed, "200 OK"), false), true},
+		{"passes a close without an answer", "answers a request with both", func(net.Conn, []byte) {}, true},
+		{"fails 400 with the connection kept open", "answers a request with both",
+			answerWith("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n", true), false},
+		{"fails 200 with the connection kept open, as net/http does", "answers a request with both",
+			answerWith("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", true), false},
+		{"passes 505 for HTTP/2.0 and HTTP/3.0", "answers requests in HTTP/2.0", answerWith(fmt.Sprintf(closed, "505 HTTP Version Not Supported"), false), true},
+		{"fails 400 for HTTP/2.0, a version with a valid syntax", "answers requests in HTTP/2.0", answerWith(fmt.Sprintf(closed, "400 Bad Request"), false), false},
+		{"passes 501 for BREW", "answers a method it does not have", answerWith(fmt.Sprintf(closed, "501 Not Implemented"), false), true},
+		{"passes 405 with Allow for BREW", "answers a method it does not have",
+			answerWith("HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", false), true},
+		{"fails 405 without Allow, which RFC 9110 requires", "answers a method it does not have", answerWith(fmt.Sprintf(closed, "405 Method Not Allowed"), false), false},
+		{"fails 400 for BREW, a method with a valid syntax", "answers a method it does not have", answerWith(fmt.Sprintf(closed, "400 Bad Request"), false), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			g := &grader{addr: serveOnce(t, tt.answer), timeout: time.Second}
+			f := checkNamed(t, g, 5, tt.check).run()
+			switch {
+			case tt.pass && f != nil:
+				t.Errorf("failed: want %s, got %s, why %q; want a pass", f.want, f.got, f.why)
+			case !tt.pass && f == nil:
+				t.Errorf("passed, want a failure")
+			}
+		})
+	}
+}
+
+// TestStage8NeedsRoomForFifty runs stage 8's check of half-sent
+// requests against servers that serve at most n connections at once:
+// room for fifty and one passes, room for ten fails.
+func TestStage8NeedsRoomForFifty(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		room int
+		pass bool
+	}{{60, true}, {10, false}} {
+		t.Run(fmt.Sprintf("a server with room for %d connections", tt.room), func(t *testing.T) {
+			t.Parallel()
+			room := make(chan struct{}, tt.room)
+			addr := serveOnce(t, func(conn net.Conn, _ []byte) {
+				io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Length: 15\r\nConnection: close\r\n\r\nHello, checker!")
+			})
+			// A front that holds a place for each connection while it
+			// lasts, and lets through only as many as there is room for.
+			l, err := net.Listen("tcp4", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { l.Close() })
+			go func() {
+				for {
+					room <- struct{}{}
+					conn, err := l.Accept()
+					if err != nil {
+						return
+					}
+					go func() {
+						defer func() { <-room }()
+						defer conn.Close()
+						back, err := net.Dial("tcp4", addr)
+						if err != nil {
+							return
+						}
+						defer back.Close()
+						go io.Copy(back, conn)
+						io.Copy(conn, back)
+					}()
+				}
+			}()
+			g := &grader{addr: l.Addr().String(), timeout: time.Second}
+			f := checkNamed(t, g, 8, "answers a new client while fifty").run()
+			switch {
+			case tt.pass && f != nil:
+				t.Errorf("failed: want %s, got %s, why %q; want a pass", f.want, f.got, f.why)
+			case !tt.pass && f == nil:
+				t.Errorf("passed, want a failure")
 			}
 		})
 	}

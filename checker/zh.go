@@ -242,6 +242,8 @@ var zhCN = map[string]string{
 	"%q, then the connection stayed open for %s":       "%q，然后连接又保持打开了 %s",
 	"an answer to each of %d clients within %s":        "%[2]s内对 %[1]d 个客户端中每一个的回应",
 	"%d of them answered":                              "其中 %d 个得到了回应",
+	"%d connections open at once within %s":            "%[2]s内同时打开 %[1]d 个连接",
+	"%d connected, then: %v":                           "%d 个连上了，然后：%v",
 
 	// the lines of a grading
 	"Checking the server on %s, %s.":      "检查 %s 上的服务器：%s。",

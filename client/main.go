@@ -9,10 +9,10 @@
 // is up, as a browser does, then reads until the server closes the
 // connection. -connect-first makes every client wait until all have
 // connected (or given up) before any sends: against a server that serves
-// one connection at a time (steps 1 to 5), the first connection it
+// one connection at a time (steps 1 to 6), the first connection it
 // accepts then says nothing, the server waits on it, and the other
 // clients wait in the listen queue or time out connecting. That is what
-// silent clients do to an iterative server (the checker's stage 6), not
+// silent clients do to an iterative server (the checker's stage 7), not
 // what clients that send at once meet.
 //
 // What the report measures:
@@ -29,7 +29,7 @@
 //	in flight  the largest number of responses being served at the same
 //	           moment, as the client saw them: a response is being served
 //	           from its first byte to its end. An iterative server (steps
-//	           1 to 5) serves one at a time; step 6, with a process per
+//	           1 to 6) serves one at a time; step 7, with a process per
 //	           connection, many
 //	took       from the start to the end of the last connection
 //

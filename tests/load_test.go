@@ -48,7 +48,7 @@ func runLoadClient(t *testing.T, addr string, flags ...string) loadReport {
 func TestLoadClientMeasuresAnIterativeServer(t *testing.T) {
 	t.Parallel()
 	srv := startStep(t, "step6-gateway")
-	// Step 5's listen backlog is 1: the kernel completes the handshake
+	// Step 6's listen backlog is 1: the kernel completes the handshake
 	// for the connection that the server accepts and for two more that
 	// wait in its queue, and drops the SYNs of the other two, which the
 	// clients send again a second later. Each client sends its request as
@@ -60,7 +60,7 @@ func TestLoadClientMeasuresAnIterativeServer(t *testing.T) {
 		t.Errorf("succeeded %d, statuses %v, errors %v; want 5 times 200 OK", rep.Succeeded, rep.Statuses, rep.Errors)
 	}
 	if rep.MaxInFlight != 1 {
-		t.Errorf("the client saw %d responses served at once, want 1: step 5 serves one connection at a time", rep.MaxInFlight)
+		t.Errorf("the client saw %d responses served at once, want 1: step 6 serves one connection at a time", rep.MaxInFlight)
 	}
 }
 
