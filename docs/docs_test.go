@@ -125,14 +125,15 @@ func asBlock(text string) string {
 var servingAnyAddress = regexp.MustCompile(`(?m)^Serving HTTP on 127\.0\.0\.1:PORT \.\.\.$`)
 
 // defaultAddress is where a step listens by default, as it says at its
-// start: steps 1 to 6 make an IPv4 socket for every interface, 0.0.0.0;
-// step 7's net.Listen("tcp", ":8888") makes one for IPv6 and IPv4 alike,
-// which Go writes [::]; so does step 10's socket on [::] (its number
-// is compared as a number: "step10" < "step7" as strings).
+// start: steps 1 to 7 make an IPv4 socket for every interface, 0.0.0.0;
+// step 8's net.Listen("tcp", ":8888") makes one for IPv6 and IPv4 alike,
+// which Go writes [::], and so does step 9's; so does step 10's socket
+// on [::] (its number is compared as a number: "step10" < "step8" as
+// strings).
 func defaultAddress(step string) string {
 	var n int
 	fmt.Sscanf(step, "step%d", &n)
-	if n >= 7 {
+	if n >= 8 {
 		return "[::]:8888"
 	}
 	return "0.0.0.0:8888"
