@@ -82,21 +82,33 @@ func main() {
 	serverKind := flag.String("server", "ours", "the server that runs the application: `ours`, or net/http's, to compare them")
 	loops := flag.Int("loops", runtime.NumCPU(), "how many event loops, each on a thread of its own, serve the connections")
 	edge := flag.Bool("edge", false, "use edge-triggered epoll (EPOLLET) instead of level-triggered")
+	flag.IntVar(&cfg.maxConns, "max-conns", 10000, "how many connections are open at once, over every loop; more clients wait in the listen queue")
 	flag.Parse()
 
+	// The console: stdout and stderr, written by goroutines of their
+	// own, so that a slow reader never makes a loop wait (see console.go).
+	stdout, stderr := newConsole(os.Stdout), newConsole(os.Stderr)
+	cfg.errlog = stderr
 	if !*quiet {
-		cfg.console = os.Stdout
+		cfg.console = stdout
 	}
 	app, err := apps.New(*appName)
 	if err == nil && *loops < 1 {
 		err = fmt.Errorf("-loops is %d: at least one loop must run", *loops)
 	}
+	if err == nil && cfg.maxConns < 1 {
+		err = fmt.Errorf("-max-conns is %d: at least one connection must be served", cfg.maxConns)
+	}
 	if err == nil && *serverKind != "ours" && *serverKind != "net/http" {
 		err = fmt.Errorf("unknown -server %q: choose ours or net/http", *serverKind)
 	}
 	if err == nil {
-		err = serveUntilInterrupted(*addr, cfg, app, *shutdownTimeout, *serverKind == "net/http", *loops, *edge)
+		err = serveUntilInterrupted(*addr, cfg, stdout, app, *shutdownTimeout, *serverKind == "net/http", *loops, *edge)
 	}
+	// What the consoles still hold is written before the exit, if their
+	// readers take it within a second.
+	stdout.close(time.Second)
+	stderr.close(time.Second)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
 		os.Exit(1)
@@ -107,8 +119,8 @@ func main() {
 // or SIGTERM, then shuts down gracefully, waiting at most
 // shutdownTimeout for the requests in flight. With netHTTP, net/http's
 // server serves them instead (see nethttp.go), on a listener of the net
-// package.
-func serveUntilInterrupted(addr string, cfg config, app http.Handler, shutdownTimeout time.Duration, netHTTP bool, loops int, edge bool) error {
+// package. It says where it listens on stdout, even if cfg is quiet.
+func serveUntilInterrupted(addr string, cfg config, stdout *console, app http.Handler, shutdownTimeout time.Duration, netHTTP bool, loops int, edge bool) error {
 	var s httpServer
 	var where string
 	which := ""
@@ -125,7 +137,7 @@ func serveUntilInterrupted(addr string, cfg config, app http.Handler, shutdownTi
 		}
 		s, where = es, es.addr
 	}
-	fmt.Printf("Serving HTTP on %s ...%s\n", where, which)
+	stdout.printf("Serving HTTP on %s ...%s\n", where, which)
 
 	interrupted := make(chan os.Signal, 1)
 	signal.Notify(interrupted, os.Interrupt, syscall.SIGTERM)
