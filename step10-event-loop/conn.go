@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-// connState is where a connection stands. In step 7 this was where its
+// connState is where a connection stands. In step 9 this was where its
 // goroutine stood in its code: in readHead, in readBody, in Flush. A
 // loop has no goroutine per connection to remember that, so each
 // connection remembers it here, and every event moves it on:
@@ -33,7 +33,7 @@ const (
 	lingering                    // the answer is out and the sending side shut: reading what the client still sends, and throwing it away
 )
 
-// conn is one client's connection: everything that step 7 kept on a
+// conn is one client's connection: everything that step 9 kept on a
 // goroutine's stack, and in its bufio buffers, lives here between two
 // events.
 type conn struct {

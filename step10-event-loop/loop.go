@@ -736,7 +736,7 @@ func formatAddr(sa syscall.Sockaddr) string {
 	return "an unknown address"
 }
 
-// createListenSocket makes one loop's listening socket, as steps 1 to 6
+// createListenSocket makes one loop's listening socket, as steps 1 to 7
 // did, with two options more.
 func createListenSocket(family int, sockaddr syscall.Sockaddr) (int, error) {
 	// socket, as in step 1, with two flags: SOCK_NONBLOCK, so that

@@ -1,6 +1,6 @@
 //go:build linux
 
-// Step 10 of "Let's Build A Web Server": the event loop. Step 7's server
+// Step 10 of "Let's Build A Web Server": the event loop. Step 9's server
 // again, without a goroutine per connection: one thread per core runs a
 // loop that asks the kernel which of its thousands of connections are
 // ready (epoll), and serves each ready one a step further without ever
@@ -27,8 +27,13 @@
 // Level-triggered epoll by default; -edge makes it edge-triggered, which
 // obliges the loop to read and write until EAGAIN (see loop.go and the
 // test TestEdgeTriggeredWakesOnlyOnNewData). The parsing (request.go,
-// chunked.go), the gateway (gateway.go) and the applications are step
-// 7's. The comparison with net/http is there too: -server net/http.
+// chunked.go) and the gateway (gateway.go) are a copy of step 9's, made
+// lean, since speed is this step's lesson: the head parsed in place, the
+// request and response objects kept from one request to the next (see
+// exchange). -max-conns bounds the connections over every loop; the
+// console is written by goroutines of its own (console.go), so that a
+// slow terminal never stops a loop. The comparison with net/http is
+// there too: -server net/http.
 //
 // Run it, then:
 //
@@ -56,7 +61,7 @@ import (
 
 // idleShutdownGrace is how long a connection that waits for a request
 // when the shutdown begins is still given: a request already on its way
-// is then answered rather than dropped (as in step 7).
+// is then answered rather than dropped (as in step 9).
 const idleShutdownGrace = 100 * time.Millisecond
 
 // When the server ends a connection on which the client may still be
