@@ -112,7 +112,11 @@ func (c *console) flush(spare []byte) []byte {
 	c.buf, c.dropped = spare[:0], 0
 	c.mu.Unlock()
 	if dropped > 0 {
-		lines = fmt.Appendf(lines, "(%s dropped: the console did not keep up)\n", plural(dropped, "line"))
+		noun := "lines"
+		if dropped == 1 {
+			noun = "line"
+		}
+		lines = fmt.Appendf(lines, "(%d %s dropped: the console did not keep up)\n", dropped, noun)
 	}
 	if len(lines) > 0 {
 		c.out.Write(lines)
