@@ -1,9 +1,6 @@
 package main
 
-import (
-	"io"
-	"time"
-)
+import "time"
 
 // config is how the server treats its clients: the flags.
 type config struct {
@@ -11,5 +8,7 @@ type config struct {
 	writeTimeout time.Duration
 	idleTimeout  time.Duration
 	delay        time.Duration
-	console      io.Writer // where the server tells what it does; nil for -quiet
+	maxConns     int      // the most connections open at once, over every loop; 0: no bound (tests)
+	console      *console // where the server tells what it does; nil for -quiet
+	errlog       *console // where it tells what went wrong; nil: os.Stderr, directly (tests)
 }

@@ -8,11 +8,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
+	"slices"
 	"time"
 )
 
-// connState is where a connection stands. In step 7 this was where its
+// connState is where a connection stands. In step 9 this was where its
 // goroutine stood in its code: in readHead, in readBody, in Flush. A
 // loop has no goroutine per connection to remember that, so each
 // connection remembers it here, and every event moves it on:
@@ -33,7 +33,7 @@ const (
 	lingering                    // the answer is out and the sending side shut: reading what the client still sends, and throwing it away
 )
 
-// conn is one client's connection: everything that step 7 kept on a
+// conn is one client's connection: everything that step 9 kept on a
 // goroutine's stack, and in its bufio buffers, lives here between two
 // events.
 type conn struct {
@@ -47,12 +47,13 @@ type conn struct {
 	started    time.Time // when the first byte of the current request came
 	requests   int       // how many requests it has answered
 
-	req         request   // the request whose body is being read
-	headEnd     int       // where its head ends in in
-	scan        chunkScan // how far a chunked body has been checked
-	writeStart  time.Time // when the response was queued
-	lingerStart time.Time // when the lingering began
-	lingered    int       // bytes thrown away while lingering
+	req         request       // the request whose body is being read
+	fields      []headerField // the memory for a request's header fields, kept from one to the next
+	headEnd     int           // where its head ends in in
+	scan        chunkScan     // how far a chunked body has been checked
+	writeStart  time.Time     // when the response was queued
+	lingerStart time.Time     // when the lingering began
+	lingered    int           // bytes thrown away while lingering
 
 	eof         bool   // the client closed its sending side: nothing more will come
 	closeAfter  bool   // the connection ends once the response is out
@@ -70,6 +71,17 @@ type conn struct {
 func (c *conn) Write(data []byte) (int, error) {
 	c.out = append(c.out, data...)
 	return len(data), nil
+}
+
+// AvailableBuffer returns the free end of the response being sent, for
+// the gateway to build a response's head in place (as bufio.Writer's
+// method of the same name does): Write then finds the bytes already
+// where they go, and copies nothing.
+func (c *conn) AvailableBuffer() []byte {
+	if cap(c.out)-len(c.out) < 512 {
+		c.out = slices.Grow(c.out, 512)
+	}
+	return c.out[len(c.out):]
 }
 
 // pending reports whether some of the response has not been sent yet.
@@ -175,7 +187,7 @@ func (c *conn) timeout(l *loop) bool {
 	case c.state == lingering:
 		return true
 	case c.state == writing || c.pending():
-		fmt.Fprintf(os.Stderr, "sendall: %s did not take the response within %s\n", c.remoteAddr, cfg.writeTimeout)
+		l.s.errorf("sendall: %s did not take the response within %s\n", c.remoteAddr, cfg.writeTimeout)
 		c.why = fmt.Sprintf("the client did not take the response within %s", cfg.writeTimeout)
 		return true
 	case c.state == readingBody:
@@ -245,7 +257,8 @@ func (c *conn) takeHead(l *loop) bool {
 		return true
 	}
 	head := c.in[:end]
-	req, err := parseRequest(head)
+	req, err := parseHead(head, c.fields)
+	c.fields = req.Headers[:0] // kept for the next request's fields
 	if err == nil && req.ContentLength > maxBodyBytes {
 		err = &requestError{http.StatusRequestEntityTooLarge,
 			fmt.Sprintf("the body is %d bytes, more than the %d this server reads", req.ContentLength, maxBodyBytes)}
@@ -327,8 +340,7 @@ func (c *conn) respond(l *loop, req request, head, bodyBytes []byte, err error, 
 	}
 	// The response goes out through the gateway's http.ResponseWriter,
 	// into c.out.
-	l.writer.Reset(c)
-	w := newResponseWriter(l.writer, req, l.clock)
+	w := l.exchange.newResponseWriter(c, req, l.date())
 	// The body has all arrived: the application reads it from memory,
 	// and nothing it does can make the loop wait for the client. Its 100
 	// Continue, if it was owed, went out with the head (see takeHead).
@@ -338,7 +350,7 @@ func (c *conn) respond(l *loop, req request, head, bodyBytes []byte, err error, 
 	}
 	var r *http.Request
 	if err == nil {
-		r, err = newRequest(req, body, c.remoteAddr)
+		r, err = l.exchange.newRequest(req, body, c.remoteAddr)
 	}
 	w.buffer = l.response[:0]
 	if err != nil || l.stopping {
@@ -359,17 +371,24 @@ func (c *conn) respond(l *loop, req request, head, bodyBytes []byte, err error, 
 			time.Sleep(l.s.delay)
 		}
 		if panicValue := serveApp(l.s.app, w, r); panicValue != nil {
-			fmt.Fprintf(os.Stderr, "The app panicked: %v\n", panicValue)
-			fmt.Fprintln(os.Stderr, w.panicNote())
+			l.s.errorf("The app panicked: %v\n%s\n", panicValue, w.panicNote())
 		} else if body != nil && !answerBodyError(w, body) {
 			body.discard() // from memory: what the application left of it
 		}
 	}
 	w.finish()
-	l.writer.Flush() // into c.out, by c.Write
 	if l.s.console != nil {
+		// "192.0.2.1:1234: GET /hello HTTP/1.1 -> 200 OK", appended to
+		// the console's buffer piece by piece: no fmt, no strings made.
 		requestLine, _, _ := bytes.Cut(skipEmptyLine(head), []byte("\n"))
-		l.s.logf("%s: %s -> %s%s\n", c.remoteAddr, bytes.TrimSuffix(requestLine, []byte("\r")), statusLine(w.status), w.framing())
+		line := l.s.console.begin()
+		line = append(line, c.remoteAddr...)
+		line = append(line, ": "...)
+		line = append(line, bytes.TrimSuffix(requestLine, []byte("\r"))...)
+		line = append(line, " -> "...)
+		line = appendStatusLine(line, w.status)
+		line = append(line, w.framing()...)
+		l.s.console.end(append(line, '\n'))
 	}
 	c.requests++
 	c.consume(used)

@@ -36,9 +36,7 @@ func newTestLoop(t testing.TB) *loop {
 		readBuf:  make([]byte, readBufferSize),
 		scratch:  make([]byte, 4<<10),
 		chunks:   bufio.NewReaderSize(nil, 4<<10),
-		writer:   bufio.NewWriterSize(nil, 4<<10),
 		response: make([]byte, 0, responseBufferSize),
-		clock:    func() time.Time { return testTime },
 		now:      testTime,
 	}
 }

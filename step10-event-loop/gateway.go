@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -10,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // The gateway joins the server (main.go), which knows sockets and HTTP,
@@ -46,12 +44,30 @@ const serverName = "lsbaws-go/step10-event-loop"
 // second for this answer before it sends the body anyway.
 const continueResponse = "HTTP/1.1 100 Continue\r\n\r\n"
 
+// exchange holds what the gateway makes for a request and its response:
+// the *http.Request, its URL and header map, and the responseWriter with
+// its own maps. A loop runs one application call at a time, so it keeps
+// one exchange and fills it anew for every request, rather than
+// allocating each of them (about a dozen allocations) every time; a
+// cleared map keeps its memory for the next one. The price is a rule,
+// the one fasthttp states for its RequestCtx: an application must not
+// keep the request, its header or the writer once it has returned.
+// (net/http makes new ones for every request, and an application may
+// keep them.)
+type exchange struct {
+	request http.Request
+	url     url.URL
+	header  http.Header
+	values  []string // the header's values, one slice for all of them
+	writer  responseWriter
+}
+
 // newRequest turns what the server understood of a request into the
 // *http.Request that an application reads: WSGI's environ. The body is
 // not read yet: the application reads it from r.Body, which takes it
 // from the socket as it arrives (see requestBody). remoteAddr is the
-// client's "ip:port".
-func newRequest(req request, body io.Reader, remoteAddr string) (*http.Request, error) {
+// client's "ip:port". The request is x's, filled anew.
+func (x *exchange) newRequest(req request, body io.Reader, remoteAddr string) (*http.Request, error) {
 	// The application answers requests for a resource, named by a path.
 	// "OPTIONS *" asks about the server itself, which only the server
 	// could answer, and this one does not. (CONNECT, which asks for a
@@ -62,19 +78,34 @@ func newRequest(req request, body io.Reader, remoteAddr string) (*http.Request, 
 	}
 	// The target, "/hello?name=you" or "http://host/hello?name=you",
 	// becomes a URL: WSGI's PATH_INFO and QUERY_STRING.
-	u, err := url.ParseRequestURI(req.Target)
-	if err != nil {
-		return nil, badRequest("the request-target %s is not a valid URL: %v", excerpt(req.Target), errors.Unwrap(err))
+	u := &x.url
+	if plainPath(req.Path) && req.Path == req.Target[:len(req.Path)] {
+		// "/hello?name=you", with nothing in the path that a URL would
+		// escape or unescape: the URL that url.ParseRequestURI would
+		// make, without its allocation.
+		*u = url.URL{Path: req.Path, RawQuery: req.Query, ForceQuery: req.Query == "" && strings.HasSuffix(req.Target, "?")}
+	} else {
+		var err error
+		if u, err = url.ParseRequestURI(req.Target); err != nil {
+			return nil, badRequest("the request-target %s is not a valid URL: %v", excerpt(req.Target), errors.Unwrap(err))
+		}
 	}
 	major, minor, _ := http.ParseHTTPVersion(req.Version)
 
 	// The header fields, by canonical name ("content-type" becomes
 	// "Content-Type"), each name with its values in the order they came:
 	// WSGI's HTTP_* variables. Host moves to r.Host, as net/http does.
-	header := make(http.Header, len(req.Headers))
+	if x.header == nil {
+		x.header = make(http.Header, len(req.Headers))
+	}
+	header := x.header
+	clear(header)
 	// One slice holds every value, and each name's values are a piece of
 	// it, rather than a slice of their own for each (as net/http does).
-	values := make([]string, len(req.Headers))
+	if cap(x.values) < len(req.Headers) {
+		x.values = make([]string, len(req.Headers))
+	}
+	values := x.values[:len(req.Headers)]
 	for i, field := range req.Headers {
 		name := http.CanonicalHeaderKey(field.Name)
 		values[i] = field.Value
@@ -90,7 +121,8 @@ func newRequest(req request, body io.Reader, remoteAddr string) (*http.Request, 
 	}
 	header.Del("Host")
 
-	r := &http.Request{
+	r := &x.request
+	*r = http.Request{
 		Method:     req.Method,  // REQUEST_METHOD
 		URL:        u,           // PATH_INFO, QUERY_STRING
 		Proto:      req.Version, // SERVER_PROTOCOL
@@ -118,6 +150,19 @@ func newRequest(req request, body io.Reader, remoteAddr string) (*http.Request, 
 		r.ContentLength = -1
 	}
 	return r, nil
+}
+
+// plainPath reports whether path holds only letters, digits and the
+// symbols -._~/$&+,:;=@, which a URL's path keeps as they are: for such a
+// path, url.URL's Path is the path itself, and RawPath is empty.
+func plainPath(path string) bool {
+	for _, c := range []byte(path) {
+		isAlnum := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+		if !isAlnum && !strings.ContainsRune("-._~/$&+,:;=@", rune(c)) {
+			return false
+		}
+	}
+	return path != ""
 }
 
 // requestBody is r.Body: the request's body as the application reads
@@ -200,14 +245,15 @@ func answerBodyError(w *responseWriter, body *requestBody) bool {
 // known: the body then goes in chunks (Transfer-Encoding: chunked), each
 // with its length, and an empty chunk ends it.
 type responseWriter struct {
-	out       io.Writer        // the client's connection
-	isHEAD    bool             // a response to HEAD has no body
-	canChunk  bool             // the client speaks HTTP/1.1, which reads chunks
-	keepAlive bool             // the connection stays open for the next request
-	now       func() time.Time // the clock, for the Date header field
+	out       io.Writer // the client's connection
+	isHEAD    bool      // a response to HEAD has no body
+	canChunk  bool      // the client speaks HTTP/1.1, which reads chunks
+	keepAlive bool      // the connection stays open for the next request
+	date      string    // the Date header field's value
 
 	header     http.Header // the fields the application sets through Header()
 	sentHeader http.Header // a copy of them, taken at WriteHeader: what goes out
+	sentValues []string    // the copy's values, one slice for all of them
 	status     int         // the status code; 0 until WriteHeader
 
 	buffer        []byte // body bytes held back, not yet sent
@@ -221,17 +267,28 @@ type responseWriter struct {
 }
 
 // newResponseWriter returns the writer for the response to req, which
-// sends the response to out.
-func newResponseWriter(out io.Writer, req request, now func() time.Time) *responseWriter {
-	return &responseWriter{
+// sends the response to out, dated date. It is x's writer, its maps
+// cleared for this response.
+func (x *exchange) newResponseWriter(out io.Writer, req request, date string) *responseWriter {
+	w := &x.writer
+	header, sentHeader, sentValues := w.header, w.sentHeader, w.sentValues[:0]
+	if header == nil {
+		header, sentHeader = make(http.Header), make(http.Header)
+	}
+	clear(header)
+	clear(sentHeader)
+	*w = responseWriter{
 		out:         out,
 		isHEAD:      req.Method == http.MethodHead,
 		canChunk:    req.Version != "HTTP/1.0",
 		keepAlive:   req.keepAlive(),
-		now:         now,
-		header:      make(http.Header),
+		date:        date,
+		header:      header,
+		sentHeader:  sentHeader,
+		sentValues:  sentValues,
 		declaredLen: -1,
 	}
+	return w
 }
 
 // Header returns the header fields that WriteHeader will send. Changes
@@ -255,7 +312,7 @@ func (w *responseWriter) WriteHeader(code int) {
 	w.status = code
 	// What the application set goes out as it is now: later changes to
 	// the map it holds are ignored, as in net/http.
-	w.sentHeader = w.header.Clone()
+	w.copyHeader()
 	if cl := w.sentHeader.Get("Content-Length"); cl != "" {
 		n, err := strconv.ParseInt(cl, 10, 64)
 		if err != nil || n < 0 {
@@ -266,10 +323,33 @@ func (w *responseWriter) WriteHeader(code int) {
 	}
 }
 
+// copyHeader copies the application's fields into w.sentHeader, as
+// w.header.Clone() would, but into the map and the values' slice kept
+// from the previous response.
+func (w *responseWriter) copyHeader() {
+	clear(w.sentHeader)
+	values := w.sentValues[:0]
+	for name, vv := range w.header {
+		start := len(values)
+		values = append(values, vv...)
+		w.sentHeader[name] = values[start:len(values):len(values)]
+	}
+	w.sentValues = values
+}
+
 // Write adds data to the body: WSGI's returned body, or its write(). A
 // Write before WriteHeader means 200 OK. The data is held back until the
 // buffer is full; then it is sent.
-func (w *responseWriter) Write(data []byte) (int, error) {
+func (w *responseWriter) Write(data []byte) (int, error) { return writeBody(w, data) }
+
+// WriteString is Write for a string. io.WriteString, which applications
+// call, looks for it, and without it converts the string to a []byte,
+// which copies it into new memory (net/http's writer has it too).
+func (w *responseWriter) WriteString(data string) (int, error) { return writeBody(w, data) }
+
+// writeBody is Write and WriteString: the same code for both kinds of
+// bytes.
+func writeBody[T string | []byte](w *responseWriter, data T) (int, error) {
 	if w.status == 0 {
 		w.WriteHeader(http.StatusOK)
 	}
@@ -377,6 +457,7 @@ func (w *responseWriter) sendHead(complete bool) {
 	// sorted in among the application's below.
 	var ownFields [6]headerField
 	own := ownFields[:0]
+	contentLength := -1 // a Content-Length of the gateway's own, if not -1
 
 	// How the client will know where the body ends, and whether the
 	// connection stays open: the gateway decides, not the application.
@@ -396,7 +477,7 @@ func (w *responseWriter) sendHead(complete bool) {
 	case complete && !(w.isHEAD && len(w.buffer) == 0):
 		// The whole body is known: say how long it is. (A handler that
 		// writes nothing for HEAD has not said how long GET's body is.)
-		own = append(own, headerField{"Content-Length", strconv.Itoa(len(w.buffer))})
+		contentLength = len(w.buffer) // written as digits below, with no string made
 	case w.isHEAD:
 		// No body follows, and its length is not known: say nothing.
 	case w.canChunk:
@@ -413,7 +494,7 @@ func (w *responseWriter) sendHead(complete bool) {
 		own = append(own, headerField{"Content-Type", http.DetectContentType(w.buffer)})
 	}
 	if _, set := h["Date"]; !set {
-		own = append(own, headerField{"Date", w.now().UTC().Format(http.TimeFormat)})
+		own = append(own, headerField{"Date", w.date})
 	}
 	if _, set := h["Server"]; !set {
 		own = append(own, headerField{"Server", serverName})
@@ -442,12 +523,14 @@ func (w *responseWriter) sendHead(complete bool) {
 
 	// The head is built in one slice and goes out in one write; each
 	// piece is appended to it, rather than joined into strings first,
-	// which would allocate memory for every field. Writing to a
-	// bufio.Writer, as the server does, the slice starts as the free
-	// end of the writer's own buffer, so that it is not even copied.
+	// which would allocate memory for every field. Writing to the
+	// connection, as the server does (or to a bufio.Writer), the slice
+	// starts as the free end of the connection's own output buffer
+	// (conn.AvailableBuffer), so that it is built where it will be sent
+	// from, and not even copied.
 	var head []byte
-	if buffered, ok := w.out.(*bufio.Writer); ok && buffered.Available() >= 512 {
-		head = buffered.AvailableBuffer()
+	if spare, ok := w.out.(interface{ AvailableBuffer() []byte }); ok {
+		head = spare.AvailableBuffer()
 	} else {
 		head = make([]byte, 0, 512)
 	}
@@ -455,6 +538,11 @@ func (w *responseWriter) sendHead(complete bool) {
 	head = appendStatusLine(head, w.status)
 	head = append(head, "\r\n"...)
 	for _, field := range fields {
+		if contentLength >= 0 && field.Name >= "Content-Length" {
+			// The gateway's Content-Length, in its place in the order.
+			head = appendContentLength(head, contentLength)
+			contentLength = -1
+		}
 		if !isToken(field.Name) {
 			continue // not a field name: it would break the head
 		}
@@ -470,14 +558,26 @@ func (w *responseWriter) sendHead(complete bool) {
 		}
 		head = append(head, "\r\n"...)
 	}
+	if contentLength >= 0 {
+		head = appendContentLength(head, contentLength)
+	}
 	head = append(head, "\r\n"...)
 	w.sendBytes(head)
+}
+
+// appendContentLength appends the field "Content-Length: n" to head.
+func appendContentLength(head []byte, n int) []byte {
+	head = append(head, "Content-Length: "...)
+	head = strconv.AppendInt(head, int64(n), 10)
+	return append(head, "\r\n"...)
 }
 
 // reset throws away what the application set and wrote, all of it
 // still held back, so that the gateway can answer in its place.
 func (w *responseWriter) reset() {
-	w.status, w.header, w.sentHeader = 0, make(http.Header), nil
+	clear(w.header)
+	clear(w.sentHeader)
+	w.status = 0
 	w.buffer, w.declaredLen, w.written = w.buffer[:0], -1, 0
 }
 

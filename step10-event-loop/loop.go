@@ -5,6 +5,7 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"net/netip"
@@ -58,7 +59,8 @@ type eventServer struct {
 	addr  string // the address it listens on, for the console
 	edge  bool   // edge-triggered epoll
 	loops []*loop
-	open  atomic.Int64 // the open connections of every loop, for the console
+	open  atomic.Int64 // the open connections of every loop, for -max-conns and the console
+	full  atomic.Bool  // -max-conns connections are open: the console has said so
 
 	stopOnce sync.Once
 	finished sync.WaitGroup // the loops, until each has ended
@@ -70,6 +72,9 @@ func newEventServer(addr string, cfg config, app http.Handler, loops int, edge b
 	sockaddr, family, err := parseAddr(addr)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.maxConns <= 0 {
+		cfg.maxConns = math.MaxInt32
 	}
 	s := &eventServer{config: cfg, app: app, edge: edge}
 	for i := range loops {
@@ -157,7 +162,17 @@ func (s *eventServer) shutdown(timeout time.Duration) error {
 // logf tells on the console what the server does, unless it is quiet.
 func (s *eventServer) logf(format string, args ...any) {
 	if s.console != nil {
-		fmt.Fprintf(s.console, format, args...)
+		s.console.printf(format, args...)
+	}
+}
+
+// errorf tells what went wrong, on stderr, without waiting for it (see
+// console).
+func (s *eventServer) errorf(format string, args ...any) {
+	if s.errlog != nil {
+		s.errlog.printf(format, args...)
+	} else {
+		fmt.Fprintf(os.Stderr, format, args...)
 	}
 }
 
@@ -174,18 +189,21 @@ type loop struct {
 	count    int       // how many connections are open
 	timers   timerHeap // every connection's deadline, the earliest first
 	events   []syscall.EpollEvent
-	readBuf  []byte           // what one read brings in
-	scratch  []byte           // where a chunked body's check reads its data to
-	chunks   *bufio.Reader    // the chunked reader's buffer, over a body that has arrived
-	clock    func() time.Time // the time for the Date header field
-	writer   *bufio.Writer    // the gateway writes a response here; Flush moves it to the connection's buffer
-	response []byte           // the gateway's buffer for the body it holds back (see responseWriter)
-	now      time.Time        // the time of this round, read once after epoll_wait
+	readBuf  []byte        // what one read brings in
+	scratch  []byte        // where a chunked body's check reads its data to
+	chunks   *bufio.Reader // the chunked reader's buffer, over a body that has arrived
+	response []byte        // the gateway's buffer for the body it holds back (see responseWriter)
+	exchange exchange      // the request and response objects, filled anew for each request
+	now      time.Time     // the time of this round, read once after epoll_wait
+	dateSec  int64         // the second that dateText says
+	dateText string        // the Date header field for that second
 
 	stopping  bool            // the shutdown has begun
 	stopAt    time.Time       // when it began
 	stop      chan chan<- int // requestStop hands the loop where to report its requests in flight
+	accepting bool            // the listening socket is in the epoll set
 	acceptOff time.Time       // accept4 failed for want of descriptors: accept again after this
+	paused    atomic.Bool     // -max-conns connections are open: accept again when one closes
 }
 
 // newLoop makes the epoll instance of a loop that accepts on listenFD,
@@ -207,8 +225,6 @@ func newLoop(s *eventServer, listenFD int) (*loop, error) {
 		readBuf:  make([]byte, readBufferSize),
 		scratch:  make([]byte, 4<<10),
 		chunks:   bufio.NewReaderSize(nil, 4<<10),
-		clock:    time.Now,
-		writer:   bufio.NewWriterSize(nil, 4<<10),
 		response: make([]byte, 0, responseBufferSize),
 		stop:     make(chan chan<- int, 1),
 	}
@@ -227,6 +243,7 @@ func newLoop(s *eventServer, listenFD int) (*loop, error) {
 	if err := l.watch(syscall.EPOLL_CTL_ADD, listenFD, syscall.EPOLLIN); err != nil {
 		return nil, err
 	}
+	l.accepting = true
 	if err := l.watch(syscall.EPOLL_CTL_ADD, l.wakeR, syscall.EPOLLIN); err != nil {
 		return nil, err
 	}
@@ -268,7 +285,7 @@ func (l *loop) run() {
 			continue
 		}
 		if err != nil {
-			fmt.Fprintln(os.Stderr, "epoll_wait:", err)
+			l.s.errorf("epoll_wait: %v\n", err)
 			return
 		}
 		l.now = time.Now()
@@ -276,7 +293,7 @@ func (l *loop) run() {
 			fd := int(event.Fd)
 			switch {
 			case fd == l.wakeR:
-				l.beginStop()
+				l.woken()
 			case fd == l.listenFD:
 				l.acceptClients()
 			case fd < len(l.conns) && l.conns[fd] != nil:
@@ -284,11 +301,23 @@ func (l *loop) run() {
 			}
 		}
 		l.expireTimers()
-		if !l.acceptOff.IsZero() && !l.now.Before(l.acceptOff) && !l.stopping {
+		if !l.acceptOff.IsZero() && !l.now.Before(l.acceptOff) {
 			l.acceptOff = time.Time{}
-			l.watch(syscall.EPOLL_CTL_ADD, l.listenFD, syscall.EPOLLIN)
+			if !l.paused.Load() {
+				l.startAccepting()
+			}
 		}
 	}
+}
+
+// date returns the value of the Date header field: the time of this
+// round, l.now, formatted once a second rather than for every response
+// (the field says the second; a round takes far less).
+func (l *loop) date() string {
+	if sec := l.now.Unix(); sec != l.dateSec || l.dateText == "" {
+		l.dateSec, l.dateText = sec, l.now.UTC().Format(http.TimeFormat)
+	}
+	return l.dateText
 }
 
 // pollTimeout is how long epoll_wait may sleep: until the earliest
@@ -308,15 +337,27 @@ func (l *loop) pollTimeout() int {
 	return int((wait + time.Millisecond - 1) / time.Millisecond)
 }
 
-// acceptClients accepts every client waiting in the listen queue.
+// acceptClients accepts every client waiting in the listen queue, as
+// long as fewer than -max-conns connections are open.
 func (l *loop) acceptClients() {
 	for range maxEvents { // a bound, so that one round serves the connections too
+		// The bound is the whole server's, over every loop: each loop
+		// takes a place (open goes up by one) before it accepts, so that
+		// two loops cannot both take the last one.
+		if l.s.open.Add(1) > int64(l.s.maxConns) {
+			l.s.open.Add(-1)
+			l.pauseAccepting()
+			return
+		}
 		// accept4 is accept with flags for the new socket:
 		// SOCK_NONBLOCK makes its reads and writes fail with EAGAIN
 		// rather than wait, which the loop cannot afford; SOCK_CLOEXEC
 		// closes it in any program this one would start. One call
 		// instead of accept, then fcntl.
 		fd, sa, err := syscall.Accept4(l.listenFD, syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC)
+		if err != nil {
+			l.s.open.Add(-1) // the place taken is not used
+		}
 		switch {
 		case err == syscall.EAGAIN:
 			return // no one else is waiting
@@ -324,13 +365,13 @@ func (l *loop) acceptClients() {
 			// Out of descriptors (ulimit -n). The listening socket stays
 			// readable, and a level-triggered loop would spin on it: stop
 			// watching it for a while.
-			fmt.Fprintln(os.Stderr, "accept4:", err)
-			l.watch(syscall.EPOLL_CTL_DEL, l.listenFD, 0)
+			l.s.errorf("accept4: %v\n", err)
+			l.stopAccepting()
 			l.acceptOff = l.now.Add(100 * time.Millisecond)
 			return
 		case err != nil:
 			// ECONNABORTED: a client that left before it was accepted.
-			fmt.Fprintln(os.Stderr, "accept4:", err)
+			l.s.errorf("accept4: %v\n", err)
 			return
 		}
 		// TCP_NODELAY sends each response at once, even a small one,
@@ -341,8 +382,51 @@ func (l *loop) acceptClients() {
 	}
 }
 
-// addConn starts serving the new connection fd: its state, and epoll's
-// watch over it.
+// pauseAccepting stops accepting, for -max-conns connections are open:
+// the listening socket leaves the epoll set (level-triggered, its
+// waiting clients would wake the loop at every round), and new clients
+// wait in its listen queue, where the kernel has completed their
+// handshakes, until a connection closes (see closeConn and woken).
+func (l *loop) pauseAccepting() {
+	l.paused.Store(true)
+	l.stopAccepting()
+	if l.s.full.CompareAndSwap(false, true) {
+		l.s.logf("All %d connections are open (-max-conns): new clients wait in the listen queue.\n", l.s.maxConns)
+	}
+	// A connection of another loop may have closed between the count
+	// and paused: that loop did not see this one paused, and woke no
+	// one. So count again; with a place free, accept on.
+	if l.s.open.Load() < int64(l.s.maxConns) {
+		l.resumeAccepting()
+	}
+}
+
+// resumeAccepting accepts again after pauseAccepting, unless the server
+// is shutting down or out of descriptors (acceptOff).
+func (l *loop) resumeAccepting() {
+	if l.paused.CompareAndSwap(true, false) && l.acceptOff.IsZero() {
+		l.startAccepting()
+	}
+}
+
+// startAccepting puts the listening socket back into the epoll set.
+func (l *loop) startAccepting() {
+	if !l.accepting && !l.stopping {
+		l.watch(syscall.EPOLL_CTL_ADD, l.listenFD, syscall.EPOLLIN)
+		l.accepting = true
+	}
+}
+
+// stopAccepting takes the listening socket out of the epoll set.
+func (l *loop) stopAccepting() {
+	if l.accepting {
+		l.watch(syscall.EPOLL_CTL_DEL, l.listenFD, 0)
+		l.accepting = false
+	}
+}
+
+// addConn starts serving the new connection fd, for which acceptClients
+// has counted a place: its state, and epoll's watch over it.
 func (l *loop) addConn(fd int, remoteAddr string) {
 	c := &conn{fd: fd, remoteAddr: remoteAddr, since: l.now, timerIndex: -1}
 	events := uint32(syscall.EPOLLIN)
@@ -355,8 +439,9 @@ func (l *loop) addConn(fd int, remoteAddr string) {
 		events = syscall.EPOLLIN | syscall.EPOLLOUT | syscall.EPOLLRDHUP | epollET
 	}
 	if err := l.watch(syscall.EPOLL_CTL_ADD, fd, events); err != nil {
-		fmt.Fprintln(os.Stderr, err)
+		l.s.errorf("%v\n", err)
 		syscall.Close(fd)
+		l.s.open.Add(-1)
 		return
 	}
 	c.watching = events
@@ -365,8 +450,7 @@ func (l *loop) addConn(fd int, remoteAddr string) {
 	}
 	l.conns[fd] = c
 	l.count++
-	open := l.s.open.Add(1)
-	l.s.logf("Accepted connection from %s (%d open)\n", remoteAddr, open)
+	l.s.logf("Accepted connection from %s (%d open)\n", remoteAddr, l.s.open.Load())
 	if l.stopping {
 		c.closeAfter, c.why = true, "the server is shutting down"
 	}
@@ -539,6 +623,40 @@ func (l *loop) closeConn(c *conn, why string) {
 	l.count--
 	open := l.s.open.Add(-1)
 	l.s.logf("Closing connection from %s after %s: %s (%d open)\n", c.remoteAddr, plural(c.requests, "request"), why, open)
+	if open < int64(l.s.maxConns) {
+		l.s.roomForOne()
+	}
+}
+
+// roomForOne is called when a connection has closed below -max-conns:
+// the loops that had paused accepting may accept again. Each is woken
+// through its pipe, since it may be asleep in epoll_wait, and another
+// thread's loop must not touch its epoll set; this loop resumes at once.
+func (s *eventServer) roomForOne() {
+	s.full.Store(false)
+	for _, l := range s.loops {
+		if l.paused.Load() {
+			syscall.Write(l.wakeW, []byte{1})
+		}
+	}
+}
+
+// woken handles a byte in the loop's pipe: a request to stop (see
+// requestStop), or room for a connection after a pause (see
+// roomForOne).
+func (l *loop) woken() {
+	// read empties the pipe, or, level-triggered, epoll would report it
+	// ready again at once.
+	var drain [16]byte
+	syscall.Read(l.wakeR, drain[:])
+	if l.paused.Load() && l.s.open.Load() < int64(l.s.maxConns) {
+		l.resumeAccepting()
+	}
+	select {
+	case inFlight := <-l.stop:
+		l.beginStop(inFlight)
+	default:
+	}
 }
 
 // requestStop asks the loop, from another goroutine, to begin the
@@ -551,25 +669,14 @@ func (l *loop) requestStop(inFlight chan<- int) {
 }
 
 // beginStop is the shutdown, in the loop: stop accepting, give the idle
-// connections idleShutdownGrace, and report the requests in flight.
-func (l *loop) beginStop() {
-	// read empties the pipe, or, level-triggered, epoll would report it
-	// ready again at once.
-	var drain [16]byte
-	syscall.Read(l.wakeR, drain[:])
-	var inFlight chan<- int
-	select {
-	case inFlight = <-l.stop:
-	default:
-		return
-	}
+// connections idleShutdownGrace, and report the requests in flight on
+// inFlight.
+func (l *loop) beginStop(inFlight chan<- int) {
 	if !l.stopping {
-		l.stopping, l.stopAt = true, l.now
 		// Closing the listening socket refuses new clients; those waiting
 		// in its queue get a reset.
-		if l.acceptOff.IsZero() {
-			l.watch(syscall.EPOLL_CTL_DEL, l.listenFD, 0)
-		}
+		l.stopAccepting()
+		l.stopping, l.stopAt = true, l.now
 		syscall.Close(l.listenFD)
 		l.listenFD = -1
 	}
@@ -629,7 +736,7 @@ func formatAddr(sa syscall.Sockaddr) string {
 	return "an unknown address"
 }
 
-// createListenSocket makes one loop's listening socket, as steps 1 to 6
+// createListenSocket makes one loop's listening socket, as steps 1 to 7
 // did, with two options more.
 func createListenSocket(family int, sockaddr syscall.Sockaddr) (int, error) {
 	// socket, as in step 1, with two flags: SOCK_NONBLOCK, so that

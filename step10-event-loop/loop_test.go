@@ -5,9 +5,13 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -87,12 +91,19 @@ func TestEdgeTriggeredWakesOnlyOnNewData(t *testing.T) {
 // a free loopback port, with two loops, and stops it when the test ends.
 func startTestServer(t *testing.T, edge bool) string {
 	t.Helper()
+	cfg := config{readTimeout: 5 * time.Second, writeTimeout: 5 * time.Second, idleTimeout: 5 * time.Second}
+	return startServerWith(t, cfg, 2, edge).addr
+}
+
+// startServerWith runs this step's server with cfg and loops loops, on a
+// free loopback port, and stops it when the test ends.
+func startServerWith(t *testing.T, cfg config, loops int, edge bool) *eventServer {
+	t.Helper()
 	app, err := apps.New("stdlib")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := config{readTimeout: 5 * time.Second, writeTimeout: 5 * time.Second, idleTimeout: 5 * time.Second}
-	s, err := newEventServer("127.0.0.1:0", cfg, app, 2, edge)
+	s, err := newEventServer("127.0.0.1:0", cfg, app, loops, edge)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +115,7 @@ func startTestServer(t *testing.T, edge bool) string {
 		}
 		<-served
 	})
-	return s.addr
+	return s
 }
 
 func TestTheLoopServesOverRealSockets(t *testing.T) {
@@ -170,3 +181,122 @@ func TestTheLoopServesOverRealSockets(t *testing.T) {
 		})
 	}
 }
+
+// TestMaxConnsLeavesTheRestInTheListenQueue opens -max-conns 2
+// connections, over one loop and over two: a third client is connected
+// by the kernel, but its request gets no answer while the two are open,
+// and gets it once one of them closes, whichever loop it came to.
+func TestMaxConnsLeavesTheRestInTheListenQueue(t *testing.T) {
+	for _, loops := range []int{1, 2} {
+		t.Run(fmt.Sprintf("with -loops %d, a third client waits until one of two closes", loops), func(t *testing.T) {
+			cfg := config{readTimeout: 5 * time.Second, writeTimeout: 5 * time.Second, idleTimeout: 5 * time.Second, maxConns: 2}
+			s := startServerWith(t, cfg, loops, false)
+			request := "GET /hello HTTP/1.1\r\nHost: h\r\n\r\n"
+			ask := func(conn net.Conn, reader *bufio.Reader) error {
+				if _, err := io.WriteString(conn, request); err != nil {
+					return err
+				}
+				resp, err := http.ReadResponse(reader, nil)
+				if err != nil {
+					return err
+				}
+				_, err = io.Copy(io.Discard, resp.Body)
+				return err
+			}
+			var open []net.Conn
+			for i := range 2 {
+				conn, err := net.Dial("tcp", s.addr)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer conn.Close()
+				conn.SetDeadline(time.Now().Add(5 * time.Second))
+				if err := ask(conn, bufio.NewReader(conn)); err != nil {
+					t.Fatalf("connection %d: %v", i+1, err)
+				}
+				open = append(open, conn)
+			}
+
+			third, err := net.Dial("tcp", s.addr)
+			if err != nil {
+				t.Fatalf("the third client was not even connected by the kernel: %v", err)
+			}
+			defer third.Close()
+			io.WriteString(third, request)
+			reader := bufio.NewReader(third)
+			third.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+			if _, err := reader.ReadByte(); !errors.Is(err, os.ErrDeadlineExceeded) {
+				t.Fatalf("with two connections open, the third got %v, want no answer yet", err)
+			}
+			if got := s.open.Load(); got != 2 {
+				t.Errorf("%d connections are open, want 2", got)
+			}
+
+			open[0].Close()
+			third.SetReadDeadline(time.Now().Add(10 * time.Second))
+			resp, err := http.ReadResponse(reader, nil)
+			if err != nil {
+				t.Fatalf("once a connection closed, the third got no answer: %v", err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("the third got %d, want 200", resp.StatusCode)
+			}
+		})
+	}
+}
+
+// TestAStalledConsoleDoesNotStopTheLoop gives the server a console whose
+// reader never reads: a pipe, as when stdout goes to `| less` that no
+// one scrolls. The pipe fills after some thousand lines; the loop must
+// go on answering, its log lines dropped and counted, not wait.
+func TestAStalledConsoleDoesNotStopTheLoop(t *testing.T) {
+	reader, writer, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+	console := newConsole(writer)
+	cfg := config{readTimeout: 5 * time.Second, writeTimeout: 5 * time.Second, idleTimeout: 5 * time.Second, console: console}
+	s := startServerWith(t, cfg, 1, false)
+	conn, err := net.Dial("tcp", s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	// 5000 requests log some 250 KB: the pipe's 64 KiB and the
+	// console's buffer are full long before the last.
+	const batches, perBatch = 50, 100
+	responses := bufio.NewReader(conn)
+	batch := strings.Repeat("GET /hello HTTP/1.1\r\nHost: h\r\n\r\n", perBatch)
+	for b := range batches {
+		if _, err := io.WriteString(conn, batch); err != nil {
+			t.Fatal(err)
+		}
+		for i := range perBatch {
+			resp, err := http.ReadResponse(responses, nil)
+			if err != nil {
+				t.Fatalf("request %d got no answer: %v (the loop waits for its console?)", b*perBatch+i+1, err)
+			}
+			io.Copy(io.Discard, resp.Body)
+		}
+	}
+	// Now read the pipe: the console writes what it kept, and says how
+	// many lines it dropped.
+	conn.Close()
+	logged := make(chan []byte)
+	go func() {
+		text, _ := io.ReadAll(reader)
+		logged <- text
+	}()
+	console.close(5 * time.Second)
+	writer.Close()
+	text := <-logged
+	if !bytes.Contains(text, []byte(" -> 200 OK\n")) || !dropNote.Match(text) {
+		t.Errorf("the console wrote %d bytes, want request lines and a note of the lines dropped; it ends with %q", len(text), text[max(0, len(text)-200):])
+	}
+}
+
+// dropNote is the console's note of the lines it dropped.
+var dropNote = regexp.MustCompile(`\(\d+ lines? dropped: the console did not keep up\)\n`)

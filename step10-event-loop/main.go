@@ -1,6 +1,6 @@
 //go:build linux
 
-// Step 10 of "Let's Build A Web Server": the event loop. Step 7's server
+// Step 10 of "Let's Build A Web Server": the event loop. Step 9's server
 // again, without a goroutine per connection: one thread per core runs a
 // loop that asks the kernel which of its thousands of connections are
 // ready (epoll), and serves each ready one a step further without ever
@@ -27,8 +27,13 @@
 // Level-triggered epoll by default; -edge makes it edge-triggered, which
 // obliges the loop to read and write until EAGAIN (see loop.go and the
 // test TestEdgeTriggeredWakesOnlyOnNewData). The parsing (request.go,
-// chunked.go), the gateway (gateway.go) and the applications are step
-// 7's. The comparison with net/http is there too: -server net/http.
+// chunked.go) and the gateway (gateway.go) are a copy of step 9's, made
+// lean, since speed is this step's lesson: the head parsed in place, the
+// request and response objects kept from one request to the next (see
+// exchange). -max-conns bounds the connections over every loop; the
+// console is written by goroutines of its own (console.go), so that a
+// slow terminal never stops a loop. The comparison with net/http is
+// there too: -server net/http.
 //
 // Run it, then:
 //
@@ -56,7 +61,7 @@ import (
 
 // idleShutdownGrace is how long a connection that waits for a request
 // when the shutdown begins is still given: a request already on its way
-// is then answered rather than dropped (as in step 7).
+// is then answered rather than dropped (as in step 9).
 const idleShutdownGrace = 100 * time.Millisecond
 
 // When the server ends a connection on which the client may still be
@@ -82,21 +87,33 @@ func main() {
 	serverKind := flag.String("server", "ours", "the server that runs the application: `ours`, or net/http's, to compare them")
 	loops := flag.Int("loops", runtime.NumCPU(), "how many event loops, each on a thread of its own, serve the connections")
 	edge := flag.Bool("edge", false, "use edge-triggered epoll (EPOLLET) instead of level-triggered")
+	flag.IntVar(&cfg.maxConns, "max-conns", 10000, "how many connections are open at once, over every loop; more clients wait in the listen queue")
 	flag.Parse()
 
+	// The console: stdout and stderr, written by goroutines of their
+	// own, so that a slow reader never makes a loop wait (see console.go).
+	stdout, stderr := newConsole(os.Stdout), newConsole(os.Stderr)
+	cfg.errlog = stderr
 	if !*quiet {
-		cfg.console = os.Stdout
+		cfg.console = stdout
 	}
 	app, err := apps.New(*appName)
 	if err == nil && *loops < 1 {
 		err = fmt.Errorf("-loops is %d: at least one loop must run", *loops)
 	}
+	if err == nil && cfg.maxConns < 1 {
+		err = fmt.Errorf("-max-conns is %d: at least one connection must be served", cfg.maxConns)
+	}
 	if err == nil && *serverKind != "ours" && *serverKind != "net/http" {
 		err = fmt.Errorf("unknown -server %q: choose ours or net/http", *serverKind)
 	}
 	if err == nil {
-		err = serveUntilInterrupted(*addr, cfg, app, *shutdownTimeout, *serverKind == "net/http", *loops, *edge)
+		err = serveUntilInterrupted(*addr, cfg, stdout, app, *shutdownTimeout, *serverKind == "net/http", *loops, *edge)
 	}
+	// What the consoles still hold is written before the exit, if their
+	// readers take it within a second.
+	stdout.close(time.Second)
+	stderr.close(time.Second)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
 		os.Exit(1)
@@ -107,8 +124,8 @@ func main() {
 // or SIGTERM, then shuts down gracefully, waiting at most
 // shutdownTimeout for the requests in flight. With netHTTP, net/http's
 // server serves them instead (see nethttp.go), on a listener of the net
-// package.
-func serveUntilInterrupted(addr string, cfg config, app http.Handler, shutdownTimeout time.Duration, netHTTP bool, loops int, edge bool) error {
+// package. It says where it listens on stdout, even if cfg is quiet.
+func serveUntilInterrupted(addr string, cfg config, stdout *console, app http.Handler, shutdownTimeout time.Duration, netHTTP bool, loops int, edge bool) error {
 	var s httpServer
 	var where string
 	which := ""
@@ -125,7 +142,7 @@ func serveUntilInterrupted(addr string, cfg config, app http.Handler, shutdownTi
 		}
 		s, where = es, es.addr
 	}
-	fmt.Printf("Serving HTTP on %s ...%s\n", where, which)
+	stdout.printf("Serving HTTP on %s ...%s\n", where, which)
 
 	interrupted := make(chan os.Signal, 1)
 	signal.Notify(interrupted, os.Interrupt, syscall.SIGTERM)

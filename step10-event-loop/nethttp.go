@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"time"
@@ -20,7 +19,7 @@ import (
 type netHTTPServer struct {
 	srv      *http.Server
 	listener net.Listener
-	console  io.Writer // where it says that it shuts down; nil for -quiet
+	console  *console // where it says that it shuts down; nil for -quiet
 }
 
 // newNetHTTPServer returns net/http's server of app on listener.
@@ -54,7 +53,7 @@ func (n *netHTTPServer) shutdown(timeout time.Duration) error {
 		return fmt.Errorf("shutting down net/http's server: %w", err)
 	}
 	if n.console != nil {
-		fmt.Fprintln(n.console, "Shutting down.")
+		n.console.printf("Shutting down.\n")
 	}
 	return nil
 }

@@ -107,6 +107,16 @@ func endOfHead(data []byte) int {
 // It is a pure function of its input, so that it can be tested without
 // a network.
 func parseRequest(data []byte) (request, error) {
+	return parseHead(data, nil)
+}
+
+// parseHead is parseRequest, with the header fields appended to fields:
+// a connection passes the slice that its previous request filled, so
+// that a request costs no new one. Every string of the request (the
+// method, the target, each name and value) is a piece of one string, the
+// head's copy: one allocation for the whole head, where a string per
+// line and per field would be dozens.
+func parseHead(data []byte, fields []headerField) (request, error) {
 	data = skipEmptyLine(data)
 	// A second empty line is not ignored. endOfHead, which recvHead and
 	// handleRequest use on the bytes as they came, takes it for the end of
@@ -127,38 +137,50 @@ func parseRequest(data []byte) (request, error) {
 		return request{}, &requestError{http.StatusRequestHeaderFieldsTooLarge,
 			fmt.Sprintf("the request's head is longer than %d bytes", maxHeadBytes)}
 	}
-	// Split the head into lines; the last element is what follows the
-	// empty line's LF, nothing, and the one before it the empty line.
-	lines := strings.Split(string(data[:end]), "\n")
-	lines = lines[:len(lines)-1]
+	// The lines of the head, each with its LF: strings.Lines cuts them
+	// out of head without copying. The last is the empty line.
+	head := string(data[:end])
 	// RFC 9112 (section 2.2) lets a server read a bare LF as a line end,
 	// and a head typed into nc ends every line so. But a head that mixes
 	// the two is refused: "Dummy: x\nContent-Length: 23\r\n" is one
 	// field to a reader that splits at CRLF and two to one that splits at
 	// LF, and two readers that disagree on a head disagree on where the
 	// request ends: a second request can hide in the first one's body.
-	if mixesLineEnds(lines) {
-		return request{}, badRequest("the head mixes CRLF and bare LF line ends")
-	}
-	lines = lines[:len(lines)-1] // without the empty line
-	for i, line := range lines {
-		lines[i] = strings.TrimSuffix(line, "\r")
-		// A CR, NUL or other control byte inside a line could smuggle a
-		// line end past one reader and not another: refuse them all.
-		if c := strings.IndexFunc(lines[i], isControl); c >= 0 {
-			return request{}, badRequest("the line %s holds the control character %q", excerpt(lines[i]), lines[i][c])
+	lines, crlf := 0, 0
+	for line := range strings.Lines(head) {
+		lines++
+		if strings.HasSuffix(line, "\r\n") {
+			crlf++
 		}
 	}
-	if len(lines)-1 > maxHeaderFields {
+	if crlf != 0 && crlf != lines {
+		return request{}, badRequest("the head mixes CRLF and bare LF line ends")
+	}
+	lines-- // without the empty line
+	for line := range strings.Lines(head) {
+		line = trimLineEnd(line)
+		// A CR, NUL or other control byte inside a line could smuggle a
+		// line end past one reader and not another: refuse them all.
+		if c := strings.IndexFunc(line, isControl); c >= 0 {
+			return request{}, badRequest("the line %s holds the control character %q", excerpt(line), line[c])
+		}
+	}
+	if lines-1 > maxHeaderFields {
 		return request{}, &requestError{http.StatusRequestHeaderFieldsTooLarge,
-			fmt.Sprintf("the request has %d header fields, more than %d", len(lines)-1, maxHeaderFields)}
+			fmt.Sprintf("the request has %d header fields, more than %d", lines-1, maxHeaderFields)}
 	}
 
-	req, err := parseRequestLine(lines[0])
+	requestLine, rest, _ := strings.Cut(head, "\n")
+	req, err := parseRequestLine(trimLineEnd(requestLine))
 	if err != nil {
 		return request{}, err
 	}
-	for _, line := range lines[1:] {
+	req.Headers = fields[:0]
+	for line := range strings.Lines(rest) {
+		line = trimLineEnd(line)
+		if line == "" {
+			break // the empty line that ends the head
+		}
 		field, err := parseHeaderField(line)
 		if err != nil {
 			return request{}, err
@@ -174,6 +196,11 @@ func parseRequest(data []byte) (request, error) {
 	return req, nil
 }
 
+// trimLineEnd drops a line's LF, and the CR before it if there is one.
+func trimLineEnd(line string) string {
+	return strings.TrimSuffix(strings.TrimSuffix(line, "\n"), "\r")
+}
+
 // skipEmptyLine drops one empty line, CRLF or a bare LF, from the start
 // of data. RFC 9112 (section 2.2) asks a server to ignore at least one
 // empty line before the request line: a client may send one after the
@@ -185,18 +212,6 @@ func skipEmptyLine(data []byte) []byte {
 	}
 	rest, _ := bytes.CutPrefix(data, []byte("\n"))
 	return rest
-}
-
-// mixesLineEnds reports whether some of these lines end in CR (their LF
-// already cut off), that is in CRLF, and others in a bare LF.
-func mixesLineEnds(lines []string) bool {
-	crlf := 0
-	for _, line := range lines {
-		if strings.HasSuffix(line, "\r") {
-			crlf++
-		}
-	}
-	return crlf != 0 && crlf != len(lines)
 }
 
 // requestMethod returns the method of the request line in data, as far
@@ -216,11 +231,12 @@ func requestMethod(data []byte) string {
 
 // parseRequestLine takes apart "METHOD SP request-target SP HTTP-version".
 func parseRequestLine(line string) (request, error) {
-	parts := strings.Split(line, " ")
-	if len(parts) != 3 {
+	method, rest, found := strings.Cut(line, " ")
+	target, version, found2 := strings.Cut(rest, " ")
+	if !found || !found2 || strings.Contains(version, " ") {
 		return request{}, badRequest("the request line %s is not METHOD, target and version separated by single spaces", excerpt(line))
 	}
-	req := request{Method: parts[0], Target: parts[1], Version: parts[2]}
+	req := request{Method: method, Target: target, Version: version}
 
 	if !isToken(req.Method) {
 		return request{}, badRequest("the method %s is not a token (letters, digits and a few symbols)", excerpt(req.Method))
@@ -255,7 +271,8 @@ func parseRequestLine(line string) (request, error) {
 // exactly one Host header field (it names the site, for a server that
 // serves several); an HTTP/1.0 request has at most one.
 func checkHost(req request) error {
-	hosts := req.values("Host")
+	var buf [2]string
+	hosts := req.appendValues(buf[:0], "Host")
 	switch {
 	case len(hosts) == 0 && req.Version != "HTTP/1.0":
 		return badRequest("an HTTP/1.1 request must have a Host header field")
@@ -305,8 +322,9 @@ func isHex(c byte) bool { return isDigit(c) || 'a' <= c && c <= 'f' || 'A' <= c 
 // makes it an error, as it does a Content-Length that is not a number
 // or that two fields disagree on.
 func bodyLength(req request) (length int, chunked bool, err error) {
-	lengths := req.values("Content-Length")
-	if codings := req.values("Transfer-Encoding"); len(codings) > 0 {
+	var lengthsBuf, codingsBuf [2]string
+	lengths := req.appendValues(lengthsBuf[:0], "Content-Length")
+	if codings := req.appendValues(codingsBuf[:0], "Transfer-Encoding"); len(codings) > 0 {
 		if len(lengths) > 0 {
 			return 0, false, badRequest("the request has both Transfer-Encoding and Content-Length")
 		}
@@ -359,7 +377,8 @@ func checkTransferCoding(version string, codings []string) error {
 // says "Expect: 100-continue", in any case (RFC 9110, section 10.1.1).
 func (req request) expectsContinue() bool {
 	hasBody := req.ContentLength > 0 || req.Chunked
-	for _, v := range req.values("Expect") {
+	var buf [2]string
+	for _, v := range req.appendValues(buf[:0], "Expect") {
 		if strings.EqualFold(v, "100-continue") {
 			return hasBody && req.Version == "HTTP/1.1"
 		}
@@ -372,7 +391,8 @@ func (req request) expectsContinue() bool {
 // 9.3): an HTTP/1.1 client does unless it sends "Connection: close"; an
 // HTTP/1.0 client does not unless it sends "Connection: keep-alive".
 func (req request) keepAlive() bool {
-	connection := req.values("Connection")
+	var buf [2]string
+	connection := req.appendValues(buf[:0], "Connection")
 	if hasToken(connection, "close") {
 		return false
 	}
@@ -392,10 +412,11 @@ func hasToken(values []string, token string) bool {
 	return false
 }
 
-// values returns the values of every header field with this name, in
-// any case: field names are case-insensitive.
-func (req request) values(name string) []string {
-	var values []string
+// appendValues appends to values the values of every header field with
+// this name, in any case: field names are case-insensitive. A caller
+// passes a small array of its own, on its stack, so that the usual one
+// or two values cost no allocation.
+func (req *request) appendValues(values []string, name string) []string {
 	for _, field := range req.Headers {
 		if strings.EqualFold(field.Name, name) {
 			values = append(values, field.Value)

@@ -6,6 +6,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"syscall"
@@ -18,10 +21,10 @@ import (
 // checker and curl tests run against it too, from the steps list.)
 
 // TestEventLoopHoldsUpAgainstHostileClients runs the hostile clients of
-// steps 4 and 5 against the event loop, on one loop: a normal GET still
+// steps 5 and 9 against the event loop, on one loop: a normal GET still
 // gets its 200 within a second while each does its worst, since no
 // client can make the loop wait; and each hostile client gets the
-// status that steps 4 and 5 give it. (holdsUp's normal GET reads until
+// status that steps 5 and 9 give it. (holdsUp's normal GET reads until
 // the server closes; a keep-alive step is asked to, with Connection:
 // close.)
 func TestEventLoopHoldsUpAgainstHostileClients(t *testing.T) {
@@ -72,26 +75,26 @@ func TestEventLoopHoldsUpAgainstHostileClients(t *testing.T) {
 // serverField matches the Server header field, which names the step.
 var serverField = regexp.MustCompile(`(?m)^Server: lsbaws-go/[a-z0-9-]+\r$`)
 
-// TestEventLoopRunsTheAppsAsStep7Does sends every gateway case to step 7
+// TestEventLoopRunsTheAppsAsStep9Does sends every gateway case to step 9
 // and to the event loop, with each application, and compares the
 // responses byte for byte but for the Server field: the gateway and the
 // applications are the same code, run inline on the loop.
-func TestEventLoopRunsTheAppsAsStep7Does(t *testing.T) {
+func TestEventLoopRunsTheAppsAsStep9Does(t *testing.T) {
 	t.Parallel()
 	for _, app := range []string{"stdlib", "chi", "gin"} {
-		t.Run("with -app "+app+" the event loop answers every gateway case as step 7 does", func(t *testing.T) {
+		t.Run("with -app "+app+" the event loop answers every gateway case as step 9 does", func(t *testing.T) {
 			t.Parallel()
-			step7 := startStep(t, "step9-keep-alive", "-app", app, "-quiet")
+			step9 := startStep(t, "step9-keep-alive", "-app", app, "-quiet")
 			loop := startStep(t, "step10-event-loop", "-app", app, "-quiet")
 			for _, gc := range gatewayCases {
 				request := readFixture(t, gc.request)
-				want := serverField.ReplaceAll(normalize(step7.exchange(0, request)), nil)
+				want := serverField.ReplaceAll(normalize(step9.exchange(0, request)), nil)
 				got := serverField.ReplaceAll(normalize(loop.exchange(0, request)), nil)
 				if !bytes.Equal(got, want) {
-					t.Errorf("%s: the event loop sent\n%s\nstep 7 sent\n%s", gc.name, got, want)
+					t.Errorf("%s: the event loop sent\n%s\nstep 9 sent\n%s", gc.name, got, want)
 				}
 			}
-			step7.stop()
+			step9.stop()
 			loop.stop()
 		})
 	}
@@ -267,4 +270,55 @@ func TestEventLoopSays408ToASlowClient(t *testing.T) {
 		t.Errorf("got %q, want a whole 408", reply)
 	}
 	srv.stop()
+}
+
+// TestEventLoopAnswersWhileItsStdoutIsStalled runs the event loop with
+// its stdout a pipe that the test stops reading after the first line, as
+// a terminal scrolled back or a `| less` that no one pages: the kernel's
+// pipe buffer fills after some thousand request lines. The loop goes on
+// answering (its console drops lines, and counts them), where a loop
+// that wrote its log itself would wait in write with every client.
+func TestEventLoopAnswersWhileItsStdoutIsStalled(t *testing.T) {
+	t.Parallel()
+	reader, writer, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+	cmd := exec.Command(filepath.Join(binDir, "step10-event-loop"), "-addr", "127.0.0.1:0", "-loops", "1")
+	cmd.Stdout, cmd.Stderr = writer, io.Discard
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	writer.Close()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	console := bufio.NewReader(reader)
+	first, err := console.ReadString('\n')
+	addr, found := strings.CutPrefix(first, "Serving HTTP on ")
+	addr, _, _ = strings.Cut(addr, " ")
+	if err != nil || !found {
+		t.Fatalf("the first line is %q (%v), want Serving HTTP on ...", first, err)
+	}
+
+	conn := dial(t, addr)
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	const batches, perBatch = 50, 100 // 5000 request lines, some 250 KB
+	batch := strings.Repeat("GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n", perBatch)
+	responses := bufio.NewReader(conn)
+	for b := range batches {
+		if _, err := io.WriteString(conn, batch); err != nil {
+			t.Fatal(err)
+		}
+		for i := range perBatch {
+			resp, err := http.ReadResponse(responses, nil)
+			if err != nil {
+				t.Fatalf("request %d of %d got no answer while stdout was stalled: %v", b*perBatch+i+1, batches*perBatch, err)
+			}
+			io.Copy(io.Discard, resp.Body)
+		}
+	}
 }

@@ -4,7 +4,8 @@
 # one request, reads its answer and closes. The transcript shows the
 # loop's thread accept4 three clients in a row until EAGAIN, register
 # each with epoll_ctl, and an epoll_wait that returns two ready
-# descriptors at once, each then read and answered. Loopback only.
+# descriptors at once, each then read and answered; the console's lines
+# are written by another thread. Loopback only.
 #
 #   bash docs/evidence/strace-event-loop.sh > docs/evidence/strace-step10.txt
 set -euo pipefail

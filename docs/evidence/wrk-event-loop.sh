@@ -76,7 +76,7 @@ start() {
   ours | nethttp)
     local kind=ours
     [ "$name" = nethttp ] && kind=net/http
-    "$work/step10" -addr 127.0.0.1:0 -quiet -server "$kind" -read-timeout 120s -idle-timeout 120s >"$work/$name.log" 2>&1 &
+    "$work/step10" -addr 127.0.0.1:0 -quiet -server "$kind" -read-timeout 120s -idle-timeout 120s -max-conns $((IDLE + 1000)) >"$work/$name.log" 2>&1 &
     PID=$!
     pids+=("$PID")
     for _ in $(seq 100); do
@@ -219,6 +219,20 @@ for s in "${servers[@]}"; do
 done
 echo
 echo "ratios are to net/http's figure in the same run; threads: during the 64-connection run"
+
+# The spread: each round's ratio to net/http's figure of the same round,
+# its lowest and highest. A wide spread means a busy machine: run again.
+# roundratios SERVER FIELD: the ratios of FIELD (rps or p99), round by round.
+roundratios() {
+  local -n field=$2
+  paste -d' ' <(tr ' ' '\n' <<<"${field[$1]}") <(tr ' ' '\n' <<<"${field[nethttp]}") |
+    awk 'NF == 2 && $2 > 0 {printf "%.2f ", $1 / $2}'
+}
+for s in "${servers[@]}"; do
+  [ "$s" = nethttp ] && continue
+  r=$(roundratios "$s" rps) p=$(roundratios "$s" p99)
+  echo "${label[$s]}: req/s ratio by round: $r(median $(median $r), spread $(printf '%s\n' $r | sort -g | head -1)-$(printf '%s\n' $r | sort -g | tail -1)); p99 ratio by round: $p"
+done
 
 if [ "$CHECK_RATIO" = 1 ]; then
   ratio=$(awk -v a="$(median ${rps[ours]})" -v b="$base_rps" 'BEGIN {printf "%.2f", a / b}')
