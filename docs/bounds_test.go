@@ -202,3 +202,46 @@ func TestChapterWords(t *testing.T) {
 		t.Errorf("chapterWords = %d prose, %d total; want 3 prose, 8 total", prose, total)
 	}
 }
+
+// diffMarkerPattern finds a diff marker's two files: <!-- diff: A B -->.
+var diffMarkerPattern = regexp.MustCompile(`<!--\s*diff:\s*(step[0-9]+-[a-z0-9-]+)/\S+\s+(step[0-9]+-[a-z0-9-]+)/\S+\s*-->`)
+
+// TestChaptersShowTheDiffFromTheStepBefore holds the promise of the
+// README: compare a step with the one before, and the difference is the
+// lesson. Each chapter from 2 to lastLessonStep shows, doc-tested, a
+// diff from a file of the step before to the same file of its own step.
+func TestChaptersShowTheDiffFromTheStepBefore(t *testing.T) {
+	dirs := stepDirs(t)
+	byNumber := map[int]string{}
+	for _, d := range dirs {
+		byNumber[stepNumber(d)] = d
+	}
+	chapters, err := filepath.Glob(filepath.Join(repoRoot, "docs", "[0-9][0-9]-*.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, file := range chapters {
+		name := filepath.Base(file)
+		n, _ := strconv.Atoi(name[:2])
+		if n < 2 || n > lastLessonStep {
+			continue
+		}
+		path := "docs/" + name
+		t.Run(path+" shows the diff from step "+strconv.Itoa(n-1), func(t *testing.T) {
+			before, own := byNumber[n-1], byNumber[n]
+			if before == "" || own == "" {
+				t.Fatalf("no step folder numbered %d or %d", n-1, n)
+			}
+			data, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range diffMarkerPattern.FindAllStringSubmatch(string(data), -1) {
+				if m[1] == before && m[2] == own {
+					return
+				}
+			}
+			t.Errorf("no <!-- diff: %s/FILE %s/FILE --> block: show what step %d adds to step %d", before, own, n, n-1)
+		})
+	}
+}
