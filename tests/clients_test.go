@@ -32,13 +32,15 @@ func TestCurlAcceptsTheResponses(t *testing.T) {
 	}{
 		{"step3-response", nil, nil, "/", "Hello, World!"},
 		{"step3-response", nil, nil, "/hello", "Hello, World!"},
+		{"step4-parse", nil, nil, "/hello?name=curl", "query:   name=curl"},
+		{"step4-parse", nil, []string{"--head"}, "/hello", ""},
 		{"step5-limits", nil, nil, "/hello?name=curl", "query:   name=curl"},
 		{"step5-limits", nil, []string{"--head"}, "/hello", ""},
 		{"step5-limits", nil, []string{"--fail-with-body"}, "/", "method:  GET"},
 		{"step6-gateway", []string{"-app", "gin"}, nil, "/hello/curl", "Hello, curl!"},
 		{"step6-gateway", []string{"-app", "chi"}, []string{"--head"}, "/hello", ""},
 		{"step6-gateway", []string{"-app", "stdlib"}, []string{"--data-binary", "name=curl"}, "/hello", "Received a body of 9 bytes."},
-		{"step6-gateway", []string{"-app", "gin"}, []string{"-H", "Transfer-Encoding: chunked", "--data-binary", "name=curl"}, "/hello", "Received a body of 9 bytes."},
+		{"step9-keep-alive", []string{"-app", "gin"}, []string{"-H", "Transfer-Encoding: chunked", "--data-binary", "name=curl"}, "/hello", "Received a body of 9 bytes."},
 		{"step6-gateway", []string{"-app", "chi"}, nil, "/count", "\n1999\n2000\n"},
 	}
 	for _, tt := range tests {
@@ -132,6 +134,7 @@ func TestBrowserShowsThePage(t *testing.T) {
 		want  []string // what the rendered page must say
 	}{
 		{"step3-response", nil, "/", []string{"Hello, World!"}},
+		{"step4-parse", nil, "/hello?name=chromium", []string{"Hello, World!", "path:    /hello", "query:   name=chromium", "User-Agent: Mozilla/5.0"}},
 		{"step5-limits", nil, "/hello?name=chromium", []string{"Hello, World!", "path:    /hello", "query:   name=chromium", "User-Agent: Mozilla/5.0"}},
 		{"step6-gateway", []string{"-app", "gin"}, "/hello/chromium", []string{"Hello, chromium!", "The app received: GET /hello/chromium HTTP/1.1"}},
 		{"step9-keep-alive", nil, "/hello/chromium", []string{"Hello, chromium!", "The app received: GET /hello/chromium HTTP/1.1"}},
