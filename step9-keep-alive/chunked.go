@@ -17,21 +17,18 @@ import (
 // fields may follow it, up to an empty line: "7\r\nHello, \r\n6\r\n
 // World!\r\n0\r\n\r\n". The gateway streams responses so (see send).
 
-// maxChunkLineBytes bounds a size line, with its extensions, and a
-// trailer line: a client must not make the server hold an endless line.
-const maxChunkLineBytes = 4 << 10
+const (
+	// maxChunkLineBytes bounds a size line and a trailer line.
+	maxChunkLineBytes = 4 << 10
+	// maxChunkFramingBytes bounds the framing (size lines, extensions,
+	// CRLFs, trailers) beyond as many bytes as the data: a byte of data in
+	// each chunk, with long extensions, would have the server read much.
+	maxChunkFramingBytes = 16 << 10
+)
 
-// maxChunkFramingBytes bounds the bytes a chunked body may spend on its
-// framing (size lines, extensions, CRLFs, trailer fields) beyond as many
-// as its data: a client that sends a byte of data in each chunk, with
-// long extensions, makes the server read much and learn little.
-const maxChunkFramingBytes = 16 << 10
-
-// chunkSizeLine is a size line as RFC 9112 writes it (section 7.1.1):
-// the size, then extensions, which mean nothing to this server but must
-// be well formed, ;name or ;name=value, the value a token or a quoted
-// string. Two parsers that read a line differently disagree on where
-// the body ends.
+// chunkSizeLine is a size line (RFC 9112, section 7.1.1): the size, then
+// extensions, ;name or ;name=value, which mean nothing to this server
+// but must be well formed, or two parsers may disagree on the body.
 var chunkSizeLine = regexp.MustCompile(`^([0-9A-Fa-f]+)(?:[ \t]*;[ \t]*` + tokenPattern +
 	`(?:[ \t]*=[ \t]*(?:` + tokenPattern + `|"(?:[^"\\\x00-\x08\x0a-\x1f\x7f]|\\[^\x00-\x08\x0a-\x1f\x7f])*"))?)*$`)
 
@@ -66,8 +63,6 @@ func (c *chunkedReader) Read(p []byte) (int, error) {
 		return 0, c.err
 	case c.done:
 		return 0, io.EOF
-	case len(p) == 0:
-		return 0, nil
 	}
 	n, err := c.r.Read(p[:min(int64(len(p)), c.left)])
 	c.left -= int64(n)

@@ -191,6 +191,7 @@ type responseWriter struct {
 	keepOpen bool             // the connection stays open for the next request
 	canChunk bool             // the client speaks HTTP/1.1, which reads chunks
 	chunked  bool             // the body goes in chunks
+	head     []byte           // the status line and header fields, not sent yet
 }
 
 // newResponseWriter returns the writer of a response to out, for a
@@ -249,10 +250,11 @@ func (w *responseWriter) send(complete bool) {
 	if w.chunked && complete {
 		body = append(body, "0\r\n\r\n"...) // the last chunk: empty, and no trailer fields
 	}
-	if !w.isHEAD && bodyAllowed(w.status) { // HEAD, 204 and 304: no body
-		w.sendBytes(body)
+	if w.isHEAD || !bodyAllowed(w.status) { // HEAD, 204 and 304: no body
+		body = nil
 	}
-	w.buffer = w.buffer[:0]
+	w.sendBytes(append(w.head, body...)) // the head and the body's first bytes in one send
+	w.buffer, w.head = w.buffer[:0], nil
 }
 
 // sendHead writes the status line and the header fields.
@@ -313,7 +315,7 @@ func (w *responseWriter) sendHead(complete bool) {
 	head.WriteString("HTTP/1.1 " + statusLine(w.status) + "\r\n")
 	h.Write(&head)
 	head.WriteString("\r\n")
-	w.sendBytes(head.Bytes())
+	w.head = head.Bytes() // it goes out with the body (see send)
 }
 
 // sendBytes writes data to the client, unless an earlier write failed.

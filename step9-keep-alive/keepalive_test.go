@@ -23,7 +23,7 @@ import (
 // connections at once, on a free port of 127.0.0.1; it returns the
 // listener and the record that shutdown takes. The test's cleanup shuts
 // it down, if the test has not.
-func serveWith(t *testing.T, app http.Handler, readTimeout, idleTimeout, delay time.Duration, maxConns int) (net.Listener, *connections) {
+func serveWith(t testing.TB, app http.Handler, readTimeout, idleTimeout, delay time.Duration, maxConns int) (net.Listener, *connections) {
 	t.Helper()
 	listener, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)

@@ -2,16 +2,28 @@
 // connections (HTTP/1.1's keep-alive). After a response the connection
 // stays open for the client's next request, which may even come before
 // the response has gone (pipelining), until the client asks to close it
-// or stays idle for -idle-timeout; a shutdown closes the idle ones. For
-// the next message to follow on the same connection, each must say where
-// it ends: a request's body by Content-Length or in chunks, a streamed
-// response in chunks (see chunked.go).
+// or stays idle. For the next message to follow on the same connection,
+// each must say where it ends: a request's body by Content-Length or in
+// chunks, a streamed response in chunks (see chunked.go).
+//
+// Step 8's flags stay, and two join them:
+//
+//	-delay 10s                each goroutine holds the connection open after its response, as the
+//	                          article's time.sleep, so that many are served at once
+//	-max-conns 64             past this many connections, the server stops accepting until one
+//	                          ends: clients wait in the listen queue
+//	-shutdown-timeout 5s      on SIGTERM or Ctrl-C the server stops accepting new clients,
+//	                          waits this long for the requests in flight, then closes the rest
+//	-idle-timeout 5s          how long a connection waits open for the next request (a
+//	                          shutdown closes the idle ones at once)
+//	-quiet                    print nothing for each request, for benchmarks
+//
+// Run it, and send two requests on one connection:
 //
 //	go run ./step9-keep-alive
 //	curl -v http://localhost:8888/hello http://localhost:8888/hello/again
 //
-// curl says "Re-using existing connection" for the second request: one
-// connection, two requests. (-quiet prints nothing for each request.)
+// curl says "Re-using existing connection" for the second request.
 package main
 
 import (
@@ -147,9 +159,9 @@ func serveForever(addr string, conns *connections, shutdownTimeout time.Duration
 }
 
 // connections is the server's record of the connections it serves and
-// that have not ended: each one (and whether it is idle), so that a
-// shutdown can close those left, and one slot each in room, so that no
-// more than -max-conns are served at once.
+// that have not ended: each one, so that a shutdown can close those
+// left, and one slot each in room, so that no more than -max-conns are
+// served at once.
 type connections struct {
 	mu         sync.Mutex
 	open       map[net.Conn]bool
@@ -182,7 +194,7 @@ func (c *connections) start(clientConn net.Conn, serve func(net.Conn)) error {
 		c.leaveRoom()
 		return errors.New("the server is shutting down")
 	}
-	c.open[clientConn] = false
+	c.open[clientConn] = true
 	go func() {
 		serve(clientConn)
 		c.mu.Lock()
@@ -219,7 +231,8 @@ func (c *connections) stop() {
 	}
 }
 
-// setIdle records whether clientConn waits idle for a request, and
+// setIdle records whether clientConn waits idle for a request (the
+// value in open: a new connection is idle until its first request), and
 // returns false when the server is shutting down: then it must not wait.
 // Both under the mutex that stop holds: either stop sees the connection
 // idle and wakes it, or the connection sees the shutdown. Never neither.
@@ -269,8 +282,7 @@ func shutDownOnInterrupt(listener net.Listener, conns *connections, timeout time
 // shutdown stops accepting, lets the goroutines finish the requests they
 // serve, and waits up to timeout for them; then it closes the
 // connections left, and reports whether there were none. (A process can
-// be killed; a goroutine cannot: those left end with the process.) The
-// idle connections end at once (see stop).
+// be killed; a goroutine cannot: those left end with the process.)
 func shutdown(listener net.Listener, conns *connections, timeout time.Duration) bool {
 	conns.stop()
 	// Closing the listening socket wakes the Accept that waits on it
@@ -342,6 +354,7 @@ func serveConnection(netConn net.Conn, readTimeout, writeTimeout, idleTimeout, d
 type conn struct {
 	net.Conn
 	pending []byte
+	buffer  [recvBufferSize]byte
 }
 
 // Read takes what is pending first, then recvs.
@@ -365,9 +378,8 @@ func (c *conn) wait() error {
 	if len(c.pending) > 0 {
 		return nil
 	}
-	buffer := make([]byte, recvBufferSize)
-	n, err := c.Conn.Read(buffer)
-	c.pending = buffer[:n]
+	n, err := c.Conn.Read(c.buffer[:])
+	c.pending = c.buffer[:n]
 	return err
 }
 
@@ -429,7 +441,7 @@ func handleRequest(clientConn *conn, readTimeout, writeTimeout, delay time.Durat
 		if err = serveApp(app, w, r); err == nil {
 			err = body.err
 		}
-		if err == nil && !body.continueOwed { // else the client may never send it
+		if err == nil && !body.continueOwed && body.left > 0 { // else the client may never send it
 			err = discardBody(clientConn, body.arrived, body.left, deadline)
 		}
 		if err == nil && !body.continueOwed && body.chunks != nil {
@@ -479,8 +491,10 @@ func handleRequest(clientConn *conn, readTimeout, writeTimeout, delay time.Durat
 		w.keepOpen = false
 	}
 	w.finish()
-	requestLine, _, _ := strings.Cut(string(skipEmptyLine(request)), "\n")
-	fmt.Fprintf(console, "%s: %s -> %s\n", clientConn.RemoteAddr(), strings.TrimSuffix(requestLine, "\r"), statusLine(w.status))
+	if console != io.Discard {
+		requestLine, _, _ := strings.Cut(string(skipEmptyLine(request)), "\n")
+		fmt.Fprintf(console, "%s: %s -> %s\n", clientConn.RemoteAddr(), strings.TrimSuffix(requestLine, "\r"), statusLine(w.status))
+	}
 	if w.err != nil {
 		fmt.Fprintln(os.Stderr, "sendall:", w.err)
 		return w.err.Error()
@@ -489,9 +503,11 @@ func handleRequest(clientConn *conn, readTimeout, writeTimeout, delay time.Durat
 	// Hold the connection open a while, so that many are served at once
 	// and can be watched; a shutdown cuts the wait short.
 	// Python: time.sleep(60)
-	select {
-	case <-time.After(delay):
-	case <-conns.terminated:
+	if delay > 0 {
+		select {
+		case <-time.After(delay):
+		case <-conns.terminated:
+		}
 	}
 	if w.keepOpen {
 		return ""
@@ -553,9 +569,9 @@ var errTimedOut = errors.New("timed out")
 // client must not make the server hold an endless request in memory.
 // parseRequest then tells which of these happened. At the deadline it
 // returns what it has, with errTimedOut.
-func recvHead(clientConn net.Conn, deadline time.Time) ([]byte, error) {
+func recvHead(clientConn *conn, deadline time.Time) ([]byte, error) {
 	received := make([]byte, 0, recvBufferSize)
-	buffer := make([]byte, recvBufferSize)
+	buffer := clientConn.buffer[:]
 	for endOfHead(received) < 0 && len(received) <= maxHeadBytes {
 		// Python: client_connection.recv(1024), again and again
 		n, err := recvBefore(clientConn, buffer, deadline)
