@@ -516,7 +516,7 @@ func handleRequest(clientConn *conn, readTimeout, writeTimeout, delay time.Durat
 	// head it stopped at), or when bytes it sent are still unread (it
 	// sent a next request already, or waits for 100 Continue to send its
 	// body). The net package cannot peek into the socket's receive queue,
-	// as step 7's recv with MSG_PEEK did, so every connection ends this
+	// as step 7's recv with MSG_PEEK did, so a response that closes ends this
 	// way: a client that has sent all it had sees the FIN, closes its side
 	// too, and the drain ends at once.
 	lingeringClose(clientConn.Conn)
