@@ -223,7 +223,7 @@ var framingCases = []framingCase{
 
 // framingSteps are the steps that parse requests, and so meet the
 // framing table.
-var framingSteps = []string{"step5-limits", "step6-gateway", "step7-processes", "step9-keep-alive"}
+var framingSteps = []string{"step5-limits", "step6-gateway", "step7-processes", "step8-goroutines", "step9-keep-alive"}
 
 // wantFor is the verdict that step must give c.
 func (c framingCase) wantFor(step string) string {
@@ -234,7 +234,7 @@ func (c framingCase) wantFor(step string) string {
 		if c.step4 != "" {
 			return c.step4
 		}
-	case "step6-gateway", "step7-processes":
+	case "step6-gateway", "step7-processes", "step8-goroutines":
 		// They read a body by Content-Length only: a request with
 		// Transfer-Encoding gets step 5's verdict.
 		if strings.Contains(c.request, "Transfer-Encoding") {
