@@ -299,11 +299,11 @@ func vmRSS(t *testing.T, pid int) int {
 	return 0
 }
 
-// TestStep6sChildHoldsItsConnectionOnce is issue 12, item 8: the child
+// TestStep7sChildHoldsItsConnectionOnce is issue 12, item 8: the child
 // that serves a connection holds one socket, the connection, once: not
 // the listening socket, and not a second copy of the connection that a
 // descriptor without close-on-exec would leak through exec.
-func TestStep6sChildHoldsItsConnectionOnce(t *testing.T) {
+func TestStep7sChildHoldsItsConnectionOnce(t *testing.T) {
 	skipUnlessProc(t)
 	t.Parallel()
 	srv := startStep(t, "step7-processes", "-delay", "1s")
@@ -324,11 +324,11 @@ func TestStep6sChildHoldsItsConnectionOnce(t *testing.T) {
 	}
 }
 
-// TestStep6BoundsItsChildren is issue 12, item 9: with -max-children 2,
+// TestStep7BoundsItsChildren is issue 12, item 9: with -max-children 2,
 // three clients that each hold a child for a second never have more than
 // two children at once; the third waits in the listen queue and is
 // served when a child has exited.
-func TestStep6BoundsItsChildren(t *testing.T) {
+func TestStep7BoundsItsChildren(t *testing.T) {
 	skipUnlessProc(t)
 	t.Parallel()
 	srv := startStep(t, "step7-processes", "-max-children", "2", "-delay", "1s")
@@ -358,11 +358,11 @@ func TestStep6BoundsItsChildren(t *testing.T) {
 	}
 }
 
-// TestStep6StopsItsChildrenOnSIGTERM is issue 12, item 9 too: on
+// TestStep7StopsItsChildrenOnSIGTERM is issue 12, item 9 too: on
 // SIGTERM while children serve slow clients, the parent signals them,
 // waits -shutdown-timeout for them, kills the rest, and exits; no child
 // outlives it.
-func TestStep6StopsItsChildrenOnSIGTERM(t *testing.T) {
+func TestStep7StopsItsChildrenOnSIGTERM(t *testing.T) {
 	skipUnlessProc(t)
 	t.Parallel()
 	const shutdownTimeout = 1 * time.Second
@@ -462,11 +462,11 @@ func cut(reply []byte) []byte {
 	return reply
 }
 
-// TestStep7AnswersSlowHeadsWith408 is issue 12, item 5: the write
+// TestStep9AnswersSlowHeadsWith408 is issue 12, item 5: the write
 // deadline is armed when the response starts, not with the read
 // deadline; with equal read and write timeouts, a client that sends half
 // a head still receives its 408. Ten such clients at once, each must.
-func TestStep7AnswersSlowHeadsWith408(t *testing.T) {
+func TestStep9AnswersSlowHeadsWith408(t *testing.T) {
 	t.Parallel()
 	const clients = 10
 	srv := startStep(t, "step9-keep-alive", "-read-timeout", "300ms", "-write-timeout", "300ms")
@@ -498,13 +498,13 @@ func TestStep7AnswersSlowHeadsWith408(t *testing.T) {
 	}
 }
 
-// TestStep7EndsAConnectionWhoseWriteFailed is issue 12, item 4: a client
+// TestStep9EndsAConnectionWhoseWriteFailed is issue 12, item 4: a client
 // sends 2000 pipelined requests for /count (9 KB each to answer) and
 // reads nothing. Once a write has timed out, the connection must end: the
 // server must not go on "answering" the rest into a dead writer, logging
 // 200 OK for each. Some hundreds fit in the socket buffers before the
 // first write blocks; all 2000 answered means the failure was ignored.
-func TestStep7EndsAConnectionWhoseWriteFailed(t *testing.T) {
+func TestStep9EndsAConnectionWhoseWriteFailed(t *testing.T) {
 	t.Parallel()
 	const requests = 2000
 	srv := startStep(t, "step9-keep-alive", "-write-timeout", "300ms")

@@ -27,10 +27,10 @@ func TestLoadClientSeesStep6ServeManyAtOnce(t *testing.T) {
 	}
 }
 
-// TestStep6ReapsItsChildren runs step7-processes under load and reads
+// TestStep7ReapsItsChildren runs step7-processes under load and reads
 // /proc: once the load is over, no child of the server is left, not
 // even a zombie, and the server holds as many descriptors as before.
-func TestStep6ReapsItsChildren(t *testing.T) {
+func TestStep7ReapsItsChildren(t *testing.T) {
 	skipUnlessProc(t)
 	t.Parallel()
 	srv := startStep(t, "step7-processes", "-delay", "50ms")
@@ -51,10 +51,10 @@ func TestStep6ReapsItsChildren(t *testing.T) {
 	srv.stop()
 }
 
-// TestStep6WithoutReapingLeavesZombies is the article's lesson: with
+// TestStep7WithoutReapingLeavesZombies is the article's lesson: with
 // -reap=false, every child that has served its client stays in the
 // process table as a zombie, state Z, until the server exits.
-func TestStep6WithoutReapingLeavesZombies(t *testing.T) {
+func TestStep7WithoutReapingLeavesZombies(t *testing.T) {
 	skipUnlessProc(t)
 	t.Parallel()
 	srv := startStep(t, "step7-processes", "-reap=false")
@@ -71,11 +71,11 @@ func TestStep6WithoutReapingLeavesZombies(t *testing.T) {
 	srv.stop()
 }
 
-// TestStep6KeepingTheParentsCopyLeaksDescriptors is the article's other
+// TestStep7KeepingTheParentsCopyLeaksDescriptors is the article's other
 // lesson: with -close-parent-copy=false the parent keeps its copy of
 // every connection, so no client sees the end of its response, and the
 // parent holds one more descriptor for every client.
-func TestStep6KeepingTheParentsCopyLeaksDescriptors(t *testing.T) {
+func TestStep7KeepingTheParentsCopyLeaksDescriptors(t *testing.T) {
 	skipUnlessProc(t)
 	t.Parallel()
 	srv := startStep(t, "step7-processes", "-close-parent-copy=false")
