@@ -17,10 +17,11 @@ import (
 // so it only accepts the flag.
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
-// TestParseRequestReadsHowTheBodyIsFramed checks what step 5 changes in
-// step 4's parser: a chunked body is read now, not answered with 501,
-// under RFC 9112's rules for Transfer-Encoding; and CONNECT, which no
-// application behind the gateway could answer, gets 501.
+// TestParseRequestReadsHowTheBodyIsFramed checks what this step's parser
+// changes in step 5's: a chunked body is read now, as step 9 reads it,
+// not answered with 501, under RFC 9112's rules for Transfer-Encoding;
+// and CONNECT, which no application behind the gateway could answer,
+// gets 501.
 func TestParseRequestReadsHowTheBodyIsFramed(t *testing.T) {
 	t.Parallel()
 	const ok = 0
@@ -43,8 +44,8 @@ func TestParseRequestReadsHowTheBodyIsFramed(t *testing.T) {
 		{name: "answers 501 to gzip under chunked, which it does not decode", input: "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", wantStatus: http.StatusNotImplemented},
 		{name: "answers 501 to two codings in two fields", input: "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n", wantStatus: http.StatusNotImplemented},
 		{name: "answers 501 to CONNECT, which asks for a tunnel", input: "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n", wantStatus: http.StatusNotImplemented},
-		{name: "still answers 400 to what step 4 refuses", input: "GET / HTTP/1.1\r\n\r\n", wantStatus: http.StatusBadRequest},
-		{name: "still accepts a method step 4 accepted", input: "BREW /pot HTTP/1.1\r\nHost: h\r\n\r\n", wantStatus: ok},
+		{name: "still answers 400 to what step 5 refuses", input: "GET / HTTP/1.1\r\n\r\n", wantStatus: http.StatusBadRequest},
+		{name: "still accepts a method step 5's parser accepts", input: "BREW /pot HTTP/1.1\r\nHost: h\r\n\r\n", wantStatus: ok},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -15,7 +15,7 @@ import (
 // testChildEnv makes this test binary, started again by startChild,
 // act as a child that waits for SIGTERM and then exits, as a child
 // serving a slow client finishes its response and exits.
-const testChildEnv = "STEP6_TEST_CHILD"
+const testChildEnv = "STEP7_TEST_CHILD"
 
 func TestMain(m *testing.M) {
 	if os.Getenv(childConnEnv) != "" && os.Getenv(testChildEnv) != "" {

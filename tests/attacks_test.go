@@ -101,11 +101,11 @@ func dialSmallWindow(t *testing.T, addr string) *net.TCPConn {
 // close, having read less than 1 MiB of it. What the server read is
 // measured on the server's side, from the rchar of /proc/PID/io (the
 // client's count would measure the kernel's socket buffers too); a
-// step-6 child's reads are added to its parent's count once it is reaped.
+// step-7 child's reads are added to its parent's count once it is reaped.
 func TestChunkExtensionsCostTheClient(t *testing.T) {
 	t.Parallel()
 	chunk := []byte("1;ext=" + strings.Repeat("x", 4000) + "\r\nx\r\n")
-	for _, step := range []string{"step9-keep-alive"} { // steps 6 and 7 read no chunks
+	for _, step := range []string{"step9-keep-alive"} { // steps 5 to 8 read no chunks
 		t.Run(step+" stops a client that streams chunk extensions before 1 MiB", func(t *testing.T) {
 			t.Parallel()
 			skipUnlessProc(t)
@@ -233,9 +233,10 @@ func TestCurlGets100Continue(t *testing.T) {
 // rounds below). The server's resident memory must grow by less than
 // 40 MiB.
 //
-// Step 7 only: steps 4 and 5 serve one connection at a time, so that
-// one announced body is in memory at once, and step 6's children each
-// hold their own.
+// Step 9 only: steps 5 and 6 serve one connection at a time, so that
+// one announced body is in memory at once; step 7's children each hold
+// their own; and step 8 reads a body by Content-Length as step 9 does,
+// with the same code.
 func TestAnnouncedLengthsCostNoMemory(t *testing.T) {
 	skipUnlessProc(t)
 	t.Parallel()

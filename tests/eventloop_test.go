@@ -71,7 +71,6 @@ func TestEventLoopHoldsUpAgainstHostileClients(t *testing.T) {
 	srv.stop()
 }
 
-
 // TestEventLoopRunsTheAppsAsStep9Does sends every gateway case to step 9
 // and to the event loop, with each application, and compares what the
 // application said: the status line, the header fields and the body,

@@ -21,22 +21,24 @@ import (
 // it: the status codes that come back, in order, then how the
 // connection ends (see framingVerdict).
 //
-// want is step 7's verdict, "ours": the SPEC's rules D and E on a server
-// that keeps connections alive. Steps 5 and 6 answer one request per
+// want is step 9's verdict, "ours": the SPEC's rules D and E on a server
+// that keeps connections alive. Steps 5 to 8 answer one request per
 // connection, so theirs is want's first status, then "close", unless
-// step56 says otherwise; step 4's is the same as steps 5 and 6's unless
-// step4 says otherwise (step 4 answers POST, and any Transfer-Encoding,
-// with 501). nethttp is what net/http's own server says, with a handler
-// that reads the body (see startNetHTTP); where want differs from it,
-// why says why ours is meant to.
+// step5to8 says otherwise; step 5's is the same as steps 6 to 8's unless
+// step5 says otherwise (step 5 answers POST, and any Transfer-Encoding,
+// with 501), and steps 6 to 8, which read a body by Content-Length only,
+// give a request with Transfer-Encoding step 5's verdict. nethttp is
+// what net/http's own server says, with a handler that reads the body
+// (see startNetHTTP); where want differs from it, why says why ours is
+// meant to.
 type framingCase struct {
 	name     string // what the request is, as the end of a sentence
 	request  string
 	head     bool // the first request is a HEAD: its answer has no body
 	requests int  // how many requests the bytes hold; 0 means 1
 	want     string
-	step56   string
-	step4    string
+	step5to8 string
+	step5    string
 	nethttp  string
 	why      string
 }
@@ -58,9 +60,9 @@ const (
 	getHello   = "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n"
 )
 
-// step4POST is step 4's verdict on a POST it could parse: step 4 has no
+// step5POST is step 5's verdict on a POST it could parse: step 5 has no
 // page to POST to.
-const step4POST = "501 close"
+const step5POST = "501 close"
 
 // hiddenGET is a whole second request, which a body may carry.
 const hiddenGET = "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n"
@@ -72,7 +74,7 @@ var framingCases = []framingCase{
 	{name: "a head whose every line ends in a bare LF, as typed into nc", request: "GET /hello HTTP/1.1\nHost: x\n\n",
 		want: "200 open", nethttp: "200 open"},
 	{name: "a CRLF head with one field line ending in a bare LF", request: postHead + "Dummy: x\nContent-Length: 5\r\n\r\nhello",
-		want: "400 close", step4: "400 close", nethttp: "200 open",
+		want: "400 close", step5: "400 close", nethttp: "200 open",
 		why: "a head that mixes line ends is read one way by a reader that splits at CRLF and another by one that splits at LF (SPEC D1)"},
 	{name: "a CRLF head that ends in a bare-LF empty line", request: "GET /hello HTTP/1.1\r\nHost: x\r\n\n",
 		want: "400 close", nethttp: "200 open", why: "mixed line ends (SPEC D1)"},
@@ -85,7 +87,7 @@ var framingCases = []framingCase{
 		want: "400 close", nethttp: "200 open", why: "mixed line ends (SPEC D1)"},
 	{name: "a bare-LF field line that hides Content-Length from a CRLF reader, and a second request in the body",
 		request: postHead + "Dummy: x\nContent-Length: " + strconv.Itoa(len(hiddenGET)) + "\r\n\r\n" + hiddenGET,
-		want:    "400 close", step4: "400 close", nethttp: "200 open",
+		want:    "400 close", step5: "400 close", nethttp: "200 open",
 		why: "a reader that splits at CRLF only sees no Content-Length and answers the body as a request: the smuggling that mixed line ends allow (SPEC D1)"},
 	{name: "a bare CR inside a field value", request: "GET /hello HTTP/1.1\r\nHost: x\r\nX-A: a\rb\r\n\r\n",
 		want: "400 close", nethttp: "400 close"},
@@ -105,9 +107,9 @@ var framingCases = []framingCase{
 
 	// Content-Length (RFC 9112 §6.3).
 	{name: "a Content-Length of 5 and 5 bytes of body", request: postHead + "Content-Length: 5\r\n\r\nhello",
-		want: "200 open", step4: step4POST, nethttp: "200 open"},
+		want: "200 open", step5: step5POST, nethttp: "200 open"},
 	{name: "two equal Content-Length fields", request: postHead + "Content-Length: 5\r\nContent-Length: 5\r\n\r\nhello",
-		want: "200 open", step4: step4POST, nethttp: "200 open"},
+		want: "200 open", step5: step5POST, nethttp: "200 open"},
 	{name: "two Content-Length fields that disagree", request: postHead + "Content-Length: 5\r\nContent-Length: 6\r\n\r\nhello!",
 		want: "400 close", nethttp: "400 close"},
 	{name: "the Content-Length list 5, 5", request: postHead + "Content-Length: 5, 5\r\n\r\nhello",
@@ -119,9 +121,9 @@ var framingCases = []framingCase{
 	{name: "a Content-Length in hexadecimal", request: postHead + "Content-Length: 0x5\r\n\r\nhello",
 		want: "400 close", nethttp: "400 close"},
 	{name: "a Content-Length with leading zeros", request: postHead + "Content-Length: 005\r\n\r\nhello",
-		want: "200 open", step4: step4POST, nethttp: "200 open"},
+		want: "200 open", step5: step5POST, nethttp: "200 open"},
 	{name: "a Content-Length with spaces around it", request: postHead + "Content-Length:   5  \r\n\r\nhello",
-		want: "200 open", step4: step4POST, nethttp: "200 open"},
+		want: "200 open", step5: step5POST, nethttp: "200 open"},
 	{name: "an empty Content-Length", request: postHead + "Content-Length: \r\n\r\nhello",
 		want: "400 close", nethttp: "400 close"},
 	{name: "a Content-Length of 20 digits", request: postHead + "Content-Length: 99999999999999999999\r\n\r\nhello",
@@ -130,80 +132,80 @@ var framingCases = []framingCase{
 		want: "413 close", nethttp: "400 close",
 		why: "ours refuses a body over maxBodyBytes (1 MiB) before reading it; net/http has no limit unless the handler sets one, and waits for the body until its read timeout"},
 
-	// Transfer-Encoding (RFC 9112 §6.1). Step 4 decodes none: 501.
+	// Transfer-Encoding (RFC 9112 §6.1). Steps 5 to 8 decode none: 501.
 	{name: "a chunked body", request: postHead + chunkedTE + "\r\n" + helloChunk,
-		want: "200 open", step4: "501 close", nethttp: "200 open"},
+		want: "200 open", step5: "501 close", nethttp: "200 open"},
 	{name: "Transfer-Encoding: Chunked in capitals", request: postHead + "Transfer-Encoding: Chunked\r\n\r\n" + helloChunk,
-		want: "200 open", step4: "501 close", nethttp: "200 open"},
+		want: "200 open", step5: "501 close", nethttp: "200 open"},
 	{name: "Transfer-Encoding: gzip, chunked", request: postHead + "Transfer-Encoding: gzip, chunked\r\n\r\n" + helloChunk,
-		want: "501 close", step4: "501 close", nethttp: "501 close"},
+		want: "501 close", step5: "501 close", nethttp: "501 close"},
 	{name: "Transfer-Encoding: chunked, gzip", request: postHead + "Transfer-Encoding: chunked, gzip\r\n\r\n" + helloChunk,
-		want: "400 close", step4: "501 close", nethttp: "501 close",
+		want: "400 close", step5: "501 close", nethttp: "501 close",
 		why: "a body whose last coding is not chunked has no end but the connection's: RFC 9112 §6.3 says 400 and close; net/http says 501 to any coding but chunked"},
 	{name: "Transfer-Encoding: identity", request: postHead + "Transfer-Encoding: identity\r\n\r\n" + helloChunk,
-		want: "400 close", step4: "501 close", nethttp: "501 close",
+		want: "400 close", step5: "501 close", nethttp: "501 close",
 		why: "identity is no longer a transfer coding, and the list does not end in chunked (RFC 9112 §6.3): 400"},
 	{name: "two Transfer-Encoding: chunked fields", request: postHead + chunkedTE + chunkedTE + "\r\n" + helloChunk,
-		want: "501 close", step4: "501 close", nethttp: "501 close"},
+		want: "501 close", step5: "501 close", nethttp: "501 close"},
 	{name: "both Transfer-Encoding and Content-Length", request: postHead + chunkedTE + "Content-Length: 5\r\n\r\n" + helloChunk,
-		want: "400 close", step4: "400 close", nethttp: "200 open",
+		want: "400 close", step5: "400 close", nethttp: "200 open",
 		why: "both at once is the classic way to make two servers split a stream differently; RFC 9112 §6.1 lets a server reject it, which ours does; net/http drops Content-Length and reads the chunks"},
 	{name: "Transfer-Encoding in an HTTP/1.0 request", request: "POST /hello HTTP/1.0\r\nHost: x\r\n" + chunkedTE + "\r\n" + helloChunk,
-		want: "400 close", step4: "501 close", nethttp: "200 close",
+		want: "400 close", step5: "501 close", nethttp: "200 close",
 		why: "HTTP/1.0 has no Transfer-Encoding, so the request's framing is wrong (RFC 9112 §6.1); net/http decodes it anyway"},
 
-	// Chunk lines (SPEC D2, RFC 9112 §7.1.1). Step 4 decodes none: 501.
+	// Chunk lines (SPEC D2, RFC 9112 §7.1.1). Steps 5 to 8 decode none: 501.
 	{name: "a chunk size followed by a space", request: postHead + chunkedTE + "\r\n5 \r\nhello\r\n0\r\n\r\n",
-		want: "400 close", step4: "501 close", nethttp: "200 open",
+		want: "400 close", step5: "501 close", nethttp: "200 open",
 		why: "whitespace after the size is allowed only before a ';' (SPEC D2)"},
 	{name: "a chunk size and an empty extension", request: postHead + chunkedTE + "\r\n5;\r\nhello\r\n0\r\n\r\n",
-		want: "400 close", step4: "501 close", nethttp: "200 open",
+		want: "400 close", step5: "501 close", nethttp: "200 open",
 		why: "an extension needs a name (SPEC D2); net/http ignores everything after ';'"},
 	{name: "a chunk extension with a value and no name", request: postHead + chunkedTE + "\r\n5;=x\r\nhello\r\n0\r\n\r\n",
-		want: "400 close", step4: "501 close", nethttp: "200 open",
+		want: "400 close", step5: "501 close", nethttp: "200 open",
 		why: "an extension needs a name (SPEC D2); net/http ignores everything after ';'"},
 	{name: "a chunk extension with an unterminated quoted string", request: postHead + chunkedTE + "\r\n5;a=\"unterminated\r\nhello\r\n0\r\n\r\n",
-		want: "400 close", step4: "501 close", nethttp: "200 open",
+		want: "400 close", step5: "501 close", nethttp: "200 open",
 		why: "a quoted string must end (SPEC D2); net/http ignores everything after ';'"},
 	{name: "an unterminated quoted chunk extension that swallows the chunks, and a request after them",
 		request: postHead + chunkedTE + "\r\n5;a=\"x\r\nhello\r\n0\r\n\r\n" + hiddenGET,
-		want:    "400 close", step4: "501 close", nethttp: "200 200 open",
+		want:    "400 close", step5: "501 close", nethttp: "200 200 open",
 		why: "for a reader that reads the quoted string on, the chunks and the GET are all one extension; a server that answers the GET answers a request that reader never saw: the smuggling an unterminated quoted string allows (SPEC D2)"},
 	{name: "valid chunk extensions, a token value and a name alone", request: postHead + chunkedTE + "\r\n5;name=value;flag\r\nhello\r\n0\r\n\r\n",
-		want: "200 open", step4: "501 close", nethttp: "200 open"},
+		want: "200 open", step5: "501 close", nethttp: "200 open"},
 	{name: "a valid quoted chunk extension with whitespace around the semicolon", request: postHead + chunkedTE + "\r\n5 ; q=\"a;b\"\r\nhello\r\n0\r\n\r\n",
-		want: "200 open", step4: "501 close", nethttp: "400 close",
+		want: "200 open", step5: "501 close", nethttp: "400 close",
 		why: "RFC 9112 §7.1.1 allows BWS around ';' and a quoted string may hold ';' (SPEC D2); net/http refuses whitespace before ';'"},
 	{name: "a chunk size line that ends in a bare LF", request: postHead + chunkedTE + "\r\n5\nhello\r\n0\r\n\r\n",
-		want: "400 close", step4: "501 close", nethttp: "400 close"},
+		want: "400 close", step5: "501 close", nethttp: "400 close"},
 	{name: "a chunk size in uppercase hexadecimal", request: postHead + chunkedTE + "\r\nA\r\n0123456789\r\n0\r\n\r\n",
-		want: "200 open", step4: "501 close", nethttp: "200 open"},
+		want: "200 open", step5: "501 close", nethttp: "200 open"},
 	{name: "a chunk size that overflows 64 bits", request: postHead + chunkedTE + "\r\nfffffffffffffffffff\r\nhello\r\n0\r\n\r\n",
-		want: "413 close", step4: "501 close", nethttp: "400 close",
+		want: "413 close", step5: "501 close", nethttp: "400 close",
 		why: "ours stops reading the size once it passes maxBodyBytes: too large, 413; net/http calls it a bad chunk length"},
 	{name: "a chunk whose data is longer than its size", request: postHead + chunkedTE + "\r\n3\r\nhello\r\n0\r\n\r\n",
-		want: "400 close", step4: "501 close", nethttp: "400 close"},
+		want: "400 close", step5: "501 close", nethttp: "400 close"},
 	{name: "a chunk size that is not hexadecimal", request: postHead + chunkedTE + "\r\nxyz\r\nhello\r\n0\r\n\r\n",
-		want: "400 close", step4: "501 close", nethttp: "400 close"},
+		want: "400 close", step5: "501 close", nethttp: "400 close"},
 	{name: "a valid trailer field", request: postHead + chunkedTE + "\r\n5\r\nhello\r\n0\r\nX-Checksum: 1234\r\n\r\n",
-		want: "200 open", step4: "501 close", nethttp: "200 open"},
+		want: "200 open", step5: "501 close", nethttp: "200 open"},
 	{name: "a trailer line without a colon", request: postHead + chunkedTE + "\r\n5\r\nhello\r\n0\r\nno colon here\r\n\r\n",
-		want: "400 close", step4: "501 close", nethttp: "400 close"},
+		want: "400 close", step5: "501 close", nethttp: "400 close"},
 	{name: "a trailer field with a space before its colon", request: postHead + chunkedTE + "\r\n5\r\nhello\r\n0\r\nX-Checksum : 1234\r\n\r\n",
-		want: "400 close", step4: "501 close", nethttp: "200 open",
+		want: "400 close", step5: "501 close", nethttp: "200 open",
 		why: "a trailer field is a field line: no whitespace before its colon, which a server MUST answer with 400 (RFC 9112 §5.1); net/http lets it through in a trailer"},
 	{name: "a chunked body whose data is a second request", request: postHead + chunkedTE + "\r\n" + strconv.FormatInt(int64(len(hiddenGET)), 16) + "\r\n" + hiddenGET + "\r\n0\r\n\r\n",
-		want: "200 open", step4: "501 close", nethttp: "200 open"},
+		want: "200 open", step5: "501 close", nethttp: "200 open"},
 
 	// Bodies that hold requests, and requests one after the other.
 	{name: "a body whose Content-Length covers a second request", request: postHead + "Content-Length: " + strconv.Itoa(len(hiddenGET)) + "\r\n\r\n" + hiddenGET,
-		want: "200 open", step4: step4POST, nethttp: "200 open"},
+		want: "200 open", step5: step5POST, nethttp: "200 open"},
 	{name: "two GET requests sent at once", request: getHello + getHello, requests: 2,
 		want: "200 200 open", nethttp: "200 200 open"},
 	{name: "a POST with a body and a GET sent at once", request: postHead + "Content-Length: 5\r\n\r\nhello" + getHello, requests: 2,
-		want: "200 200 open", step4: step4POST, nethttp: "200 200 open"},
+		want: "200 200 open", step5: step5POST, nethttp: "200 200 open"},
 	{name: "a chunked POST and a GET sent at once", request: postHead + chunkedTE + "\r\n" + helloChunk + getHello, requests: 2,
-		want: "200 200 open", step4: "501 close", nethttp: "200 200 open"},
+		want: "200 200 open", step5: "501 close", nethttp: "200 200 open"},
 
 	// HEAD: no body, error answers included (SPEC D3, RFC 9110 §9.3.2).
 	{name: "a HEAD request", request: "HEAD /hello HTTP/1.1\r\nHost: x\r\n\r\n", head: true,
@@ -231,18 +233,18 @@ func (c framingCase) wantFor(step string) string {
 	case "step9-keep-alive":
 		return c.want
 	case "step5-limits":
-		if c.step4 != "" {
-			return c.step4
+		if c.step5 != "" {
+			return c.step5
 		}
 	case "step6-gateway", "step7-processes", "step8-goroutines":
 		// They read a body by Content-Length only: a request with
 		// Transfer-Encoding gets step 5's verdict.
 		if strings.Contains(c.request, "Transfer-Encoding") {
-			return c.step4
+			return c.step5
 		}
 	}
-	if c.step56 != "" {
-		return c.step56
+	if c.step5to8 != "" {
+		return c.step5to8
 	}
 	// One response per connection: the first answer, then the end.
 	first, _, _ := strings.Cut(c.want, " ")
@@ -252,7 +254,7 @@ func (c framingCase) wantFor(step string) string {
 // TestFramingTable sends every request of framingCases to every step
 // that parses requests, and to net/http's server, and compares the
 // verdicts with the table's. Each step runs the table in order on one
-// server (steps 4 and 5 serve one connection at a time); the steps run
+// server (steps 5 and 6 serve one connection at a time); the steps run
 // at once.
 func TestFramingTable(t *testing.T) {
 	t.Parallel()

@@ -154,16 +154,16 @@ var hostileUploaders = []hostileClient{
 func TestParsingStepsHoldUpAgainstHostileClients(t *testing.T) {
 	t.Parallel()
 	clientsOf := func(step string) []hostileClient {
-		if !keepAliveSteps[step] { // steps 5 to 7 read no chunked body: 501
+		if !keepAliveSteps[step] { // steps 5 to 8 read no chunked body: 501
 			return hostileClients
 		}
 		return append(append(hostileClients[:0:0], hostileClients...), hostileUploaders...)
 	}
-	// Steps 4 and 5 one after the other: each serves one client at a
+	// Steps 5 and 6 one after the other: each serves one client at a
 	// time, each normal GET has a second to get its answer, and two such
 	// servers under attack at once on a busy machine would eat into it.
-	// Steps 6 and 7 serve many at once, and run beside them.
-	t.Run("the iterative steps 4 and 5", func(t *testing.T) {
+	// Steps 7 to 9 serve many at once, and run beside them.
+	t.Run("the iterative steps 5 and 6", func(t *testing.T) {
 		t.Parallel()
 		for _, step := range []string{"step5-limits", "step6-gateway"} {
 			t.Run(step, func(t *testing.T) { holdsUp(t, step, clientsOf(step)) })
@@ -181,7 +181,7 @@ func TestParsingStepsHoldUpAgainstHostileClients(t *testing.T) {
 // does its worst.
 func holdsUp(t *testing.T, step string, clients []hostileClient) {
 	srv := startStep(t, step, "-read-timeout", "300ms")
-	// Connection: close, so that step 7 too ends the connection after
+	// Connection: close, so that step 9 too ends the connection after
 	// its answer.
 	normal := []byte("GET /hello HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
 	for _, hc := range clients {

@@ -11,10 +11,10 @@ import (
 	"time"
 )
 
-// TestLoadClientSeesStep6ServeManyAtOnce runs the load client against
+// TestLoadClientSeesStep7ServeManyAtOnce runs the load client against
 // step7-processes, whose children hold each connection open for 200 ms
-// after the response: unlike step 5, it serves many clients at once.
-func TestLoadClientSeesStep6ServeManyAtOnce(t *testing.T) {
+// after the response: unlike step 6, it serves many clients at once.
+func TestLoadClientSeesStep7ServeManyAtOnce(t *testing.T) {
 	t.Parallel()
 	srv := startStep(t, "step7-processes", "-delay", "200ms")
 	rep := runLoadClient(t, srv.addr, "-clients", "10", "-path", "/hello", "-timeout", "10s")
@@ -23,7 +23,7 @@ func TestLoadClientSeesStep6ServeManyAtOnce(t *testing.T) {
 		t.Errorf("succeeded %d of 10, errors %v", rep.Succeeded, rep.Errors)
 	}
 	if rep.MaxInFlight < 2 {
-		t.Errorf("the client saw at most %d response served at once, want more than 1: step 6 serves each connection in its own process", rep.MaxInFlight)
+		t.Errorf("the client saw at most %d response served at once, want more than 1: step 7 serves each connection in its own process", rep.MaxInFlight)
 	}
 }
 
