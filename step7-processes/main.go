@@ -1,6 +1,6 @@
 //go:build unix
 
-// Step 6 of "Let's Build A Web Server": step 5, plus a process per
+// Step 7 of "Let's Build A Web Server": step 6, plus a process per
 // connection, so that many clients are served at once (Part 3 of the
 // series, webserver3c.py to webserver3g.py).
 //
@@ -40,17 +40,15 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/netip"
 	"os"
 	"os/signal"
+	"strconv"
 	"sync"
 	"syscall"
 	"time"
@@ -60,7 +58,7 @@ import (
 
 // requestQueueSize is the listen backlog: how many connections that the
 // kernel has already accepted (the handshake is done) may wait in a queue
-// until the server calls accept. Steps 1 to 5 used 1. Now that the
+// until the server calls accept. Steps 1 to 6 used 1. Now that the
 // server accepts again as soon as it has started a child, a burst of
 // clients can arrive faster than it accepts them, and past -max-children
 // clients wait in this queue: the article's webserver3c.py, 3d and 3e
@@ -81,10 +79,6 @@ const childConnFD = 3
 // recvBufferSize is how many bytes of the request one recv takes: the
 // article's 1024.
 const recvBufferSize = 1024
-
-// bodyPieceBytes bounds one recv of the body: the body is read as it
-// arrives, in pieces of at most this size, never all at once.
-const bodyPieceBytes = 32 << 10
 
 // A lingering close (see lingeringClose) reads and throws away at most
 // lingerBytes of what the client still sends, for at most lingerTimeout:
@@ -449,15 +443,14 @@ func createListenSocket(addr string) (int, error) {
 }
 
 // handleRequest serves one client: it reads the request's head, prints
-// it, parses it, and has the application answer it through the gateway;
-// the application reads the body, if there is one, as it arrives.
+// it, parses it, and has the application answer it through the gateway.
 func handleRequest(clientConn int, clientAddr syscall.Sockaddr, readTimeout, writeTimeout, delay time.Duration, app http.Handler) {
 	// close hangs up: once the parent has closed its copy too, the kernel
 	// sends the client a FIN, and the descriptor number is free to be
 	// used again. If bytes the client
 	// sent are still unread, the kernel sends a RST instead, a reset,
 	// and the client may lose the response: the server reads them first
-	// (see the body's discard and lingeringClose below).
+	// (see discardBody and lingeringClose below).
 	// Python: client_connection.close()
 	defer syscall.Close(clientConn)
 
@@ -496,62 +489,72 @@ func handleRequest(clientConn int, clientAddr syscall.Sockaddr, readTimeout, wri
 	if timedOut && endOfHead(request) < 0 {
 		err = &requestError{http.StatusRequestTimeout, fmt.Sprintf("the request's head did not arrive within %s", readTimeout)}
 	}
-	if err != nil {
-		// Even a head that could not be parsed may say HEAD, whose
-		// answer has no body, an error's included.
-		req.Method = requestMethod(request)
-	}
-
-	// The response goes out through the gateway's http.ResponseWriter,
-	// whoever writes it: WSGI's start_response and the body. Its write
-	// deadline starts with its first byte.
-	w := newResponseWriter(&connWriter{clientConn: clientConn, timeout: writeTimeout}, req, time.Now)
-
-	// The body, if the request has one, is not read yet: the application
-	// reads it from the *http.Request, straight from the socket.
+	// The answer goes out through the gateway's http.ResponseWriter (see
+	// gateway.go), whoever writes it: the application, or the server.
+	w := newResponseWriter(&connWriter{clientConn: clientConn, timeout: writeTimeout}, requestMethod(request), time.Now)
+	// The application reads the body, if the request announces one, from
+	// r.Body as it arrives; the server throws away what it leaves, as step
+	// 5 throws the whole body away: closing the connection with
+	// unread bytes would make the kernel reset it, and the client could
+	// lose the response.
 	var body *requestBody
-	if err == nil {
-		var source io.Reader
-		source, err = newBodyReader(clientConn, request[endOfHead(request):], req, deadline)
-		body = &requestBody{
-			source: source, w: w, continueOwed: req.expectsContinue(),
-			ended: req.ContentLength == 0 && !req.Chunked, // no body at all
-			// 100 Continue is not the response: it has a deadline of its own.
-			interim: &connWriter{clientConn: clientConn, timeout: writeTimeout},
-		}
-	}
-	// Turn what the server understood into the application's request:
-	// WSGI's environ (see gateway.go).
 	var r *http.Request
 	if err == nil {
+		body = &requestBody{clientConn: clientConn, arrived: request[endOfHead(request):], left: req.ContentLength,
+			deadline: deadline, w: w, continueOwed: req.expectsContinue()}
 		r, err = newRequest(req, body, formatAddr(clientAddr))
 	}
-
-	if err != nil {
-		// A request that could not be read, parsed or passed on never
-		// reaches the application: the server answers it itself.
-		answerError(w, err)
-	} else if panicValue := serveApp(app, w, r); panicValue != nil {
-		// The application failed, not the server: say so, and go on.
-		fmt.Fprintf(os.Stderr, "The app panicked: %v\n", panicValue)
-		fmt.Fprintln(os.Stderr, w.panicNote())
-	} else if !answerBodyError(w, body) {
-		// What the application left of the body is read and thrown away,
-		// so that the connection does not close on unread bytes.
-		body.discard()
+	if err == nil {
+		if err = serveApp(app, w, r); err == nil {
+			err = body.err
+		}
+		if err == nil && !body.continueOwed { // else the client may never send it
+			err = discardBody(clientConn, body.arrived, body.left, deadline)
+		}
 	}
-	w.finish()
-	fmt.Printf("Answered %s%s\n", statusLine(w.status), w.framing())
+	if err != nil && !isRequestError(err) {
+		fmt.Fprintln(os.Stderr, "recv:", err)
+		return
+	}
 
+	// A request that could not be read, parsed or passed on, whose body
+	// the application could not read, or whose application panicked, gets
+	// the server's own answer, unless the application's head has gone
+	// out. If it has, a panic cut short a body that ends with the
+	// connection, and a FIN would tell the client that it is whole:
+	// SO_LINGER with a time of 0 makes close send a RST instead.
+	if err != nil && !w.headSent {
+		w = newResponseWriter(&connWriter{clientConn: clientConn, timeout: writeTimeout}, requestMethod(request), time.Now)
+		answerError(w, err)
+	} else if err == errAppFailed {
+		syscall.SetsockoptLinger(clientConn, syscall.SOL_SOCKET, syscall.SO_LINGER, &syscall.Linger{Onoff: 1, Linger: 0})
+		return
+	}
+
+	// A response to HEAD is the response to GET without its body: the
+	// header fields still say how long that body would be. An error
+	// answer too has no body (RFC 9110, section 9.3.2), as soon as the
+	// request line has told the method, however bad the rest: a client
+	// that sent HEAD reads no body, and would take one for the start of
+	// the next response.
+	//
+	// The answer has a deadline too: a client that reads nothing would
+	// otherwise keep send waiting for room in the socket's buffer for
+	// ever, and every other client waiting behind it. A client that has
+	// not taken the whole answer by then loses the connection.
+	w.finish()
+	fmt.Printf("Answered %s\n", statusLine(w.status))
 	if w.err != nil {
 		fmt.Fprintln(os.Stderr, "sendall:", w.err)
-		return // the client does not read: there is no answer to save
+		return
 	}
-	if body != nil && body.err != nil && !isRequestError(body.err) {
-		fmt.Fprintln(os.Stderr, "recv:", body.err)
-	}
-	// A client that may still be sending gets a lingering close.
-	if err != nil || body != nil && !body.ended || inputPending(clientConn) {
+
+	// A client that may still be sending gets a lingering close: after
+	// an error answer (a body the server refused to read, the rest of a
+	// head it stopped at), or when bytes it sent are still unread (it
+	// sent a next request already, or waits for 100 Continue to send its
+	// body).
+	if err != nil || body != nil && body.continueOwed || inputPending(clientConn) {
 		lingeringClose(clientConn)
 	}
 
@@ -564,8 +567,50 @@ func handleRequest(clientConn int, clientAddr syscall.Sockaddr, readTimeout, wri
 	}
 }
 
+// lingeringClose prepares to close a connection on which the client
+// may still be sending: a request the server refused, or a body it did
+// not read to its end (RFC 9112, section 9.6). Closing at once would
+// make the kernel answer those bytes with a RST, and a client that gets
+// a RST may throw away the answer it had not read yet. So the server
+// shuts down its sending side, which sends a FIN: the client sees the
+// end of the answer. Then it reads and throws away what still comes, at
+// most lingerBytes for at most lingerTimeout, stopping at the client's
+// own FIN; then the caller closes.
+func lingeringClose(clientConn int) {
+	// shutdown(SHUT_WR) closes the server's sending side only: the kernel
+	// sends a FIN after the answer, so the client reads the answer to the
+	// end of the stream, and the server can still recv. (The article
+	// never needs it: its server reads one recv and closes.)
+	// Python: client_connection.shutdown(socket.SHUT_WR)
+	if err := syscall.Shutdown(clientConn, syscall.SHUT_WR); err != nil {
+		return // the connection is gone already
+	}
+	// recv what the client still sends, and throw it away.
+	// Python: client_connection.recv(1024), again and again
+	deadline := time.Now().Add(lingerTimeout)
+	buffer := make([]byte, recvBufferSize)
+	for drained := 0; drained < lingerBytes; {
+		n, err := recvBefore(clientConn, buffer, deadline)
+		if err != nil || n == 0 {
+			return // the deadline, the client's FIN, or a reset
+		}
+		drained += n
+	}
+}
+
+// inputPending reports whether the client has sent bytes that the
+// server has not read: they wait in the kernel's receive buffer, and
+// would make close send a RST. MSG_PEEK looks without taking them,
+// MSG_DONTWAIT answers at once (EAGAIN when there are none).
+func inputPending(clientConn int) bool {
+	var b [1]byte
+	// Python: client_connection.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+	n, _, err := syscall.Recvfrom(clientConn, b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+	return err == nil && n > 0
+}
+
 // errTimedOut says that the deadline passed before the client sent all
-// that the server waited for.
+// that the server waited for, or took all that the server sent.
 var errTimedOut = errors.New("timed out")
 
 // recvHead reads from the client until the empty line that ends the
@@ -592,99 +637,30 @@ func recvHead(clientConn int, deadline time.Time) ([]byte, error) {
 	return received, nil
 }
 
-// newBodyReader returns a reader of the body that the request
-// announces, of which the first bytes arrived with the head:
-// Content-Length bytes, or chunks until the last one (see chunked.go).
-// It reads from the socket only when it is read, and only as much as it
-// is asked for, so that a client's Content-Length sets no memory aside.
-// A body longer than maxBodyBytes is not read at all: it gets 413.
-func newBodyReader(clientConn int, arrived []byte, req request, deadline time.Time) (io.Reader, error) {
-	if req.ContentLength > maxBodyBytes {
-		return nil, &requestError{http.StatusRequestEntityTooLarge,
-			fmt.Sprintf("the body is %d bytes, more than the %d this server reads", req.ContentLength, maxBodyBytes)}
+// discardBody reads and throws away the body of a request that
+// announced length bytes, of which the first arrived with the head. A
+// body longer than maxBodyBytes is not read at all: it gets 413.
+func discardBody(clientConn int, arrived []byte, length int, deadline time.Time) error {
+	if length > maxBodyBytes {
+		return &requestError{http.StatusRequestEntityTooLarge,
+			fmt.Sprintf("the body is %d bytes, more than the %d this server reads", length, maxBodyBytes)}
 	}
-	stream := io.MultiReader(bytes.NewReader(arrived), &socketReader{clientConn, deadline})
-	if req.Chunked {
-		return &bodyReader{decoded: newChunkedReader(bufio.NewReader(stream), maxBodyBytes)}, nil
+	remaining := length - len(arrived)
+	buffer := make([]byte, recvBufferSize)
+	for remaining > 0 {
+		n, err := recvBefore(clientConn, buffer[:min(remaining, len(buffer))], deadline)
+		if errors.Is(err, errTimedOut) {
+			return &requestError{http.StatusRequestTimeout, "the request's body did not arrive in time"}
+		}
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return badRequest("the request ended %d bytes before the end of its body", remaining)
+		}
+		remaining -= n
 	}
-	return &bodyReader{decoded: &lengthReader{stream, int64(req.ContentLength)}}, nil
-}
-
-// bodyReader reads a request's body in pieces of at most bodyPieceBytes,
-// and turns what goes wrong into the answer for the client.
-type bodyReader struct {
-	decoded io.Reader // the body's bytes: Content-Length bytes, or decoded chunks
-}
-
-// Read reads the next piece of the body.
-func (b *bodyReader) Read(p []byte) (int, error) {
-	n, err := b.decoded.Read(p[:min(len(p), bodyPieceBytes)])
-	switch {
-	case errors.Is(err, errTimedOut):
-		err = &requestError{http.StatusRequestTimeout, "the request's body did not arrive in time"}
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		err = badRequest("the request ended before the end of its body")
-	}
-	return n, err
-}
-
-// lengthReader reads the left bytes of a body sent with Content-Length,
-// and not a byte more: what follows belongs to no one.
-type lengthReader struct {
-	stream io.Reader
-	left   int64
-}
-
-// Read reads the body, until io.EOF after its last byte; a stream that
-// ends before is io.ErrUnexpectedEOF.
-func (l *lengthReader) Read(p []byte) (int, error) {
-	if l.left == 0 {
-		return 0, io.EOF
-	}
-	n, err := l.stream.Read(p[:min(int64(len(p)), l.left)])
-	l.left -= int64(n)
-	if err == io.EOF {
-		err = io.ErrUnexpectedEOF // the body is not complete
-	}
-	return n, err
-}
-
-// socketReader reads the client's socket as an io.Reader, one recv at a
-// time, until the deadline.
-type socketReader struct {
-	clientConn int
-	deadline   time.Time
-}
-
-// Read is one recv; a recv of 0 bytes, the end of the stream, is io.EOF.
-func (s *socketReader) Read(buffer []byte) (int, error) {
-	n, err := recvBefore(s.clientConn, buffer, s.deadline)
-	if err == nil && n == 0 && len(buffer) > 0 {
-		return 0, io.EOF
-	}
-	return n, err
-}
-
-// connWriter lets the gateway write to the client's socket: each Write
-// is a sendall. The first Write starts the clock: everything it sends
-// must be out within timeout, or the client, who does not read, loses
-// the connection, and the server goes on to the next one.
-type connWriter struct {
-	clientConn int
-	timeout    time.Duration
-	deadline   time.Time // set by the first Write
-}
-
-// Write sends all of data before the deadline.
-func (c *connWriter) Write(data []byte) (int, error) {
-	if c.deadline.IsZero() {
-		c.deadline = time.Now().Add(c.timeout)
-	}
-	// Python: client_connection.sendall(http_response)
-	if err := sendall(c.clientConn, data, c.deadline); err != nil {
-		return 0, err
-	}
-	return len(data), nil
+	return nil
 }
 
 // recvBefore is one recv that gives up at the deadline. The socket
@@ -718,6 +694,34 @@ func recvBefore(clientConn int, buffer []byte, deadline time.Time) (int, error) 
 			return 0, err
 		}
 	}
+}
+
+// statusLine gives a status code with its reason phrase, as in
+// "404 Not Found". (net/http is used here only for its table of
+// reason phrases.)
+func statusLine(code int) string {
+	return strconv.Itoa(code) + " " + http.StatusText(code)
+}
+
+// connWriter is the client's socket as the gateway writes to it: each
+// Write is a sendall, and all must be done within timeout of the first,
+// or the client, who does not read, loses the connection.
+type connWriter struct {
+	clientConn int
+	timeout    time.Duration
+	deadline   time.Time // set by the first Write
+}
+
+// Write sends all of data before the deadline.
+func (c *connWriter) Write(data []byte) (int, error) {
+	if c.deadline.IsZero() {
+		c.deadline = time.Now().Add(c.timeout)
+	}
+	// Python: client_connection.sendall(http_response)
+	if err := sendall(c.clientConn, data, c.deadline); err != nil {
+		return 0, err
+	}
+	return len(data), nil
 }
 
 // sendall writes all of data to the socket before the deadline, as
@@ -756,40 +760,6 @@ func sendall(clientConn int, data []byte, deadline time.Time) error {
 		}
 	}
 	return nil
-}
-
-// inputPending reports whether the client has sent bytes that the
-// server has not read: they wait in the kernel's receive buffer, and
-// would make close send a RST. MSG_PEEK looks without taking them,
-// MSG_DONTWAIT answers at once (EAGAIN when there are none).
-func inputPending(clientConn int) bool {
-	var b [1]byte
-	n, _, err := syscall.Recvfrom(clientConn, b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-	return err == nil && n > 0
-}
-
-// lingeringClose prepares to close a connection on which the client
-// may still be sending: a request the server refused, or a body it did
-// not read to its end (RFC 9112, section 9.6). Closing at once would
-// make the kernel answer those bytes with a RST, and a client that gets
-// a RST may throw away the answer it had not read yet. So the server
-// shuts down its sending side, which sends a FIN: the client sees the
-// end of the answer. Then it reads and throws away what still comes, at
-// most lingerBytes for at most lingerTimeout, stopping at the client's
-// own FIN; then the caller closes.
-func lingeringClose(clientConn int) {
-	if err := syscall.Shutdown(clientConn, syscall.SHUT_WR); err != nil {
-		return // the connection is gone already
-	}
-	deadline := time.Now().Add(lingerTimeout)
-	buffer := make([]byte, bodyPieceBytes)
-	for drained := 0; drained < lingerBytes; {
-		n, err := recvBefore(clientConn, buffer, deadline)
-		if err != nil || n == 0 {
-			return // the deadline, the client's FIN, or a reset
-		}
-		drained += n
-	}
 }
 
 // parseAddr turns "host:port" into the address structure that bind

@@ -105,7 +105,7 @@ func dialSmallWindow(t *testing.T, addr string) *net.TCPConn {
 func TestChunkExtensionsCostTheClient(t *testing.T) {
 	t.Parallel()
 	chunk := []byte("1;ext=" + strings.Repeat("x", 4000) + "\r\nx\r\n")
-	for _, step := range []string{"step6-gateway", "step7-processes", "step9-keep-alive"} {
+	for _, step := range []string{"step9-keep-alive"} { // steps 6 and 7 read no chunks
 		t.Run(step+" stops a client that streams chunk extensions before 1 MiB", func(t *testing.T) {
 			t.Parallel()
 			skipUnlessProc(t)

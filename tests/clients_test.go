@@ -38,7 +38,7 @@ func TestCurlAcceptsTheResponses(t *testing.T) {
 		{"step6-gateway", []string{"-app", "gin"}, nil, "/hello/curl", "Hello, curl!"},
 		{"step6-gateway", []string{"-app", "chi"}, []string{"--head"}, "/hello", ""},
 		{"step6-gateway", []string{"-app", "stdlib"}, []string{"--data-binary", "name=curl"}, "/hello", "Received a body of 9 bytes."},
-		{"step6-gateway", []string{"-app", "gin"}, []string{"-H", "Transfer-Encoding: chunked", "--data-binary", "name=curl"}, "/hello", "Received a body of 9 bytes."},
+		{"step9-keep-alive", []string{"-app", "gin"}, []string{"-H", "Transfer-Encoding: chunked", "--data-binary", "name=curl"}, "/hello", "Received a body of 9 bytes."},
 		{"step6-gateway", []string{"-app", "chi"}, nil, "/count", "\n1999\n2000\n"},
 	}
 	for _, tt := range tests {
