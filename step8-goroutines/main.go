@@ -378,13 +378,6 @@ func handleRequest(clientConn net.Conn, readTimeout, writeTimeout, delay time.Du
 	if body != nil && body.err != nil && !isRequestError(body.err) {
 		fmt.Fprintln(os.Stderr, "recv:", body.err)
 	}
-	// A client that may still be sending gets a lingering close: one
-	// whose request was refused, whose body was not read to its end, or
-	// who sent more than one request. The net package cannot peek into
-	// the socket's receive queue, as step 7's recv with MSG_PEEK did, so
-	// every connection ends this way: a client that has sent all it had
-	// sees the FIN, closes its side too, and the drain ends at once.
-	lingeringClose(clientConn)
 
 	// Hold the connection open a while, so that many are served at once
 	// and can be watched; a shutdown cuts the wait short.
@@ -393,6 +386,14 @@ func handleRequest(clientConn net.Conn, readTimeout, writeTimeout, delay time.Du
 	case <-time.After(delay):
 	case <-terminated:
 	}
+
+	// A client that may still be sending gets a lingering close: one
+	// whose request was refused, whose body was not read to its end, or
+	// who sent more than one request. The net package cannot peek into
+	// the socket's receive queue, as step 7's recv with MSG_PEEK did, so
+	// every connection ends this way: a client that has sent all it had
+	// sees the FIN, closes its side too, and the drain ends at once.
+	lingeringClose(clientConn)
 }
 
 // errTimedOut says that the deadline passed before the client sent all

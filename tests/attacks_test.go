@@ -210,7 +210,7 @@ func TestCurlGets100Continue(t *testing.T) {
 	if err := os.WriteFile(file, bytes.Repeat([]byte("x"), 200<<10), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for _, step := range []string{"step6-gateway", "step7-processes", "step9-keep-alive"} {
+	for _, step := range []string{"step6-gateway", "step7-processes", "step8-goroutines", "step9-keep-alive"} {
 		t.Run(step+" answers curl's Expect: 100-continue with 100 Continue, then 200", func(t *testing.T) {
 			t.Parallel()
 			srv := startStep(t, step)

@@ -59,6 +59,12 @@ func TestCheckerGradesTheSteps(t *testing.T) {
 	t.Parallel()
 	for i, step := range steps {
 		own := min(i+1, checkerStages)
+		if step == "step8-goroutines" {
+			// The checker has no stage of its own for step 8 yet: it
+			// serves several clients at once (stage 6), and does not keep
+			// a connection open (stage 7).
+			own = 6
+		}
 		tests := []struct {
 			stage    int
 			wantExit int

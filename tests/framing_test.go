@@ -223,7 +223,7 @@ var framingCases = []framingCase{
 
 // framingSteps are the steps that parse requests, and so meet the
 // framing table.
-var framingSteps = []string{"step5-limits", "step6-gateway", "step7-processes", "step9-keep-alive"}
+var framingSteps = []string{"step5-limits", "step6-gateway", "step7-processes", "step8-goroutines", "step9-keep-alive"}
 
 // wantFor is the verdict that step must give c.
 func (c framingCase) wantFor(step string) string {

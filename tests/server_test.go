@@ -31,6 +31,7 @@ var steps = []string{
 	"step5-limits",
 	"step6-gateway",
 	"step7-processes",
+	"step8-goroutines",
 	"step9-keep-alive",
 	"step10-event-loop",
 }
