@@ -1,22 +1,25 @@
 //go:build unix
 
-// Step 4 of "Let's Build A Web Server": step 3, plus parsing, which
-// reads the whole head of the request and takes it apart.
+// Step 5 of "Let's Build A Web Server": step 4, plus limits, which let
+// the server stand up to the hostile internet.
 //
-// The server now reads until the empty line that ends the header fields,
+// The server reads until the empty line that ends the header fields,
 // however many reads that takes, and parses the request line (method,
 // path, query, version) and the header fields (see request.go). It
 // answers according to what it understood: 200 with an echo of the parse
-// for / and /hello, 404 for any other path, 501 for a method other than
-// GET and HEAD, and for a request it cannot or will not take, the status
-// that says why (400, 408, 413, 414, 431, 505) with the reason in one
-// line. Every limit is named, a client has -read-timeout to send its
-// whole request and -write-timeout to take the whole answer, and an
-// error answer quotes at most a short excerpt of the request, so that no
-// client can take the server down. When it ends a connection on which
-// the client may still be sending, it shuts down its sending side and
-// reads what still comes, for a short while, before it closes, so that
-// the client gets the answer rather than a reset.
+// for / and /hello, 404 for any other path, and 400, with the reason in
+// one line, for a request line or a header field line that it cannot
+// take apart. The answer to HEAD is the answer to GET without its body.
+//
+// Step 4 trusts its client; this step does not. A client has
+// -read-timeout to send its request (408 if late) and -write-timeout to
+// take the answer; past each named limit comes 413, 414 or 431; the
+// framing is held to RFC 9112 (Host, Content-Length, Transfer-Encoding,
+// obsolete folding, bare CR, mixed line ends); 501 answers a method
+// other than GET and HEAD, 505 a version other than HTTP/1.x; a body is
+// read and thrown away; an error quotes at most an excerpt of the
+// request; and a client that may still be sending gets a lingering
+// close, so that it gets the answer rather than a reset.
 //
 // Run it, then open http://localhost:8888/hello?name=you in a browser, or:
 //
@@ -162,11 +165,11 @@ func createListenSocket(addr string) (int, error) {
 // handleRequest serves one client: it reads the request's head, prints
 // it, parses it and answers what it understood.
 func handleRequest(clientConn int, clientAddr syscall.Sockaddr, readTimeout, writeTimeout time.Duration) {
-	// close hangs up: the kernel sends the client a FIN, and the
-	// descriptor number is free to be used again. If bytes the client
-	// sent are still unread, the kernel sends a RST instead, a reset,
-	// and the client may lose the response: the server reads them first
-	// (see discardBody and lingeringClose below).
+	// close hangs up: the kernel sends the client a FIN (a RST instead,
+	// if bytes the client sent are still unread), and the descriptor
+	// number is free to be used again.
+	// A client that gets a RST may lose the response: the server reads
+	// those bytes first (see discardBody and lingeringClose below).
 	// Python: client_connection.close()
 	defer syscall.Close(clientConn)
 
@@ -301,10 +304,11 @@ var errTimedOut = errors.New("timed out")
 // recvHead reads from the client until the empty line that ends the
 // request's head (its request line and header fields) has arrived, and
 // returns all it received. It also stops when the client closes its side
-// of the connection, and when more than maxHeadBytes have arrived: a
-// client must not make the server hold an endless request in memory.
-// parseRequest then tells which of these happened. At the deadline it
-// returns what it has, with errTimedOut.
+// of the connection. parseRequest then tells which of these happened.
+//
+// Unlike step 4's loop, this one has a bound and a deadline: it stops
+// past maxHeadBytes, so that no client can make it hold an endless
+// request, and at the deadline it returns what it has, with errTimedOut.
 func recvHead(clientConn int, deadline time.Time) ([]byte, error) {
 	received := make([]byte, 0, recvBufferSize)
 	buffer := make([]byte, recvBufferSize)
@@ -382,12 +386,14 @@ func recvBefore(clientConn int, buffer []byte, deadline time.Time) (int, error) 
 }
 
 // route chooses the answer to a request: its status line and body.
-// A request that could not be read or parsed gets the error's status and
-// a one-line reason; a method other than GET and HEAD gets 501; a known
-// path gets 200 and an echo of what the server understood; any other
-// path gets 404. An error body quotes at most an excerpt of what the
-// client sent, so that it stays short (under 1 KiB) whatever the input:
-// a long answer would take long to send to a client that reads slowly.
+// A request that could not be parsed gets the error's status and a
+// one-line reason; a known path gets 200 and an echo of what the server
+// understood; any other path gets 404.
+// A request that could not be read whole gets its error's status too,
+// and a method other than GET and HEAD gets 501. An error body quotes
+// at most an excerpt of what the client sent, so that it stays short
+// (under 1 KiB) whatever the input: a long answer would take long to
+// send to a client that reads slowly.
 func route(req request, err error) (status, body string) {
 	if err != nil {
 		code := http.StatusBadRequest
@@ -446,16 +452,17 @@ func makeResponse(status, body string) []byte {
 		body)
 }
 
-// sendall writes all of data to the socket before the deadline, as
-// Python's socket.sendall does with a timeout set. On a blocking socket
-// Linux's send waits until it has taken everything; it returns a short
-// count only when a signal comes after part was sent, when the send
-// timeout SO_SNDTIMEO passes, or on a non-blocking socket (send(2),
-// signal(7)). This server sets SO_SNDTIMEO, as recvBefore sets
-// SO_RCVTIMEO, to the time left before each send, so that a client that
-// never reads cannot hold the server forever: so sendall loops until
-// every byte is out or the deadline has passed. (send with no flags is
-// the write system call.)
+// sendall writes all of data to the socket, as Python's socket.sendall
+// does. On a blocking socket like this one, Linux's send waits until the
+// kernel has taken every byte; it returns a short count only when a
+// signal comes after part was sent, when a send timeout (SO_SNDTIMEO)
+// passes, or on a non-blocking socket (send(2), signal(7)). A signal can
+// come at any time, so sendall loops until every byte is out, as
+// Python's does. (send with no flags is the write system call.)
+//
+// Unlike step 4's, this sendall gives up at the deadline: it sets
+// SO_SNDTIMEO, as recvBefore sets SO_RCVTIMEO, to the time left before
+// each send, so that a client that never reads cannot hold the server.
 func sendall(clientConn int, data []byte, deadline time.Time) error {
 	for len(data) > 0 {
 		left := time.Until(deadline)

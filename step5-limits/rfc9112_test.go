@@ -10,7 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// TestParseRequestVerdicts checks the rules of RFC 9112 that step 4
+// TestParseRequestVerdicts checks the rules of RFC 9112 that step 5
 // enforces, each with the status code it answers.
 func TestParseRequestVerdicts(t *testing.T) {
 	const ok = 0
@@ -148,7 +148,7 @@ func isRequestErrorOf(err error, target **requestError) bool {
 	return ok
 }
 
-// TestParseRequestAgreesWithNetHTTP compares step 4's verdict on each
+// TestParseRequestAgreesWithNetHTTP compares step 5's verdict on each
 // request with the standard library's http.ReadRequest: both accept or
 // both reject, and what both accept they understand the same way. Where
 // they disagree on purpose, the table says why.
@@ -156,7 +156,7 @@ func TestParseRequestAgreesWithNetHTTP(t *testing.T) {
 	tests := []struct {
 		name  string
 		input string
-		// why step 4 differs from http.ReadRequest here; "" if it does not
+		// why step 5 differs from http.ReadRequest here; "" if it does not
 		disagreement string
 	}{
 		{name: "the Firefox request", input: firefoxRequest},
@@ -164,9 +164,9 @@ func TestParseRequestAgreesWithNetHTTP(t *testing.T) {
 		{name: "HTTP/1.0 without Host", input: "GET / HTTP/1.0\r\n\r\n"},
 		{name: "bare LF line ends", input: "GET / HTTP/1.1\nHost: h\n\n"},
 		{name: "a head that mixes CRLF and bare LF line ends", input: "GET / HTTP/1.1\r\nHost: h\r\nDummy: x\nContent-Length: 3\r\n\r\nabc",
-			disagreement: "http.ReadRequest takes each line's end on its own; RFC 9112 section 2.2 lets a recipient recognize a bare LF, and step 4 does so only when every line of the head ends that way, since another parser may end a mixed head, or a line of it, elsewhere"},
+			disagreement: "http.ReadRequest takes each line's end on its own; RFC 9112 section 2.2 lets a recipient recognize a bare LF, and step 5 does so only when every line of the head ends that way, since another parser may end a mixed head, or a line of it, elsewhere"},
 		{name: "one empty line before the request line", input: "\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n",
-			disagreement: "http.ReadRequest refuses it (net/http's Server skips up to four CR and LF bytes before calling it, and only after a POST); RFC 9112 section 2.2 asks a server to ignore at least one empty line before the request line, and step 4 ignores one"},
+			disagreement: "http.ReadRequest refuses it (net/http's Server skips up to four CR and LF bytes before calling it, and only after a POST); RFC 9112 section 2.2 asks a server to ignore at least one empty line before the request line, and step 5 ignores one"},
 		{name: "two empty lines before the request line", input: "\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n"},
 		{name: "a value with spaces around it", input: "GET / HTTP/1.1\r\nHost: h\r\nX-A:  a b \t\r\n\r\n"},
 		{name: "a repeated field", input: "GET / HTTP/1.1\r\nHost: h\r\nCookie: a=1\r\nCookie: b=2\r\n\r\n"},
@@ -183,16 +183,16 @@ func TestParseRequestAgreesWithNetHTTP(t *testing.T) {
 			disagreement: "http.ReadRequest drops Content-Length and reads the chunks; RFC 9112 section 6.1 lets a server reject such a request, and a server that reads one body at a time should, since the two fields are how requests are smuggled"},
 		{name: "a Content-Length that is not a number", input: "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: x\r\n\r\n"},
 		{name: "HTTP/1.1 without Host", input: "GET / HTTP/1.1\r\n\r\n",
-			disagreement: "http.ReadRequest leaves the rule to the server (net/http's Server answers 400); step 4 is parser and server in one"},
+			disagreement: "http.ReadRequest leaves the rule to the server (net/http's Server answers 400); step 5 is parser and server in one"},
 		{name: "two Host fields", input: "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"},
 		{name: "HTTP/2.0", input: "GET / HTTP/2.0\r\nHost: h\r\n\r\n",
-			disagreement: "http.ReadRequest parses any HTTP/x.y and leaves versions to the server (net/http's Server answers 505); step 4 answers 505 itself"},
+			disagreement: "http.ReadRequest parses any HTTP/x.y and leaves versions to the server (net/http's Server answers 505); step 5 answers 505 itself"},
 		{name: "obsolete line folding", input: "GET / HTTP/1.1\r\nHost: h\r\nX-A: 1\r\n 2\r\n\r\n",
-			disagreement: "http.ReadRequest joins a folded line to the one before, which RFC 9112 section 5.2 allows; step 4 takes the other choice the RFC gives, 400"},
+			disagreement: "http.ReadRequest joins a folded line to the one before, which RFC 9112 section 5.2 allows; step 5 takes the other choice the RFC gives, 400"},
 		{name: "a fragment in the target", input: "GET /a#b HTTP/1.1\r\nHost: h\r\n\r\n",
-			disagreement: "http.ReadRequest takes # as the start of a fragment; a fragment is never sent (RFC 9112 section 3.2), so step 4 rejects it"},
+			disagreement: "http.ReadRequest takes # as the start of a fragment; a fragment is never sent (RFC 9112 section 3.2), so step 5 rejects it"},
 		{name: "a byte that is not ASCII in the target", input: "GET /caf\xc3\xa9 HTTP/1.1\r\nHost: h\r\n\r\n",
-			disagreement: "http.ReadRequest accepts it; RFC 3986 allows only ASCII in a URI, the rest percent-encoded, and step 4 holds to it"},
+			disagreement: "http.ReadRequest accepts it; RFC 3986 allows only ASCII in a URI, the rest percent-encoded, and step 5 holds to it"},
 		{name: "a target that is not a path or URL", input: "GET hello HTTP/1.1\r\nHost: h\r\n\r\n"},
 		{name: "a bad percent escape in the path", input: "GET /%zz HTTP/1.1\r\nHost: h\r\n\r\n"},
 		{name: "a good percent escape in the path", input: "GET /a%20b HTTP/1.1\r\nHost: h\r\n\r\n"},
@@ -203,17 +203,17 @@ func TestParseRequestAgreesWithNetHTTP(t *testing.T) {
 		{name: "an absolute URL with an IPv6 address left open", input: "GET http://[::1/hello HTTP/1.1\r\nHost: h\r\n\r\n"},
 		{name: "an absolute URL with an upper-case scheme", input: "GET HTTP://x/hello HTTP/1.1\r\nHost: x\r\n\r\n"},
 		{name: "a Host with a space", input: "GET / HTTP/1.1\r\nHost: a b\r\n\r\n",
-			disagreement: "http.ReadRequest leaves the Host value to the server (net/http's Server answers 400); step 4 is parser and server in one"},
+			disagreement: "http.ReadRequest leaves the Host value to the server (net/http's Server answers 400); step 5 is parser and server in one"},
 		{name: "a Host with a port", input: "GET / HTTP/1.1\r\nHost: localhost:8888\r\n\r\n"},
 		{name: "a chunked body", input: "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
-			disagreement: "http.ReadRequest decodes chunked bodies; step 4 answers 501 and leaves them to step 5"},
+			disagreement: "http.ReadRequest decodes chunked bodies; step 5 answers 501 and leaves them to step 9"},
 	}
 	for _, tt := range tests {
 		verb := "agrees with"
 		if tt.disagreement != "" {
 			verb = "knowingly differs from"
 		}
-		t.Run("step 4 "+verb+" net/http on "+tt.name, func(t *testing.T) {
+		t.Run("step 5 "+verb+" net/http on "+tt.name, func(t *testing.T) {
 			ours, ourErr := parseRequest([]byte(tt.input))
 			theirs, theirErr := http.ReadRequest(bufio.NewReader(strings.NewReader(tt.input)))
 			weAccept, theyAccept := ourErr == nil, theirErr == nil
@@ -224,7 +224,7 @@ func TestParseRequestAgreesWithNetHTTP(t *testing.T) {
 				return
 			}
 			if weAccept != theyAccept {
-				t.Fatalf("step 4 %s (%v), net/http %s (%v)", verdict(weAccept), ourErr, verdict(theyAccept), theirErr)
+				t.Fatalf("step 5 %s (%v), net/http %s (%v)", verdict(weAccept), ourErr, verdict(theyAccept), theirErr)
 			}
 			if !weAccept {
 				return
@@ -242,13 +242,13 @@ func TestParseRequestAgreesWithNetHTTP(t *testing.T) {
 				got.Headers[name] = append(got.Headers[name], field.Value)
 			}
 			if diff := cmp.Diff(want, got); diff != "" {
-				t.Errorf("step 4 understood the request differently (-net/http +step 4):\n%s", diff)
+				t.Errorf("step 5 understood the request differently (-net/http +step 5):\n%s", diff)
 			}
 			if theirs.ContentLength > 0 {
 				body := new(bytes.Buffer)
 				body.ReadFrom(theirs.Body)
 				if int(theirs.ContentLength) != ours.ContentLength {
-					t.Errorf("Content-Length: net/http %d, step 4 %d", theirs.ContentLength, ours.ContentLength)
+					t.Errorf("Content-Length: net/http %d, step 5 %d", theirs.ContentLength, ours.ContentLength)
 				}
 			}
 		})

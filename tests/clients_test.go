@@ -32,6 +32,8 @@ func TestCurlAcceptsTheResponses(t *testing.T) {
 	}{
 		{"step3-response", nil, nil, "/", "Hello, World!"},
 		{"step3-response", nil, nil, "/hello", "Hello, World!"},
+		{"step4-parse", nil, nil, "/hello?name=curl", "query:   name=curl"},
+		{"step4-parse", nil, []string{"--head"}, "/hello", ""},
 		{"step5-limits", nil, nil, "/hello?name=curl", "query:   name=curl"},
 		{"step5-limits", nil, []string{"--head"}, "/hello", ""},
 		{"step5-limits", nil, []string{"--fail-with-body"}, "/", "method:  GET"},
@@ -132,6 +134,7 @@ func TestBrowserShowsThePage(t *testing.T) {
 		want  []string // what the rendered page must say
 	}{
 		{"step3-response", nil, "/", []string{"Hello, World!"}},
+		{"step4-parse", nil, "/hello?name=chromium", []string{"Hello, World!", "path:    /hello", "query:   name=chromium", "User-Agent: Mozilla/5.0"}},
 		{"step5-limits", nil, "/hello?name=chromium", []string{"Hello, World!", "path:    /hello", "query:   name=chromium", "User-Agent: Mozilla/5.0"}},
 		{"step6-gateway", []string{"-app", "gin"}, "/hello/chromium", []string{"Hello, chromium!", "The app received: GET /hello/chromium HTTP/1.1"}},
 		{"step9-keep-alive", nil, "/hello/chromium", []string{"Hello, chromium!", "The app received: GET /hello/chromium HTTP/1.1"}},

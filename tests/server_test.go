@@ -28,6 +28,7 @@ var steps = []string{
 	"step1-socket",
 	"step2-request-print",
 	"step3-response",
+	"step4-parse",
 	"step5-limits",
 	"step6-gateway",
 	"step7-processes",

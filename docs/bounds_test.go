@@ -1,0 +1,206 @@
+package docs
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// The bounds of issue 14, "one lesson per step": a reader can diff two
+// neighbouring steps and see one idea, and read a chapter in one sitting.
+const (
+	// maxChangedLines bounds the changed lines of non-test Go between two
+	// neighbouring steps, comments included.
+	maxChangedLines = 500
+	// maxProseWords bounds a chapter's words outside its code blocks.
+	maxProseWords = 4000
+	// maxChapterWords bounds a chapter's words in all: 30 minutes at 200
+	// words a minute.
+	maxChapterWords = 6000
+)
+
+// lastLessonStep is the last step whose diff from the one before is
+// bounded. Step 10, the event loop, replaces what Go's runtime did for
+// steps 8 and 9 (the poller, the goroutines, the timers) with a loop of
+// its own: it is a new architecture, not an idea added to step 9, and
+// its chapter reads it file by file instead of as a diff (docs/README.md
+// says so).
+const lastLessonStep = 9
+
+// pendingSteps are the neighbouring steps that do not yet keep the
+// bound, each with why. The test fails when one of them keeps it, so
+// that the list only ever shrinks.
+var pendingSteps = map[string]string{
+	"step5-limits step6-gateway":       "the gateway still carries the chunked coding, which moves to step 9",
+	"step7-processes step9-keep-alive": "step 8, a goroutine per connection without keep-alive, is not split out yet",
+}
+
+// pendingChapters are the chapters that do not yet keep the bounds, each
+// with why; the test fails when one of them keeps them.
+var pendingChapters = map[string]string{
+	"docs/04-parse.md":      "it still tells steps 4 and 5 in one chapter",
+	"docs/06-gateway.md":    "it still tells the chunked coding, which moves to chapter 9",
+	"docs/07-processes.md":  "its thread and process experiments are not on a side page yet",
+	"docs/09-keep-alive.md": "it still tells steps 8 and 9 in one chapter",
+}
+
+var stepDirPattern = regexp.MustCompile(`^step([0-9]+)-[a-z0-9-]+$`)
+
+// stepDirs lists the step folders at the repository's root, in the order
+// of their numbers.
+func stepDirs(t *testing.T) []string {
+	t.Helper()
+	entries, err := os.ReadDir(repoRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dirs []string
+	for _, e := range entries {
+		if e.IsDir() && stepDirPattern.MatchString(e.Name()) {
+			dirs = append(dirs, e.Name())
+		}
+	}
+	sort.Slice(dirs, func(i, j int) bool { return stepNumber(dirs[i]) < stepNumber(dirs[j]) })
+	return dirs
+}
+
+// stepNumber is the number in a step folder's name.
+func stepNumber(dir string) int {
+	n, _ := strconv.Atoi(stepDirPattern.FindStringSubmatch(dir)[1])
+	return n
+}
+
+// changedLines counts the lines that `diff -rN` prints as removed or
+// added between two step folders, over their non-test Go files (a file
+// only one of them has counts whole).
+func changedLines(a, b string) (int, error) {
+	cmd := exec.Command("diff", "-rN", "-x", "*_test.go", "-x", "testdata", "-x", "*.md", a, b)
+	cmd.Dir = repoRoot
+	out, err := cmd.Output()
+	var exit *exec.ExitError
+	if err != nil && !(errors.As(err, &exit) && exit.ExitCode() == 1) {
+		return 0, fmt.Errorf("diff -rN %s %s: %w", a, b, err)
+	}
+	n := 0
+	for _, line := range bytes.Split(out, []byte("\n")) {
+		if len(line) > 0 && (line[0] == '<' || line[0] == '>') {
+			n++
+		}
+	}
+	return n, nil
+}
+
+func TestNeighbouringStepsDifferByOneLesson(t *testing.T) {
+	if _, err := exec.LookPath("diff"); err != nil {
+		t.Skip("diff is not installed (Debian: apt-get install diffutils); .ci/run installs it")
+	}
+	dirs := stepDirs(t)
+	pairs := map[string]bool{}
+	for i := 1; i < len(dirs); i++ {
+		pairs[dirs[i-1]+" "+dirs[i]] = true
+	}
+	for pair := range pendingSteps {
+		if !pairs[pair] {
+			t.Errorf("pendingSteps names %q, which are not neighbouring steps now: take it out", pair)
+		}
+	}
+	for i := 1; i < len(dirs); i++ {
+		a, b := dirs[i-1], dirs[i]
+		if stepNumber(b) > lastLessonStep {
+			continue
+		}
+		pair := a + " " + b
+		t.Run(fmt.Sprintf("%s differs from %s by at most %d lines", b, a, maxChangedLines), func(t *testing.T) {
+			n, err := changedLines(a, b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			why, pending := pendingSteps[pair]
+			switch {
+			case n > maxChangedLines && !pending:
+				t.Errorf("%d changed lines of non-test Go: split the step, or keep the code it shares with %s textually the same", n, a)
+			case n > maxChangedLines:
+				t.Logf("%d changed lines; pending: %s", n, why)
+			case pending:
+				t.Errorf("%d changed lines: the bound holds now, so take %q out of pendingSteps", n, pair)
+			}
+		})
+	}
+}
+
+var chapterPattern = regexp.MustCompile(`^[0-9]{2}-[a-z0-9-]+\.md$`)
+
+// chapterWords counts a page's words, split on white space: in all, and
+// outside its fenced code blocks.
+func chapterWords(p *page) (prose, total int) {
+	inBlock := make([]bool, len(p.lines))
+	for _, b := range p.blocks {
+		for i := b.open; i <= b.close; i++ {
+			inBlock[i] = true
+		}
+	}
+	for i, line := range p.lines {
+		n := len(strings.Fields(line))
+		total += n
+		if !inBlock[i] {
+			prose += n
+		}
+	}
+	return prose, total
+}
+
+func TestChaptersFitOneSitting(t *testing.T) {
+	entries, err := os.ReadDir(filepath.Join(repoRoot, "docs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path := range pendingChapters {
+		if _, err := os.Stat(filepath.Join(repoRoot, filepath.FromSlash(path))); err != nil {
+			t.Errorf("pendingChapters names %s, which is not a chapter now: take it out", path)
+		}
+	}
+	for _, e := range entries {
+		if !chapterPattern.MatchString(e.Name()) {
+			continue
+		}
+		path := "docs/" + e.Name()
+		t.Run(path+" is read in one sitting", func(t *testing.T) {
+			p, err := readPage(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			prose, total := chapterWords(p)
+			over := prose > maxProseWords || total > maxChapterWords
+			why, pending := pendingChapters[path]
+			switch {
+			case over && !pending:
+				t.Errorf("%d words of prose (at most %d) and %d in all (at most %d): move what a first reading can skip to a side page under \"Going further\"",
+					prose, maxProseWords, total, maxChapterWords)
+			case over:
+				t.Logf("%d words of prose, %d in all; pending: %s", prose, total, why)
+			case pending:
+				t.Errorf("%d words of prose, %d in all: the bounds hold now, so take %q out of pendingChapters", prose, total, path)
+			}
+		})
+	}
+}
+
+func TestChapterWords(t *testing.T) {
+	p, err := parsePage("x.md", "one two\n```go\nthree four five\n```\nsix\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	prose, total := chapterWords(p)
+	if prose != 3 || total != 8 {
+		// The fences' lines count as code: "```go" is one word.
+		t.Errorf("chapterWords = %d prose, %d total; want 3 prose, 8 total", prose, total)
+	}
+}
