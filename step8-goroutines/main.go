@@ -31,8 +31,6 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
 	"flag"
 	"fmt"
@@ -41,6 +39,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"sync"
 	"syscall"
 	"time"
@@ -51,10 +50,6 @@ import (
 // recvBufferSize is how many bytes of the request one recv takes: the
 // article's 1024.
 const recvBufferSize = 1024
-
-// bodyPieceBytes bounds one recv of the body: the body is read as it
-// arrives, in pieces of at most this size, never all at once.
-const bodyPieceBytes = 32 << 10
 
 // A lingering close (see lingeringClose) reads and throws away at most
 // lingerBytes of what the client still sends, for at most lingerTimeout:
@@ -278,14 +273,13 @@ func shutdown(listener net.Listener, conns *connections, timeout time.Duration) 
 }
 
 // handleRequest serves one client: it reads the request's head, prints
-// it, parses it, and has the application answer it through the gateway;
-// the application reads the body, if there is one, as it arrives.
+// it, parses it, and has the application answer it through the gateway.
 func handleRequest(clientConn net.Conn, readTimeout, writeTimeout, delay time.Duration, app http.Handler, terminated <-chan struct{}) {
 	// close hangs up: the kernel sends the client a FIN, and the
 	// descriptor number is free to be used again. If bytes the client
 	// sent are still unread, the kernel sends a RST instead, a reset,
 	// and the client may lose the response: the server reads them first
-	// (see the body's discard and lingeringClose below).
+	// (see discardBody and lingeringClose below).
 	// Python: client_connection.close()
 	defer clientConn.Close()
 
@@ -324,59 +318,66 @@ func handleRequest(clientConn net.Conn, readTimeout, writeTimeout, delay time.Du
 	if timedOut && endOfHead(request) < 0 {
 		err = &requestError{http.StatusRequestTimeout, fmt.Sprintf("the request's head did not arrive within %s", readTimeout)}
 	}
-	if err != nil {
-		// Even a head that could not be parsed may say HEAD, whose
-		// answer has no body, an error's included.
-		req.Method = requestMethod(request)
-	}
-
-	// The response goes out through the gateway's http.ResponseWriter,
-	// whoever writes it: WSGI's start_response and the body. Its write
-	// deadline starts with its first byte.
-	w := newResponseWriter(&connWriter{clientConn: clientConn, timeout: writeTimeout}, req, time.Now)
-
-	// The body, if the request has one, is not read yet: the application
-	// reads it from the *http.Request, straight from the socket.
+	// The answer goes out through the gateway's http.ResponseWriter (see
+	// gateway.go), whoever writes it: the application, or the server.
+	w := newResponseWriter(&connWriter{clientConn: clientConn, timeout: writeTimeout}, requestMethod(request), time.Now)
+	// The application reads the body, if the request announces one, from
+	// r.Body as it arrives; the server throws away what it leaves, as step
+	// 5 throws the whole body away: closing the connection with
+	// unread bytes would make the kernel reset it, and the client could
+	// lose the response.
 	var body *requestBody
-	if err == nil {
-		var source io.Reader
-		source, err = newBodyReader(clientConn, request[endOfHead(request):], req, deadline)
-		body = &requestBody{
-			source: source, w: w, continueOwed: req.expectsContinue(),
-			ended: req.ContentLength == 0 && !req.Chunked, // no body at all
-			// 100 Continue is not the response: it has a deadline of its own.
-			interim: &connWriter{clientConn: clientConn, timeout: writeTimeout},
-		}
-	}
-	// Turn what the server understood into the application's request:
-	// WSGI's environ (see gateway.go).
 	var r *http.Request
 	if err == nil {
+		body = &requestBody{clientConn: clientConn, arrived: request[endOfHead(request):], left: req.ContentLength,
+			deadline: deadline, w: w, continueOwed: req.expectsContinue()}
 		r, err = newRequest(req, body, clientConn.RemoteAddr().String())
 	}
-
-	if err != nil {
-		// A request that could not be read, parsed or passed on never
-		// reaches the application: the server answers it itself.
-		answerError(w, err)
-	} else if panicValue := serveApp(app, w, r); panicValue != nil {
-		// The application failed, not the server: say so, and go on.
-		fmt.Fprintf(os.Stderr, "The app panicked: %v\n", panicValue)
-		fmt.Fprintln(os.Stderr, w.panicNote())
-	} else if !answerBodyError(w, body) {
-		// What the application left of the body is read and thrown away,
-		// so that the connection does not close on unread bytes.
-		body.discard()
+	if err == nil {
+		if err = serveApp(app, w, r); err == nil {
+			err = body.err
+		}
+		if err == nil && !body.continueOwed { // else the client may never send it
+			err = discardBody(clientConn, body.arrived, body.left, deadline)
+		}
 	}
-	w.finish()
-	fmt.Printf("Answered %s%s\n", statusLine(w.status), w.framing())
+	if err != nil && !isRequestError(err) {
+		fmt.Fprintln(os.Stderr, "recv:", err)
+		return
+	}
 
+	// A request that could not be read, parsed or passed on, whose body
+	// the application could not read, or whose application panicked, gets
+	// the server's own answer, unless the application's head has gone
+	// out. If it has, a panic cut short a body that ends with the
+	// connection, and a FIN would tell the client that it is whole:
+	// SO_LINGER with a time of 0 makes close send a RST instead.
+	if err != nil && !w.headSent {
+		w = newResponseWriter(&connWriter{clientConn: clientConn, timeout: writeTimeout}, requestMethod(request), time.Now)
+		answerError(w, err)
+	} else if err == errAppFailed {
+		if tcpConn, ok := clientConn.(*net.TCPConn); ok {
+			tcpConn.SetLinger(0)
+		}
+		return
+	}
+
+	// A response to HEAD is the response to GET without its body: the
+	// header fields still say how long that body would be. An error
+	// answer too has no body (RFC 9110, section 9.3.2), as soon as the
+	// request line has told the method, however bad the rest: a client
+	// that sent HEAD reads no body, and would take one for the start of
+	// the next response.
+	//
+	// The answer has a deadline too: a client that reads nothing would
+	// otherwise keep send waiting for room in the socket's buffer for
+	// ever, and every other client waiting behind it. A client that has
+	// not taken the whole answer by then loses the connection.
+	w.finish()
+	fmt.Printf("Answered %s\n", statusLine(w.status))
 	if w.err != nil {
 		fmt.Fprintln(os.Stderr, "sendall:", w.err)
-		return // the client does not read: there is no answer to save
-	}
-	if body != nil && body.err != nil && !isRequestError(body.err) {
-		fmt.Fprintln(os.Stderr, "recv:", body.err)
+		return
 	}
 
 	// Hold the connection open a while, so that many are served at once
@@ -387,17 +388,52 @@ func handleRequest(clientConn net.Conn, readTimeout, writeTimeout, delay time.Du
 	case <-terminated:
 	}
 
-	// A client that may still be sending gets a lingering close: one
-	// whose request was refused, whose body was not read to its end, or
-	// who sent more than one request. The net package cannot peek into
-	// the socket's receive queue, as step 7's recv with MSG_PEEK did, so
-	// every connection ends this way: a client that has sent all it had
-	// sees the FIN, closes its side too, and the drain ends at once.
+	// A client that may still be sending gets a lingering close: after
+	// an error answer (a body the server refused to read, the rest of a
+	// head it stopped at), or when bytes it sent are still unread (it
+	// sent a next request already, or waits for 100 Continue to send its
+	// body). The net package cannot peek into the socket's receive queue,
+	// as step 7's recv with MSG_PEEK did, so every connection ends this
+	// way: a client that has sent all it had sees the FIN, closes its side
+	// too, and the drain ends at once.
 	lingeringClose(clientConn)
 }
 
+// lingeringClose prepares to close a connection on which the client
+// may still be sending: a request the server refused, or a body it did
+// not read to its end (RFC 9112, section 9.6). Closing at once would
+// make the kernel answer those bytes with a RST, and a client that gets
+// a RST may throw away the answer it had not read yet. So the server
+// shuts down its sending side, which sends a FIN: the client sees the
+// end of the answer. Then it reads and throws away what still comes, at
+// most lingerBytes for at most lingerTimeout, stopping at the client's
+// own FIN; then the caller closes.
+func lingeringClose(clientConn net.Conn) {
+	// shutdown(SHUT_WR) closes the server's sending side only: the kernel
+	// sends a FIN after the answer, so the client reads the answer to the
+	// end of the stream, and the server can still recv. (The article
+	// never needs it: its server reads one recv and closes.) net calls it
+	// CloseWrite.
+	// Python: client_connection.shutdown(socket.SHUT_WR)
+	tcpConn, ok := clientConn.(*net.TCPConn)
+	if !ok || tcpConn.CloseWrite() != nil {
+		return // the connection is gone already
+	}
+	// recv what the client still sends, and throw it away.
+	// Python: client_connection.recv(1024), again and again
+	deadline := time.Now().Add(lingerTimeout)
+	buffer := make([]byte, recvBufferSize)
+	for drained := 0; drained < lingerBytes; {
+		n, err := recvBefore(clientConn, buffer, deadline)
+		if err != nil || n == 0 {
+			return // the deadline, the client's FIN, or a reset
+		}
+		drained += n
+	}
+}
+
 // errTimedOut says that the deadline passed before the client sent all
-// that the server waited for.
+// that the server waited for, or took all that the server sent.
 var errTimedOut = errors.New("timed out")
 
 // recvHead reads from the client until the empty line that ends the
@@ -424,99 +460,30 @@ func recvHead(clientConn net.Conn, deadline time.Time) ([]byte, error) {
 	return received, nil
 }
 
-// newBodyReader returns a reader of the body that the request
-// announces, of which the first bytes arrived with the head:
-// Content-Length bytes, or chunks until the last one (see chunked.go).
-// It reads from the socket only when it is read, and only as much as it
-// is asked for, so that a client's Content-Length sets no memory aside.
-// A body longer than maxBodyBytes is not read at all: it gets 413.
-func newBodyReader(clientConn net.Conn, arrived []byte, req request, deadline time.Time) (io.Reader, error) {
-	if req.ContentLength > maxBodyBytes {
-		return nil, &requestError{http.StatusRequestEntityTooLarge,
-			fmt.Sprintf("the body is %d bytes, more than the %d this server reads", req.ContentLength, maxBodyBytes)}
+// discardBody reads and throws away the body of a request that
+// announced length bytes, of which the first arrived with the head. A
+// body longer than maxBodyBytes is not read at all: it gets 413.
+func discardBody(clientConn net.Conn, arrived []byte, length int, deadline time.Time) error {
+	if length > maxBodyBytes {
+		return &requestError{http.StatusRequestEntityTooLarge,
+			fmt.Sprintf("the body is %d bytes, more than the %d this server reads", length, maxBodyBytes)}
 	}
-	stream := io.MultiReader(bytes.NewReader(arrived), &socketReader{clientConn, deadline})
-	if req.Chunked {
-		return &bodyReader{decoded: newChunkedReader(bufio.NewReader(stream), maxBodyBytes)}, nil
+	remaining := length - len(arrived)
+	buffer := make([]byte, recvBufferSize)
+	for remaining > 0 {
+		n, err := recvBefore(clientConn, buffer[:min(remaining, len(buffer))], deadline)
+		if errors.Is(err, errTimedOut) {
+			return &requestError{http.StatusRequestTimeout, "the request's body did not arrive in time"}
+		}
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return badRequest("the request ended %d bytes before the end of its body", remaining)
+		}
+		remaining -= n
 	}
-	return &bodyReader{decoded: &lengthReader{stream, int64(req.ContentLength)}}, nil
-}
-
-// bodyReader reads a request's body in pieces of at most bodyPieceBytes,
-// and turns what goes wrong into the answer for the client.
-type bodyReader struct {
-	decoded io.Reader // the body's bytes: Content-Length bytes, or decoded chunks
-}
-
-// Read reads the next piece of the body.
-func (b *bodyReader) Read(p []byte) (int, error) {
-	n, err := b.decoded.Read(p[:min(len(p), bodyPieceBytes)])
-	switch {
-	case errors.Is(err, errTimedOut):
-		err = &requestError{http.StatusRequestTimeout, "the request's body did not arrive in time"}
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		err = badRequest("the request ended before the end of its body")
-	}
-	return n, err
-}
-
-// lengthReader reads the left bytes of a body sent with Content-Length,
-// and not a byte more: what follows belongs to no one.
-type lengthReader struct {
-	stream io.Reader
-	left   int64
-}
-
-// Read reads the body, until io.EOF after its last byte; a stream that
-// ends before is io.ErrUnexpectedEOF.
-func (l *lengthReader) Read(p []byte) (int, error) {
-	if l.left == 0 {
-		return 0, io.EOF
-	}
-	n, err := l.stream.Read(p[:min(int64(len(p)), l.left)])
-	l.left -= int64(n)
-	if err == io.EOF {
-		err = io.ErrUnexpectedEOF // the body is not complete
-	}
-	return n, err
-}
-
-// socketReader reads the client's socket as an io.Reader, one recv at a
-// time, until the deadline.
-type socketReader struct {
-	clientConn net.Conn
-	deadline   time.Time
-}
-
-// Read is one recv; a recv of 0 bytes, the end of the stream, is io.EOF.
-func (s *socketReader) Read(buffer []byte) (int, error) {
-	n, err := recvBefore(s.clientConn, buffer, s.deadline)
-	if err == nil && n == 0 && len(buffer) > 0 {
-		return 0, io.EOF
-	}
-	return n, err
-}
-
-// connWriter lets the gateway write to the client's socket: each Write
-// is a sendall. The first Write starts the clock: everything it sends
-// must be out within timeout, or the client, who does not read, loses
-// the connection, and the server goes on to the next one.
-type connWriter struct {
-	clientConn net.Conn
-	timeout    time.Duration
-	deadline   time.Time // set by the first Write
-}
-
-// Write sends all of data before the deadline.
-func (c *connWriter) Write(data []byte) (int, error) {
-	if c.deadline.IsZero() {
-		c.deadline = time.Now().Add(c.timeout)
-	}
-	// Python: client_connection.sendall(http_response)
-	if err := sendall(c.clientConn, data, c.deadline); err != nil {
-		return 0, err
-	}
-	return len(data), nil
+	return nil
 }
 
 // recvBefore is one recv that gives up at the deadline. net's Read is
@@ -538,6 +505,34 @@ func recvBefore(clientConn net.Conn, buffer []byte, deadline time.Time) (int, er
 	return n, err
 }
 
+// statusLine gives a status code with its reason phrase, as in
+// "404 Not Found". (net/http is used here only for its table of
+// reason phrases.)
+func statusLine(code int) string {
+	return strconv.Itoa(code) + " " + http.StatusText(code)
+}
+
+// connWriter is the client's socket as the gateway writes to it: each
+// Write is a sendall, and all must be done within timeout of the first,
+// or the client, who does not read, loses the connection.
+type connWriter struct {
+	clientConn net.Conn
+	timeout    time.Duration
+	deadline   time.Time // set by the first Write
+}
+
+// Write sends all of data before the deadline.
+func (c *connWriter) Write(data []byte) (int, error) {
+	if c.deadline.IsZero() {
+		c.deadline = time.Now().Add(c.timeout)
+	}
+	// Python: client_connection.sendall(http_response)
+	if err := sendall(c.clientConn, data, c.deadline); err != nil {
+		return 0, err
+	}
+	return len(data), nil
+}
+
 // sendall writes all of data to the socket before the deadline, as
 // Python's socket.sendall does with a timeout set. net's Write is a
 // sendall already: on its non-blocking socket it calls write again
@@ -555,29 +550,4 @@ func sendall(clientConn net.Conn, data []byte, deadline time.Time) error {
 		return fmt.Errorf("send: %w", err)
 	}
 	return nil
-}
-
-// lingeringClose prepares to close a connection on which the client
-// may still be sending: a request the server refused, or a body it did
-// not read to its end (RFC 9112, section 9.6). Closing at once would
-// make the kernel answer those bytes with a RST, and a client that gets
-// a RST may throw away the answer it had not read yet. So the server
-// shuts down its sending side, which sends a FIN: the client sees the
-// end of the answer. Then it reads and throws away what still comes, at
-// most lingerBytes for at most lingerTimeout, stopping at the client's
-// own FIN; then the caller closes.
-func lingeringClose(clientConn net.Conn) {
-	closer, ok := clientConn.(interface{ CloseWrite() error })
-	if !ok || closer.CloseWrite() != nil {
-		return // the connection is gone already
-	}
-	deadline := time.Now().Add(lingerTimeout)
-	buffer := make([]byte, bodyPieceBytes)
-	for drained := 0; drained < lingerBytes; {
-		n, err := recvBefore(clientConn, buffer, deadline)
-		if err != nil || n == 0 {
-			return // the deadline, the client's FIN, or a reset
-		}
-		drained += n
-	}
 }

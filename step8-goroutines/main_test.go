@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -51,20 +52,20 @@ func writeAll(conn net.Conn, data []byte) error {
 	return err
 }
 
-// readWholeBody reads the request's body as an application would, to
-// its end, through newBodyReader.
-func readWholeBody(server net.Conn, arrived string, req request, deadline time.Time) ([]byte, error) {
-	body, err := newBodyReader(server, []byte(arrived), req, deadline)
-	if err != nil {
-		return nil, err
-	}
-	return io.ReadAll(body)
+// newBody returns the body of the request whose head is given, as
+// handleRequest makes it: arrived came with the head, the rest is read
+// from server, until the deadline.
+func newBody(t *testing.T, server net.Conn, head, arrived string, deadline time.Time) *requestBody {
+	t.Helper()
+	req := parsed(t, head)
+	return &requestBody{clientConn: server, arrived: []byte(arrived), left: req.ContentLength, deadline: deadline,
+		w: newResponseWriter(io.Discard, req.Method, fixedClock), continueOwed: req.expectsContinue()}
 }
 
-func TestReadBody(t *testing.T) {
+func TestRequestBody(t *testing.T) {
 	tests := []struct {
 		name     string
-		head     string // parsed for the request's framing
+		head     string // parsed for the body's length
 		arrived  string // what came with the head, after its empty line
 		later    string // what the client sends afterwards
 		want     string
@@ -89,19 +90,12 @@ func TestReadBody(t *testing.T) {
 			head: "GET / HTTP/1.1\r\nHost: h\r\n\r\n",
 			want: "",
 		},
-		{
-			name:    "decodes a chunked body that arrives partly with the head and partly after",
-			head:    "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n",
-			arrived: "7\r\nHel",
-			later:   "lo, \r\n6\r\nWorld!\r\n0\r\n\r\n",
-			want:    "Hello, World!",
-		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			server, client, _ := socketPair(t)
 			require.NoError(t, writeAll(client, []byte(tt.later)))
-			got, err := readWholeBody(server, tt.arrived, parsed(t, tt.head), time.Now().Add(time.Second))
+			got, err := io.ReadAll(newBody(t, server, tt.head, tt.arrived, time.Now().Add(time.Second)))
 			require.NoError(t, err)
 			if diff := cmp.Diff(tt.want, string(got)); diff != "" {
 				t.Errorf("body differs (-want +got):\n%s", diff)
@@ -111,86 +105,69 @@ func TestReadBody(t *testing.T) {
 				server.SetReadDeadline(time.Now().Add(time.Second))
 				n, _ := server.Read(left)
 				if string(left[:n]) != tt.wantLeft {
-					t.Errorf("readBody read past the body: %q is left, want %q", left[:n], tt.wantLeft)
+					t.Errorf("the body read past its end: %q is left, want %q", left[:n], tt.wantLeft)
 				}
 			}
 		})
 	}
 }
 
-func TestReadBodyAnswersWhatGoesWrong(t *testing.T) {
+func TestRequestBodyAnswersWhatGoesWrong(t *testing.T) {
+	const head = "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\n"
 	tests := []struct {
 		name        string
-		head        string
-		arrived     string
-		later       string
 		clientHangs bool
 		wantStatus  int
+		wantReason  string
 	}{
-		{
-			name:       "answers 413 to a Content-Length over maxBodyBytes, without reading",
-			head:       "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1048577\r\n\r\n",
-			wantStatus: http.StatusRequestEntityTooLarge,
-		},
-		{
-			name:       "answers 413 to a chunked body that grows past maxBodyBytes",
-			head:       "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n",
-			arrived:    "80000\r\n", // 512 KiB, then another
-			later:      strings.Repeat("x", 0x80000) + "\r\n80001\r\n",
-			wantStatus: http.StatusRequestEntityTooLarge,
-		},
-		{
-			name:       "answers 408 to a body that does not arrive in time",
-			head:       "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\n",
-			arrived:    "abc",
-			wantStatus: http.StatusRequestTimeout,
-		},
-		{
-			name:       "answers 408 to a chunked body whose last chunk does not arrive in time",
-			head:       "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n",
-			arrived:    "3\r\nabc\r\n",
-			wantStatus: http.StatusRequestTimeout,
-		},
-		{
-			name:        "answers 400 when the client hangs up inside a Content-Length body",
-			head:        "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\n",
-			arrived:     "abc",
-			clientHangs: true,
-			wantStatus:  http.StatusBadRequest,
-		},
-		{
-			name:        "answers 400 when the client hangs up before the last chunk",
-			head:        "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n",
-			arrived:     "3\r\nabc\r\n",
-			clientHangs: true,
-			wantStatus:  http.StatusBadRequest,
-		},
-		{
-			name:       "answers 400 to malformed chunks",
-			head:       "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n",
-			arrived:    "zz\r\n",
-			wantStatus: http.StatusBadRequest,
-		},
+		{"answers 408 to a body that does not arrive in time", false, http.StatusRequestTimeout,
+			"the request's body did not arrive in time"},
+		{"answers 400 when the client hangs up inside the body", true, http.StatusBadRequest,
+			"the request ended 7 bytes before the end of its body"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			server, client, closeClient := socketPair(t)
-			written := make(chan struct{})
-			go func() {
-				defer close(written)
-				writeAll(client, []byte(tt.later))
-			}()
+			server, _, closeClient := socketPair(t)
 			if tt.clientHangs {
-				<-written
 				closeClient()
 			}
-			_, err := readWholeBody(server, tt.arrived, parsed(t, tt.head), time.Now().Add(200*time.Millisecond))
-			// A writer still blocked on a full socket gives up.
-			server.Close()
-			<-written
+			_, err := io.ReadAll(newBody(t, server, head, "abc", time.Now().Add(200*time.Millisecond)))
 			var reqErr *requestError
-			if !errors.As(err, &reqErr) || reqErr.status != tt.wantStatus {
-				t.Errorf("got %v, want a requestError with status %d", err, tt.wantStatus)
+			if !errors.As(err, &reqErr) || reqErr.status != tt.wantStatus || reqErr.reason != tt.wantReason {
+				t.Errorf("got %v, want a requestError with status %d and the reason %q", err, tt.wantStatus, tt.wantReason)
+			}
+		})
+	}
+}
+
+func TestRequestBodySends100ContinueAtTheFirstRead(t *testing.T) {
+	const expecting = "POST / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n"
+	tests := []struct {
+		name        string
+		head        string
+		headSent    bool // the response's head has gone out before the first Read
+		wantInterim string
+	}{
+		{"sends 100 Continue once, at the first of many Reads", expecting, false, continueResponse},
+		{"sends no 100 Continue when the client did not ask for one", "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\n", false, ""},
+		{"sends no 100 Continue when the response has begun", expecting, true, ""},
+		{"sends no 100 Continue to an HTTP/1.0 client", "POST / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n", false, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			server, client, _ := socketPair(t)
+			require.NoError(t, writeAll(client, []byte("hello")))
+			body := newBody(t, server, tt.head, "", time.Now().Add(time.Second))
+			body.w.headSent = tt.headSent
+			for { // a byte at a time: many Reads
+				if _, err := body.Read(make([]byte, 1)); err != nil {
+					break
+				}
+			}
+			server.(*net.TCPConn).CloseWrite()
+			interim, _ := io.ReadAll(client)
+			if string(interim) != tt.wantInterim {
+				t.Errorf("the client got %q, want %q", interim, tt.wantInterim)
 			}
 		})
 	}
@@ -275,14 +252,17 @@ func TestAPanicAfterTheHeadWentOutCutsTheResponseShort(t *testing.T) {
 	addr := serveOn(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "begun\n")
 		w.(http.Flusher).Flush()
+		io.WriteString(w, "never sent\n")
 		panic("too late for a 500")
 	}))
 	resp, body, err := roundTrip(t, addr, "GET / HTTP/1.1\r\nHost: h\r\n\r\n")
 	if resp == nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("got %v, %v; want the 200 that had gone out", resp, err)
 	}
-	if !errors.Is(err, io.ErrUnexpectedEOF) || body != "begun\n" {
-		t.Errorf("got the body %q and %v, want %q cut short (io.ErrUnexpectedEOF)", body, err, "begun\n")
+	// The body has no length: only a reset, not the end of the stream,
+	// tells the client that it was cut short.
+	if !errors.Is(err, syscall.ECONNRESET) || body != "begun\n" {
+		t.Errorf("got the body %q and %v, want %q and then a reset (ECONNRESET)", body, err, "begun\n")
 	}
 }
 
@@ -379,12 +359,9 @@ func TestABodyIsReadAsItArrivesNotAllocatedByItsLength(t *testing.T) {
 	server, client, closeClient := socketPair(t)
 	require.NoError(t, writeAll(client, []byte("x")))
 	closeClient()
-	req := parsed(t, "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1048576\r\n\r\n")
-
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	body, err := newBodyReader(server, nil, req, time.Now().Add(time.Second))
-	require.NoError(t, err)
+	body := newBody(t, server, "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1048576\r\n\r\n", "", time.Now().Add(time.Second))
 	n, err := io.Copy(io.Discard, body)
 	runtime.ReadMemStats(&after)
 
@@ -476,4 +453,115 @@ func TestAnUnreadBodyIsThrownAwayNotReset(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestAStreamedResponseEndsWithTheConnection checks how the gateway
+// frames a response whose length it cannot know before the head goes
+// out: an output that outgrows the buffer, or one that the application
+// flushes. The head has Connection: close and neither Content-Length nor
+// Transfer-Encoding, and the body ends where the stream does (RFC 9112,
+// section 6.3).
+func TestAStreamedResponseEndsWithTheConnection(t *testing.T) {
+	app, err := apps.New("stdlib")
+	require.NoError(t, err)
+	mux := http.NewServeMux()
+	mux.Handle("/", app)
+	mux.HandleFunc("/flushed", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "one\n")
+		w.(http.Flusher).Flush()
+		io.WriteString(w, "two\n")
+	})
+	addr := serveOn(t, mux)
+	var count strings.Builder
+	for i := 1; i <= apps.CountTo; i++ {
+		fmt.Fprintln(&count, i)
+	}
+	tests := []struct{ name, path, wantBody string }{
+		{"sends /count, longer than the buffer, ended by the close", "/count", count.String()},
+		{"sends a flushed output ended by the close", "/flushed", "one\ntwo\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := readAllFrom(t, addr, "GET "+tt.path+" HTTP/1.1\r\nHost: h\r\n\r\n")
+			head, body, _ := strings.Cut(got, "\r\n\r\n")
+			if !strings.HasPrefix(head, "HTTP/1.1 200 OK\r\n") || !strings.Contains(head, "\r\nConnection: close") {
+				t.Errorf("the head %q is not a 200 with Connection: close", head)
+			}
+			if strings.Contains(head, "Content-Length") || strings.Contains(head, "Transfer-Encoding") {
+				t.Errorf("the head %q says how the body ends; it must end with the connection", head)
+			}
+			if body != tt.wantBody {
+				t.Errorf("got the body %.100q... (%d bytes), want %d bytes", body, len(body), len(tt.wantBody))
+			}
+		})
+	}
+}
+
+// TestARequestWithTransferEncodingGets501 checks that a body sent in
+// chunks is refused as step 5 refuses it, with 501 and its reason, and
+// never reaches the application.
+func TestARequestWithTransferEncodingGets501(t *testing.T) {
+	called := false
+	addr := serveOn(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { called = true }))
+	resp, body, err := roundTrip(t, addr, "POST /hello HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+	require.NoError(t, err)
+	want := "501 Not Implemented: this step does not read a body sent with Transfer-Encoding\n"
+	if resp.StatusCode != http.StatusNotImplemented || body != want {
+		t.Errorf("got %d %q, want %q", resp.StatusCode, body, want)
+	}
+	if called {
+		t.Error("the application was called")
+	}
+}
+
+// TestTheGatewayAnswersABodyErrorTheAppMet checks that an error in the
+// body (one that ended early, or came too slowly) gets the server's own
+// answer, in place of what the application made of the error, as long
+// as the application's head has not gone out.
+func TestTheGatewayAnswersABodyErrorTheAppMet(t *testing.T) {
+	app, err := apps.New("stdlib") // POST /hello answers 400 with the error
+	require.NoError(t, err)
+	mux := http.NewServeMux()
+	mux.Handle("/", app)
+	mux.HandleFunc("POST /flushed", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusAccepted)
+		w.(http.Flusher).Flush()
+		io.Copy(io.Discard, r.Body)
+	})
+	tests := []struct {
+		name, path, wantHead, wantBody string
+	}{
+		{"answers the 400 of a body that ended early, in place of the app's", "/hello",
+			"HTTP/1.1 400 Bad Request\r\n", "400 Bad Request: the request ended 7 bytes before the end of its body\n"},
+		{"keeps the app's response when its head has gone out", "/flushed", "HTTP/1.1 202 Accepted\r\n", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := exchange(t, mux, "POST "+tt.path+" HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\nabc")
+			head, body, _ := strings.Cut(got, "\r\n\r\n")
+			if !strings.HasPrefix(head, tt.wantHead) || body != tt.wantBody {
+				t.Errorf("got %q, want %q and the body %q", got, tt.wantHead, tt.wantBody)
+			}
+		})
+	}
+}
+
+// exchange runs handleRequest with app on the server's end of a
+// connection on the loopback interface, as the server does for a
+// client; from the other end it sends raw, shuts down its sending side,
+// and returns all that comes back.
+func exchange(t *testing.T, app http.Handler, raw string) string {
+	t.Helper()
+	server, client, _ := socketPair(t)
+	_, err := io.WriteString(client, raw)
+	require.NoError(t, err)
+	client.(*net.TCPConn).CloseWrite()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		handleRequest(server, time.Second, time.Second, 0, app, make(chan struct{})) // it closes server
+	}()
+	got, _ := io.ReadAll(client)
+	<-done
+	return string(got)
 }

@@ -302,6 +302,13 @@ func (w *responseWriter) Flush() {
 	if !w.finished {
 		w.send(false)
 	}
+	// The server holds the response in a buffer of its own, to send it
+	// in one write: what is flushed must leave that buffer too.
+	if out, ok := w.out.(interface{ Flush() error }); ok && w.err == nil {
+		if err := out.Flush(); err != nil {
+			w.err = fmt.Errorf("sending the response: %w", err)
+		}
+	}
 }
 
 // finish completes the response once the application has returned: it

@@ -234,7 +234,7 @@ func (c framingCase) wantFor(step string) string {
 		if c.step4 != "" {
 			return c.step4
 		}
-	case "step6-gateway", "step7-processes":
+	case "step6-gateway", "step7-processes", "step8-goroutines":
 		// They read a body by Content-Length only: a request with
 		// Transfer-Encoding gets step 5's verdict.
 		if strings.Contains(c.request, "Transfer-Encoding") {
