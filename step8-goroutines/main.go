@@ -383,9 +383,11 @@ func handleRequest(clientConn net.Conn, readTimeout, writeTimeout, delay time.Du
 	// Hold the connection open a while, so that many are served at once
 	// and can be watched; a shutdown cuts the wait short.
 	// Python: time.sleep(60)
-	select {
-	case <-time.After(delay):
-	case <-terminated:
+	if delay > 0 {
+		select {
+		case <-time.After(delay):
+		case <-terminated:
+		}
 	}
 
 	// A client that may still be sending gets a lingering close: after

@@ -3,13 +3,11 @@ package main
 import (
 	"io"
 	"log"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
@@ -103,11 +101,10 @@ func framing(resp *http.Response) string {
 // the same framing (Content-Length or chunks), the same header fields
 // but those in notCompared, and the same body.
 func TestTheGatewayAnswersAsNetHTTPDoes(t *testing.T) {
-	t.Parallel()
 	for _, name := range []string{"stdlib", "chi", "gin"} {
 		app, err := apps.New(name)
 		require.NoError(t, err)
-		ours := serveOn(t, app).addr
+		ours := serveOn(t, app)
 		theirs := httptest.NewUnstartedServer(app)
 		theirs.Config.ErrorLog = log.New(io.Discard, "", 0)
 		theirs.Start()
@@ -139,10 +136,9 @@ func TestTheGatewayAnswersAsNetHTTPDoes(t *testing.T) {
 // TestTheGatewayKnowinglyDiffersFromNetHTTP checks the places where this
 // step's server answers otherwise than net/http's, on purpose, and why.
 func TestTheGatewayKnowinglyDiffersFromNetHTTP(t *testing.T) {
-	t.Parallel()
 	app, err := apps.New("stdlib")
 	require.NoError(t, err)
-	ours := serveOn(t, app).addr
+	ours := serveOn(t, app)
 	theirs := httptest.NewUnstartedServer(app)
 	theirs.Config.ErrorLog = log.New(io.Discard, "", 0) // it logs the panic
 	theirs.Start()
@@ -159,74 +155,32 @@ func TestTheGatewayKnowinglyDiffersFromNetHTTP(t *testing.T) {
 			t.Errorf("net/http answered %d; the table says it closes the connection instead", resp.StatusCode)
 		}
 	})
-	t.Run("OPTIONS *: the gateway answers 501, net/http answers 200 itself", func(t *testing.T) {
-		resp, _, err := roundTrip(t, ours, "OPTIONS * HTTP/1.1\r\nHost: localhost\r\n\r\n")
+	t.Run("a head that mixes CRLF and bare LF: the gateway answers 400, net/http reads the bare LF as a line end", func(t *testing.T) {
+		// Two readers that split such a head differently disagree on its
+		// fields, Content-Length among them: on where the request ends.
+		raw := "GET /hello HTTP/1.1\r\nHost: localhost\r\nDummy: x\nX-Other: y\r\n\r\n"
+		resp, _, err := roundTrip(t, ours, raw)
 		require.NoError(t, err)
-		if resp.StatusCode != http.StatusNotImplemented {
-			t.Errorf("the gateway answered %d, want 501: \"*\" names no resource to pass to the application", resp.StatusCode)
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("the gateway answered %d, want 400", resp.StatusCode)
 		}
-		resp, _, err = roundTrip(t, theirsAddr, "OPTIONS * HTTP/1.1\r\nHost: localhost\r\n\r\n")
+		resp, _, err = roundTrip(t, theirsAddr, raw)
 		require.NoError(t, err)
 		if resp.StatusCode != http.StatusOK {
 			t.Errorf("net/http answered %d; the table says 200", resp.StatusCode)
 		}
 	})
-	// Framing that net/http's parser accepts and this step's refuses
-	// (issue 12, item 6): where two parsers disagree on where a message
-	// ends, a request can be smuggled past one of them.
-	for _, tt := range []struct{ name, raw string }{
-		{"a bare LF among CRLF line ends",
-			"POST /hello HTTP/1.1\r\nHost: localhost\r\nDummy: x\nContent-Length: 5\r\n\r\nhello"},
-		{"an empty chunk extension",
-			"POST /hello HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n5;\r\nhello\r\n0\r\n\r\n"},
-		{"whitespace after a chunk's size",
-			"POST /hello HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n5 \r\nhello\r\n0\r\n\r\n"},
-	} {
-		t.Run(tt.name+": the gateway answers 400, net/http reads the body", func(t *testing.T) {
-			resp, _, err := roundTrip(t, ours, tt.raw)
-			require.NoError(t, err)
-			if resp.StatusCode != http.StatusBadRequest {
-				t.Errorf("the gateway answered %d, want 400", resp.StatusCode)
-			}
-			resp, body, err := roundTrip(t, theirsAddr, tt.raw)
-			require.NoError(t, err)
-			if resp.StatusCode != http.StatusOK || !strings.HasPrefix(body, "Received a body of 5 bytes.") {
-				t.Errorf("net/http answered %d %q; the table says it reads the body", resp.StatusCode, body)
-			}
-		})
-	}
-	t.Run("a bad HEAD request: the gateway's 400 has no body, net/http's has one", func(t *testing.T) {
-		const raw = "HEAD / HTTP/1.1\r\nHost: localhost\r\nContent-Length: x\r\n\r\n"
-		bodyAfterHead := func(addr string) string {
-			conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
-			require.NoError(t, err)
-			defer conn.Close()
-			conn.SetDeadline(time.Now().Add(5 * time.Second))
-			io.WriteString(conn, raw)
-			all, _ := io.ReadAll(conn)
-			_, body, _ := strings.Cut(string(all), "\r\n\r\n")
-			return body
+	t.Run("a HEAD the server cannot parse: the gateway's 400 has no body, net/http's has one", func(t *testing.T) {
+		// An answer to HEAD has no body (RFC 9110, section 9.3.2): a
+		// client reads bytes after its head as the next response.
+		raw := "HEAD /hello HTTP/1.1\r\n\r\n" // no Host
+		ourRaw := readAllFrom(t, ours, raw)
+		if _, body, _ := strings.Cut(ourRaw, "\r\n\r\n"); !strings.HasPrefix(ourRaw, "HTTP/1.1 400 ") || body != "" {
+			t.Errorf("the gateway answered %q, want a 400 head and no body", ourRaw)
 		}
-		if body := bodyAfterHead(ours); body != "" {
-			t.Errorf("the gateway sent %q after the head, want nothing: an answer to HEAD has no body (RFC 9110, section 9.3.2)", body)
-		}
-		if body := bodyAfterHead(theirsAddr); body == "" {
-			t.Error("net/http sent no body after the head; the table says it sends one")
-		}
-	})
-	t.Run("a body of 300 KiB the application does not read: the gateway reads it and keeps the connection, net/http closes it", func(t *testing.T) {
-		// net/http reads at most 256 KiB of what a handler left; this
-		// gateway up to maxBodyBytes, the most it would have read anyway.
-		raw := "PUT /hello HTTP/1.1\r\nHost: localhost\r\nContent-Length: 307200\r\n\r\n" + strings.Repeat("x", 300<<10)
-		resp, _, err := roundTrip(t, ours, raw)
-		require.NoError(t, err)
-		if resp.StatusCode != http.StatusMethodNotAllowed || resp.Close {
-			t.Errorf("the gateway answered %d, Close %v; want 405 and the connection kept", resp.StatusCode, resp.Close)
-		}
-		resp, _, err = roundTrip(t, theirsAddr, raw)
-		require.NoError(t, err)
-		if resp.StatusCode != http.StatusMethodNotAllowed || !resp.Close {
-			t.Errorf("net/http answered %d, Close %v; the table says 405 and Connection: close", resp.StatusCode, resp.Close)
+		theirRaw := readAllFrom(t, theirsAddr, raw)
+		if _, body, _ := strings.Cut(theirRaw, "\r\n\r\n"); !strings.HasPrefix(theirRaw, "HTTP/1.1 400 ") || body == "" {
+			t.Errorf("net/http answered %q; the table says a 400 with a body", theirRaw)
 		}
 	})
 	t.Run("an HTTP/1.0 request: the gateway's status line says HTTP/1.1, net/http's HTTP/1.0", func(t *testing.T) {

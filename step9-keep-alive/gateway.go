@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
+	"net"
 	"net/http"
 	"net/url"
-	"slices"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -24,6 +24,7 @@ import (
 //
 //	WSGI                          Go
 //	environ                       *http.Request          (newRequest)
+//	environ["wsgi.input"]         r.Body                 (requestBody)
 //	start_response(status, hdrs)  w.Header(), w.WriteHeader(status)
 //	the returned body             w.Write(data)          (responseWriter)
 //	application(environ, s_r)     app.ServeHTTP(w, r)    (serveApp)
@@ -32,34 +33,24 @@ import (
 // So a server that builds an *http.Request and offers an
 // http.ResponseWriter can run a chi or gin application unchanged.
 
-// responseBufferSize is how much of the application's output the gateway
-// holds back before it must send the head: while the output fits, the
-// gateway knows its whole length and sends Content-Length; once it does
-// not, the gateway sends the body in chunks of this size.
-const responseBufferSize = 4 << 10
-
-// serverName goes into the Server header field of every response.
-const serverName = "lsbaws-go/step9-keep-alive"
-
-// continueResponse is the interim response that tells a client which
-// sent "Expect: 100-continue" to send its body (RFC 9110, section
-// 10.1.1): curl sends that header before a large upload, and waits a
-// second for this answer before it sends the body anyway.
-const continueResponse = "HTTP/1.1 100 Continue\r\n\r\n"
+const (
+	// responseBufferSize is the output held back: see responseWriter.
+	responseBufferSize = 4 << 10
+	// serverName goes into the Server field of every response.
+	serverName = "lsbaws-go/step9-keep-alive"
+	// continueResponse tells a client that sent "Expect: 100-continue" to
+	// send its body (RFC 9110, section 10.1.1): curl waits a second for it.
+	continueResponse = "HTTP/1.1 100 Continue\r\n\r\n"
+)
 
 // newRequest turns what the server understood of a request into the
-// *http.Request that an application reads: WSGI's environ. The body is
-// not read yet: the application reads it from r.Body, which takes it
-// from the socket as it arrives (see requestBody). remoteAddr is the
-// client's "ip:port".
+// *http.Request that an application reads: WSGI's environ. body is
+// r.Body, not read yet; remoteAddr is the client's "ip:port".
 func newRequest(req request, body io.Reader, remoteAddr string) (*http.Request, error) {
-	// The application answers requests for a resource, named by a path.
-	// "OPTIONS *" asks about the server itself, which only the server
-	// could answer, and this one does not. (CONNECT, which asks for a
-	// tunnel, is refused by the parser: see parseRequestLine.)
-	if req.Target == "*" {
-		return nil, &requestError{http.StatusNotImplemented,
-			fmt.Sprintf("this server passes requests for a path to its application; it does not answer %s *", req.Method)}
+	// A body longer than maxBodyBytes is not read at all: it gets 413.
+	if req.ContentLength > maxBodyBytes {
+		return nil, &requestError{http.StatusRequestEntityTooLarge,
+			fmt.Sprintf("the body is %d bytes, more than the %d this server reads", req.ContentLength, maxBodyBytes)}
 	}
 	// The target, "/hello?name=you" or "http://host/hello?name=you",
 	// becomes a URL: WSGI's PATH_INFO and QUERY_STRING.
@@ -82,6 +73,7 @@ func newRequest(req request, body io.Reader, remoteAddr string) (*http.Request, 
 	}
 	header.Del("Host")
 
+	closes := !req.keepAlive()
 	r := &http.Request{
 		Method:     req.Method,  // REQUEST_METHOD
 		URL:        u,           // PATH_INFO, QUERY_STRING
@@ -92,9 +84,7 @@ func newRequest(req request, body io.Reader, remoteAddr string) (*http.Request, 
 		Host:       host,       // HTTP_HOST
 		RemoteAddr: remoteAddr, // REMOTE_ADDR, REMOTE_PORT
 		RequestURI: req.Target, // the target exactly as sent
-		// Whether the connection ends with this response: the client
-		// asked for that, or spoke HTTP/1.0 and did not ask to keep it.
-		Close: !req.keepAlive(),
+		Close:      closes,     // the client asked to close, or spoke HTTP/1.0
 		// wsgi.input and CONTENT_LENGTH: the body and its length.
 		Body:          http.NoBody,
 		ContentLength: int64(req.ContentLength),
@@ -106,79 +96,76 @@ func newRequest(req request, body io.Reader, remoteAddr string) (*http.Request, 
 		// As net/http says of a chunked request: its length was not
 		// known in advance, and the chunks are gone, decoded.
 		header.Del("Transfer-Encoding")
-		r.TransferEncoding = []string{"chunked"}
-		r.ContentLength = -1
+		r.TransferEncoding, r.ContentLength = []string{"chunked"}, -1
 	}
 	return r, nil
 }
 
-// requestBody is r.Body: the request's body as the application reads
-// it, straight from the socket, piece by piece as it arrives. Nothing
-// is read before the application asks, so that a client's
-// Content-Length is a limit, never an amount of memory set aside (a
-// client that announced 1 MiB and sent 1 byte once cost 1 MiB).
-//
-// A client that sent "Expect: 100-continue" waits for 100 Continue
-// before it sends the body: requestBody sends it at the application's
-// first Read, as net/http does, and not at all if the application never
-// reads, or if the response has begun by then.
-type requestBody struct {
-	source       io.Reader       // the body's bytes as they arrive, decoded
-	w            *responseWriter // the response: has its head gone out?
-	interim      io.Writer       // where 100 Continue goes: the socket
-	continueOwed bool            // the client waits for 100 Continue
-	ended        bool            // the body has been read to its end
-	err          error           // the first error in reading it
+// expectsContinue reports whether the client waits for 100 Continue
+// before it sends its body, as "Expect: 100-continue" says in HTTP/1.1.
+func (req request) expectsContinue() bool {
+	expect := strings.ToLower(strings.Join(req.values("Expect"), ","))
+	return expect == "100-continue" && (req.ContentLength > 0 || req.Chunked) && req.Version == "HTTP/1.1"
 }
 
-// Read reads the next piece of the body; the first Read sends the 100
-// Continue that the client waits for.
+// requestBody is r.Body: the body's Content-Length bytes, read from the
+// socket as the application asks (Content-Length is a limit, never an
+// amount of memory set aside). The first Read sends the 100 Continue a
+// client may wait for, as net/http does, unless the response has begun.
+type requestBody struct {
+	clientConn   net.Conn
+	arrived      []byte          // the body's first bytes, which came with the head
+	left         int             // how many bytes of the body are not read yet
+	deadline     time.Time       // the request's read deadline
+	w            *responseWriter // the response: has its head gone out?
+	continueOwed bool            // the client waits for 100 Continue
+	chunks       *chunkedReader  // a chunked body's chunks, decoded; nil for Content-Length
+	err          error           // the first error in reading the body
+}
+
+// Read reads what came with the head, then one recv at a time, never
+// past the body's end.
 func (b *requestBody) Read(p []byte) (int, error) {
 	if b.continueOwed && !b.w.headSent {
 		b.continueOwed = false
-		if _, err := io.WriteString(b.interim, continueResponse); err != nil {
-			b.err = fmt.Errorf("sending 100 Continue: %w", err)
-		}
+		// Part of the request's exchange: it has the read deadline. If it
+		// fails, the client is gone, and the recv below fails too.
+		sendall(b.clientConn, []byte(continueResponse), b.deadline)
 	}
-	switch {
-	case b.err != nil:
+	if b.err != nil {
 		return 0, b.err
-	case b.ended:
+	}
+	if b.chunks != nil {
+		n, err := b.chunks.Read(p)
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			err = &requestError{http.StatusRequestTimeout, "the request's body did not arrive in time"}
+		}
+		if err != io.EOF {
+			b.err = err
+		}
+		return n, err
+	}
+	if b.left == 0 {
 		return 0, io.EOF
 	}
-	n, err := b.source.Read(p)
-	if err == io.EOF {
-		b.ended = true
-	} else if err != nil {
-		b.err = err
+	p = p[:min(len(p), b.left)]
+	n := copy(p, b.arrived)
+	b.arrived = b.arrived[n:]
+	if n == 0 && len(p) > 0 {
+		// Python: environ['wsgi.input'].read(), a recv on the socket
+		var err error
+		n, err = recvBefore(b.clientConn, p, b.deadline)
+		switch {
+		case errors.Is(err, errTimedOut):
+			b.err = &requestError{http.StatusRequestTimeout, "the request's body did not arrive in time"}
+		case err != nil:
+			b.err = err
+		case n == 0:
+			b.err = badRequest("the request ended %d bytes before the end of its body", b.left)
+		}
 	}
-	return n, err
-}
-
-// discard reads and throws away what the application left of the body,
-// so that the connection does not close with the client's bytes unread.
-// The body's limits bound it: maxBodyBytes, and the read deadline. A
-// client still waiting for 100 Continue may never send the body: then
-// there is nothing to wait for, and the connection closes.
-func (b *requestBody) discard() {
-	if !b.continueOwed {
-		io.Copy(io.Discard, b)
-	}
-}
-
-// answerBodyError answers, in the application's place, an error that
-// the application met in reading the body (413 too long, 400 malformed
-// or ended early, 408 too slow), as long as the head of its own answer
-// has not gone out: the client learns what was wrong with its request,
-// not what the application made of the error. It reports whether it
-// answered.
-func answerBodyError(w *responseWriter, body *requestBody) bool {
-	if !isRequestError(body.err) || w.headSent {
-		return false
-	}
-	w.reset()
-	answerError(w, body.err)
-	return true
+	b.left -= n
+	return n, b.err
 }
 
 // responseWriter is the gateway's http.ResponseWriter, to which the
@@ -188,272 +175,152 @@ func answerBodyError(w *responseWriter, body *requestBody) bool {
 // It holds the output back, up to responseBufferSize bytes. When the
 // application returns and all of its output is still held, the response
 // goes out with Content-Length. When the output outgrows the buffer, or
-// the application calls Flush, the head must go out before the length is
-// known: the body then goes in chunks (Transfer-Encoding: chunked), each
-// with its length, and an empty chunk ends it.
+// the application calls Flush, the head goes out before the length is
+// known: the body goes in chunks (see chunked.go), or, to an HTTP/1.0
+// client, which reads none, it ends when the connection does.
 type responseWriter struct {
-	out       io.Writer        // the client's connection
-	isHEAD    bool             // a response to HEAD has no body
-	canChunk  bool             // the client speaks HTTP/1.1, which reads chunks
-	keepAlive bool             // the connection stays open for the next request
-	now       func() time.Time // the clock, for the Date header field
-
-	header     http.Header // the fields the application sets through Header()
-	sentHeader http.Header // a copy of them, taken at WriteHeader: what goes out
-	status     int         // the status code; 0 until WriteHeader
-
-	buffer        []byte // body bytes held back, not yet sent
-	declaredLen   int64  // the Content-Length the application set; -1 if none
-	written       int64  // body bytes the application wrote
-	headSent      bool   // the status line and header fields are out
-	chunked       bool   // the body goes in chunks
-	finished      bool   // finish has run: the response is complete
-	err           error  // the first error in sending: the client is gone
-	panicAfterOut bool   // the application panicked after the head went out
+	out      io.Writer        // the client's connection
+	isHEAD   bool             // a response to HEAD has no body
+	now      func() time.Time // the clock, for the Date header field
+	header   http.Header      // the fields the application sets through Header()
+	sent     http.Header      // a copy of them, taken at WriteHeader: what goes out
+	status   int              // the status code; 0 until WriteHeader
+	buffer   []byte           // body bytes held back, not yet sent
+	headSent bool             // the status line and header fields are out
+	err      error            // the first error in sending: the client is gone
+	keepOpen bool             // the connection stays open for the next request
+	canChunk bool             // the client speaks HTTP/1.1, which reads chunks
+	chunked  bool             // the body goes in chunks
+	head     []byte           // the status line and header fields, not sent yet
 }
 
-// newResponseWriter returns the writer for the response to req, which
-// sends the response to out.
-func newResponseWriter(out io.Writer, req request, now func() time.Time) *responseWriter {
-	return &responseWriter{
-		out:         out,
-		isHEAD:      req.Method == http.MethodHead,
-		canChunk:    req.Version != "HTTP/1.0",
-		keepAlive:   req.keepAlive(),
-		now:         now,
-		header:      make(http.Header),
-		declaredLen: -1,
-	}
+// newResponseWriter returns the writer of a response to out, for a
+// request with this method.
+func newResponseWriter(out io.Writer, method string, now func() time.Time) *responseWriter {
+	return &responseWriter{out: out, isHEAD: method == http.MethodHead, now: now, header: make(http.Header)}
 }
 
 // Header returns the header fields that WriteHeader will send. Changes
-// after WriteHeader (or the first Write) are not sent.
+// after WriteHeader (or the first Write) are not sent, as in net/http.
 func (w *responseWriter) Header() http.Header { return w.header }
 
-// WriteHeader sets the status code of the response, once: it is WSGI's
-// start_response(status, response_headers). A second call is ignored, as
-// net/http ignores it. Nothing is sent yet: the gateway waits to learn
-// whether the body is short enough for Content-Length.
+// WriteHeader sets the status code, once, and sends nothing yet: WSGI's
+// start_response. An interim 1xx status (103 Early Hints) is ignored.
 func (w *responseWriter) WriteHeader(code int) {
-	if code < 100 || code > 999 {
-		// A programming error in the application, as in net/http.
-		panic(fmt.Sprintf("invalid WriteHeader code %v", code))
-	}
-	if w.status != 0 || code < 200 {
-		// Already set; or an interim 1xx response (103 Early Hints), which
-		// this gateway does not send: the final status follows.
-		return
-	}
-	w.status = code
-	// What the application set goes out as it is now: later changes to
-	// the map it holds are ignored, as in net/http.
-	w.sentHeader = w.header.Clone()
-	if cl := w.sentHeader.Get("Content-Length"); cl != "" {
-		n, err := strconv.ParseInt(cl, 10, 64)
-		if err != nil || n < 0 {
-			w.sentHeader.Del("Content-Length")
-		} else {
-			w.declaredLen = n
-		}
+	if w.status == 0 && code >= 200 {
+		w.status, w.sent = code, w.header.Clone()
 	}
 }
 
 // Write adds data to the body: WSGI's returned body, or its write(). A
-// Write before WriteHeader means 200 OK. The data is held back until the
-// buffer is full; then it is sent.
+// Write before WriteHeader means 200 OK. The output is held back while
+// it fits in the buffer; once it outgrows it, out it goes, head first.
 func (w *responseWriter) Write(data []byte) (int, error) {
-	if w.status == 0 {
-		w.WriteHeader(http.StatusOK)
+	w.WriteHeader(http.StatusOK)
+	w.buffer = append(w.buffer, data...)
+	if len(w.buffer) > responseBufferSize {
+		w.Flush()
 	}
-	switch {
-	case w.err != nil:
+	if w.err != nil {
 		return 0, w.err
-	case w.finished:
-		return 0, errors.New("the response is complete: write after the handler returned")
-	case !bodyAllowed(w.status):
-		return 0, http.ErrBodyNotAllowed
-	case w.declaredLen >= 0 && w.written+int64(len(data)) > w.declaredLen:
-		return 0, http.ErrContentLength
 	}
-	total := len(data)
-	w.written += int64(total)
-	for len(data) > 0 {
-		// Fill the buffer to the brim and send it, as often as it takes.
-		take := min(responseBufferSize-len(w.buffer), len(data))
-		w.buffer = append(w.buffer, data[:take]...)
-		data = data[take:]
-		if len(w.buffer) == responseBufferSize {
-			w.send(false)
-		}
-		if w.err != nil {
-			return total - len(data), w.err
-		}
-	}
-	return total, nil
+	return len(data), nil
 }
 
-// Flush sends what the application has written so far: the head now,
-// and the body in chunks, since its length is not known yet. It makes
-// the gateway an http.Flusher, as the application may ask of it.
-func (w *responseWriter) Flush() {
-	if w.status == 0 {
-		w.WriteHeader(http.StatusOK)
-	}
-	if !w.finished {
-		w.send(false)
-	}
-	// The server holds the response in a buffer of its own, to send it
-	// in one write: what is flushed must leave that buffer too.
-	if out, ok := w.out.(interface{ Flush() error }); ok && w.err == nil {
-		if err := out.Flush(); err != nil {
-			w.err = fmt.Errorf("sending the response: %w", err)
-		}
-	}
-}
+// Flush sends what the application has written so far, head first: the
+// gateway is an http.Flusher.
+func (w *responseWriter) Flush() { w.send(false) }
 
-// finish completes the response once the application has returned: it
-// sends the head, if it has not gone out (with Content-Length, since the
-// whole body is known now), the rest of the body, and the last chunk.
-func (w *responseWriter) finish() {
-	if w.finished {
-		return
-	}
-	if w.status == 0 {
-		w.WriteHeader(http.StatusOK) // the application wrote nothing at all
-	}
-	if w.panicAfterOut {
-		// The response was cut short: no last chunk, so that the client
-		// can tell. Closing the connection ends it.
-		w.keepAlive = false
-		w.finished = true
-		return
-	}
-	w.send(true)
-	w.finished = true
-	if w.declaredLen >= 0 && w.written < w.declaredLen && !w.isHEAD && bodyAllowed(w.status) {
-		// The application sent less than its Content-Length: the client
-		// waits for the rest, and only the end of the connection tells
-		// it that no more will come.
-		w.keepAlive = false
-	}
-}
+// finish sends the rest once the application has returned, with
+// Content-Length if the head has not gone out: the whole body is known.
+func (w *responseWriter) finish() { w.send(true) }
 
-// send writes the head, if it has not gone out yet, and the buffered
-// body; complete says that the application has finished.
+// send writes the head, if it has not gone out yet, and the body held
+// back; complete says that the body held back is the whole body.
 func (w *responseWriter) send(complete bool) {
+	w.WriteHeader(http.StatusOK) // if the application has not
 	if !w.headSent {
 		w.sendHead(complete)
 	}
 	body := w.buffer
-	w.buffer = w.buffer[:0]
-	if w.isHEAD || !bodyAllowed(w.status) {
-		return
+	if w.chunked && len(body) > 0 {
+		// A chunk: its size in hexadecimal, CRLF, the bytes, CRLF.
+		body = fmt.Appendf(nil, "%x\r\n%s\r\n", len(body), body)
 	}
-	switch {
-	case w.chunked && len(body) > 0:
-		// A chunk: its length in hexadecimal, CRLF, the bytes, CRLF.
-		w.sendBytes([]byte(strconv.FormatInt(int64(len(body)), 16) + "\r\n"))
-		w.sendBytes(body)
-		w.sendBytes([]byte("\r\n"))
-	case len(body) > 0:
-		w.sendBytes(body)
+	if w.chunked && complete {
+		body = append(body, "0\r\n\r\n"...) // the last chunk: empty, and no trailer fields
 	}
-	if complete && w.chunked {
-		// The last chunk has length 0; no trailer fields follow, then the
-		// empty line that ends the body.
-		w.sendBytes([]byte("0\r\n\r\n"))
+	if w.isHEAD || !bodyAllowed(w.status) { // HEAD, 204 and 304: no body
+		body = nil
 	}
+	w.sendBytes(append(w.head, body...)) // the head and the body's first bytes in one send
+	w.buffer, w.head = w.buffer[:0], nil
 }
 
-// sendHead writes the status line and the header fields. complete says
-// that the whole body is in the buffer, so its length is known.
+// sendHead writes the status line and the header fields.
 func (w *responseWriter) sendHead(complete bool) {
 	w.headSent = true
-	h := w.sentHeader
-
-	// How the client will know where the body ends, and whether the
-	// connection stays open: the gateway decides, not the application.
-	// (WSGI forbids an application to set such "hop-by-hop" fields;
-	// net/http overrides them, but honours an application that asks to
-	// close the connection, and so does this gateway.)
-	if hasToken(h["Connection"], "close") {
-		w.keepAlive = false
-	}
+	h := w.sent
+	// How the client will know where the body ends: the gateway decides,
+	// not the application (WSGI forbids it such "hop-by-hop" fields).
 	h.Del("Transfer-Encoding")
-	h.Del("Connection")
 	switch {
 	case !bodyAllowed(w.status):
 		h.Del("Content-Length") // 1xx, 204 and 304 have no body
-	case w.declaredLen >= 0:
-		// The application said how long its body is: no chunks.
-	case complete && !(w.isHEAD && len(w.buffer) == 0):
-		// The whole body is known: say how long it is. (A handler that
-		// writes nothing for HEAD has not said how long GET's body is.)
+	case w.isHEAD && len(w.buffer) == 0:
+		// A handler that writes nothing for HEAD has not said how long
+		// GET's body is, unless it set Content-Length itself.
+	case complete:
 		h.Set("Content-Length", strconv.Itoa(len(w.buffer)))
 	case w.isHEAD:
-		// No body follows, and its length is not known: say nothing.
+		h.Del("Content-Length") // no body follows, of a length not known
 	case w.canChunk:
+		// The length is not known: the body goes in chunks, and the
+		// connection can stay open after the last one.
+		h.Del("Content-Length")
 		h.Set("Transfer-Encoding", "chunked")
 		w.chunked = true
 	default:
-		// An HTTP/1.0 client does not read chunks: the body ends when
-		// the server closes the connection, so it must close it.
-		w.keepAlive = false
+		// The length is not known: the body is close-delimited, it ends
+		// when the server closes the connection (RFC 9112, section 6.3,
+		// the last rule), as step 8 does after every response.
+		h.Del("Content-Length")
+		w.keepOpen = false
 	}
-	// A body with no Content-Type gets the type that its first bytes
-	// suggest, as net/http does (it sniffs the first 512 bytes).
+	// A body with no Content-Type gets the one its first bytes suggest,
+	// as in net/http.
 	if _, set := h["Content-Type"]; !set && bodyAllowed(w.status) && len(w.buffer) > 0 {
 		h.Set("Content-Type", http.DetectContentType(w.buffer))
 	}
-	if _, set := h["Date"]; !set {
-		h.Set("Date", w.now().UTC().Format(http.TimeFormat))
+	h.Set("Date", w.now().UTC().Format(http.TimeFormat))
+	h.Set("Server", serverName)
+	// Say whether the connection stays open (HTTP/1.1 keeps it, 1.0 does
+	// not, unless told otherwise); an application may ask to close it.
+	if hasToken(h["Connection"], "close") {
+		w.keepOpen = false
 	}
-	if _, set := h["Server"]; !set {
-		h.Set("Server", serverName)
-	}
-	// Say whether the connection stays open. HTTP/1.1 keeps it open
-	// unless told otherwise; HTTP/1.0 closes it unless told otherwise.
 	switch {
-	case !w.keepAlive:
+	case !w.keepOpen:
 		h.Set("Connection", "close")
-	case !w.canChunk:
+	case w.canChunk:
+		h.Del("Connection")
+	default:
 		h.Set("Connection", "keep-alive")
 	}
 
+	// http.Header's Write sorts the fields by name, drops a name that is
+	// not a token, and turns a CR or LF in a value, which could forge a
+	// field, into a space.
 	var head bytes.Buffer
 	head.WriteString("HTTP/1.1 " + statusLine(w.status) + "\r\n")
-	// In a stable order, sorted by name, so that the same response is
-	// the same bytes every time (Go's maps have no order).
-	for _, name := range slices.Sorted(maps.Keys(h)) {
-		if !isToken(name) {
-			continue // not a field name: it would break the head
-		}
-		for _, value := range h[name] {
-			// A CR or LF in a value would end the field early and let the
-			// rest pose as another field: send them as spaces.
-			value = strings.Map(func(r rune) rune {
-				if r == '\r' || r == '\n' {
-					return ' '
-				}
-				return r
-			}, value)
-			head.WriteString(name + ": " + value + "\r\n")
-		}
-	}
+	h.Write(&head)
 	head.WriteString("\r\n")
-	w.sendBytes(head.Bytes())
-}
-
-// reset throws away what the application set and wrote, all of it
-// still held back, so that the gateway can answer in its place.
-func (w *responseWriter) reset() {
-	w.status, w.header, w.sentHeader = 0, make(http.Header), nil
-	w.buffer, w.declaredLen, w.written = w.buffer[:0], -1, 0
+	w.head = head.Bytes() // it goes out with the body (see send)
 }
 
 // sendBytes writes data to the client, unless an earlier write failed.
 func (w *responseWriter) sendBytes(data []byte) {
-	if w.err != nil {
+	if w.err != nil || len(data) == 0 {
 		return
 	}
 	if _, err := w.out.Write(data); err != nil {
@@ -461,44 +328,19 @@ func (w *responseWriter) sendBytes(data []byte) {
 	}
 }
 
-// framing says how the body was delimited, for the server's console:
-// "" for Content-Length or no body, " (chunked)" for chunks.
-func (w *responseWriter) framing() string {
-	if w.chunked {
-		return " (chunked)"
-	}
-	return ""
-}
+// errAppFailed is the answer to a request whose application panicked.
+var errAppFailed = &requestError{http.StatusInternalServerError, "the application failed; the server's console says why"}
 
-// panicNote says, in a line, what the client got after the application
-// panicked.
-func (w *responseWriter) panicNote() string {
-	if w.panicAfterOut {
-		return "The response had begun: the gateway cuts it short and closes the connection; the server goes on."
-	}
-	return "The gateway answers 500 Internal Server Error instead; the server goes on."
-}
-
-// serveApp calls the application with the request and the writer: the
-// moment WSGI's server calls application(environ, start_response). If
-// the application panics, serveApp recovers, so that one failing request
-// does not take the server down, and returns the panic's value; the
-// client gets 500 Internal Server Error, or, if the response had already
-// begun, a response cut short.
-func serveApp(app http.Handler, w *responseWriter, r *http.Request) (panicValue any) {
+// serveApp calls the application: the moment WSGI's server calls
+// application(environ, start_response). A panic in the application is
+// recovered, so that one failing request does not take the server down:
+// the console gets its value, and the client errAppFailed.
+func serveApp(app http.Handler, w http.ResponseWriter, r *http.Request) (err error) {
 	defer func() {
-		panicValue = recover()
-		if panicValue == nil {
-			return
+		if v := recover(); v != nil {
+			fmt.Fprintf(os.Stderr, "The app panicked: %v\n", v)
+			err = errAppFailed
 		}
-		if w.headSent {
-			w.panicAfterOut = true
-			return
-		}
-		// Throw away whatever the application had set or written, and
-		// answer for it.
-		w.reset()
-		answerError(w, &requestError{http.StatusInternalServerError, "the application failed; the server's console says why"})
 	}()
 	app.ServeHTTP(w, r)
 	return nil
@@ -516,17 +358,6 @@ func answerError(w http.ResponseWriter, err error) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(code)
 	io.WriteString(w, statusLine(code)+": "+err.Error()+"\n")
-}
-
-// statusLine gives a status code with its reason phrase, as in
-// "404 Not Found". (net/http is used here for its table of reason
-// phrases.) A code the table does not know gets a phrase that says so.
-func statusLine(code int) string {
-	text := http.StatusText(code)
-	if text == "" {
-		text = "status code " + strconv.Itoa(code)
-	}
-	return strconv.Itoa(code) + " " + text
 }
 
 // bodyAllowed reports whether a response with this status may have a

@@ -2,28 +2,32 @@
 // connections (HTTP/1.1's keep-alive). After a response the connection
 // stays open for the client's next request, which may even come before
 // the response has gone (pipelining), until the client asks to close it
-// or stays idle for -idle-timeout; a shutdown closes the idle ones. For
-// the next message to follow on the same connection, each must say where
-// it ends: a request's body by Content-Length or in chunks (chunked.go),
-// a streamed response in chunks (gateway.go), where step 8 ended it with
-// the connection. The article has no counterpart: its servers close the
-// connection after every response.
+// or stays idle. For the next message to follow on the same connection,
+// each must say where it ends: a request's body by Content-Length or in
+// chunks, a streamed response in chunks (see chunked.go).
 //
-// Run it, then open http://localhost:8888/hello/you in a browser, or:
+// Step 8's flags stay, and two join them:
+//
+//	-delay 10s                each goroutine holds the connection open after its response, as the
+//	                          article's time.sleep, so that many are served at once
+//	-max-conns 64             past this many connections, the server stops accepting until one
+//	                          ends: clients wait in the listen queue
+//	-shutdown-timeout 5s      on SIGTERM or Ctrl-C the server stops accepting new clients,
+//	                          waits this long for the requests in flight, then closes the rest
+//	-idle-timeout 5s          how long a connection waits open for the next request (a
+//	                          shutdown closes the idle ones at once)
+//	-quiet                    print nothing for each request, for benchmarks
+//
+// Run it, and send two requests on one connection:
 //
 //	go run ./step9-keep-alive
 //	curl -v http://localhost:8888/hello http://localhost:8888/hello/again
 //
-// curl says "Re-using existing connection" for the second request: one
-// connection, two requests. -quiet prints nothing for each request, and
-// -server net/http serves the application with net/http's server
-// instead (nethttp.go): the two, compared under load, measure the
-// servers alone.
+// curl says "Re-using existing connection" for the second request.
 package main
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"flag"
 	"fmt"
@@ -32,6 +36,8 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -39,7 +45,7 @@ import (
 	"github.com/lsbaws-go/lsbaws-go/apps"
 )
 
-// recvBufferSize is how many bytes of the requests one recv takes: the
+// recvBufferSize is how many bytes of the request one recv takes: the
 // article's 1024.
 const recvBufferSize = 1024
 
@@ -48,10 +54,6 @@ const recvBufferSize = 1024
 // before, which the connection's goroutine has not begun to read, is
 // then answered rather than dropped.
 const idleShutdownGrace = 100 * time.Millisecond
-
-// bodyPieceBytes bounds one recv of the body: the body is read as it
-// arrives, in pieces of at most this size, never all at once.
-const bodyPieceBytes = 32 << 10
 
 // A lingering close (see lingeringClose) reads and throws away at most
 // lingerBytes of what the client still sends, for at most lingerTimeout:
@@ -63,15 +65,14 @@ const (
 
 func main() {
 	addr := flag.String("addr", ":8888", "`host:port` to listen on; an empty host means every interface, port 0 lets the kernel choose")
-	readTimeout := flag.Duration("read-timeout", 10*time.Second, "how long a client may take to send a whole request, and to begin its first")
+	readTimeout := flag.Duration("read-timeout", 10*time.Second, "how long a client may take to send its whole request")
 	writeTimeout := flag.Duration("write-timeout", 10*time.Second, "how long a client may take to receive a whole response")
 	appName := flag.String("app", "stdlib", "the application to run: `stdlib`, chi or gin")
-	delay := flag.Duration("delay", 0, "how long each goroutine holds the connection open after each response, as the article's time.sleep")
+	delay := flag.Duration("delay", 0, "how long each goroutine holds the connection open after its response, as the article's time.sleep")
 	idleTimeout := flag.Duration("idle-timeout", 5*time.Second, "how long a connection is kept open, waiting for the client's next request")
 	maxConns := flag.Int("max-conns", 64, "the most connections served at once; past it, the server accepts no more until one ends")
 	shutdownTimeout := flag.Duration("shutdown-timeout", 5*time.Second, "how long the requests in flight have to finish after SIGTERM or Ctrl-C, before their connections are closed")
 	quiet := flag.Bool("quiet", false, "print nothing for each connection and request, only errors (for benchmarks)")
-	serverKind := flag.String("server", "ours", "the server that runs the application: `ours`, or net/http's, to compare them")
 	flag.Parse()
 	if *quiet {
 		console = io.Discard
@@ -82,10 +83,6 @@ func main() {
 	app, err := apps.New(*appName)
 	if err == nil && *maxConns < 1 {
 		err = fmt.Errorf("-max-conns %d: a server needs at least one connection", *maxConns)
-	} else if err == nil && *serverKind != "ours" && *serverKind != "net/http" {
-		err = fmt.Errorf("unknown -server %q: choose ours or net/http", *serverKind)
-	} else if err == nil && *serverKind == "net/http" {
-		err = serveNetHTTP(*addr, app, *readTimeout, *writeTimeout, *idleTimeout, *shutdownTimeout)
 	} else if err == nil {
 		conns := newConnections(*maxConns)
 		err = serveForever(*addr, conns, *shutdownTimeout, func(clientConn net.Conn) {
@@ -162,15 +159,15 @@ func serveForever(addr string, conns *connections, shutdownTimeout time.Duration
 }
 
 // connections is the server's record of the connections it serves and
-// that have not ended: each one, and whether it waits idle for a
-// request, so that a shutdown can close those, and one slot each in
-// room, so that no more than -max-conns are served at once.
+// that have not ended: each one, so that a shutdown can close those
+// left, and one slot each in room, so that no more than -max-conns are
+// served at once.
 type connections struct {
 	mu         sync.Mutex
-	open       map[net.Conn]bool // true while the connection waits idle for a request
-	room       chan struct{}     // a token per connection, and one for the accept in progress
-	stopping   bool              // a shutdown has begun: start no more goroutines
-	terminated chan struct{}     // closed when the shutdown begins: it cuts -delay short
+	open       map[net.Conn]bool
+	room       chan struct{} // a token per connection, and one for the accept in progress
+	stopping   bool          // a shutdown has begun: start no more goroutines
+	terminated chan struct{} // closed when the shutdown begins: it cuts -delay short
 }
 
 // newConnections returns an empty record that allows max connections at
@@ -197,7 +194,7 @@ func (c *connections) start(clientConn net.Conn, serve func(net.Conn)) error {
 		c.leaveRoom()
 		return errors.New("the server is shutting down")
 	}
-	c.open[clientConn] = false
+	c.open[clientConn] = true
 	go func() {
 		serve(clientConn)
 		c.mu.Lock()
@@ -220,9 +217,8 @@ func (c *connections) closeAll() int {
 }
 
 // stop marks the record as shutting down: start starts no more
-// goroutines, -delay is cut short, and the connections that wait idle
-// for a request wait no more: unless a request is already on its way,
-// their read fails, and their goroutines, seeing the shutdown, hang up.
+// goroutines, and -delay is cut short. A connection idle between two
+// requests has idleShutdownGrace left, for a request already on its way.
 func (c *connections) stop() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -235,14 +231,11 @@ func (c *connections) stop() {
 	}
 }
 
-// setIdle records whether clientConn waits idle for a request. It
+// setIdle records whether clientConn waits idle for a request (the
+// value in open: a new connection is idle until its first request), and
 // returns false when the server is shutting down: then it must not wait.
-//
-// The connection says whether it is idle, and looks for the shutdown,
-// while it holds the mutex; stop takes the same mutex to look for idle
-// connections. So either the connection goes first, and stop then sees
-// it idle and wakes it; or stop goes first, and the connection then sees
-// the shutdown. Never neither.
+// Both under the mutex that stop holds: either stop sees the connection
+// idle and wakes it, or the connection sees the shutdown. Never neither.
 func (c *connections) setIdle(clientConn net.Conn, idle bool) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -286,9 +279,8 @@ func shutDownOnInterrupt(listener net.Listener, conns *connections, timeout time
 	}()
 }
 
-// shutdown stops accepting, closes the connections that wait idle, lets
-// the goroutines finish the requests they serve, and waits up to timeout
-// for them; then it closes the
+// shutdown stops accepting, lets the goroutines finish the requests they
+// serve, and waits up to timeout for them; then it closes the
 // connections left, and reports whether there were none. (A process can
 // be killed; a goroutine cannot: those left end with the process.)
 func shutdown(listener net.Listener, conns *connections, timeout time.Duration) bool {
@@ -314,21 +306,16 @@ var console io.Writer = os.Stdout
 // serveConnection serves one client: it answers the requests of its
 // connection, one after another, until the client or the server ends
 // it, and then closes the connection.
-func serveConnection(clientConn net.Conn, readTimeout, writeTimeout, idleTimeout, delay time.Duration, app http.Handler, conns *connections) {
+func serveConnection(netConn net.Conn, readTimeout, writeTimeout, idleTimeout, delay time.Duration, app http.Handler, conns *connections) {
+	clientConn := &conn{Conn: netConn}
 	// close hangs up: the kernel sends the client a FIN, and the
 	// descriptor number is free to be used again. If bytes the client
 	// sent are still unread, the kernel sends a RST instead, a reset,
 	// and the client may lose the response: the server reads them first
-	// (see the body's discard and lingeringClose below).
+	// (see discardBody and lingeringClose below).
 	// Python: client_connection.close()
 	defer clientConn.Close()
 
-	// What the client sent and no request has used yet stays in reader:
-	// the next request, which a client may send before this one's
-	// response has come (pipelining). The responses go out through
-	// writer, one write for each, unless it is long or streamed.
-	reader := bufio.NewReaderSize(clientConn, recvBufferSize)
-	writer := bufio.NewWriter(nil)
 	requests, why := 0, ""
 	for why == "" {
 		// Wait for the first byte of the next request: the first request
@@ -338,52 +325,90 @@ func serveConnection(clientConn net.Conn, readTimeout, writeTimeout, idleTimeout
 			wait = readTimeout
 		}
 		clientConn.SetReadDeadline(time.Now().Add(wait))
-		if !conns.setIdle(clientConn, true) {
+		if !conns.setIdle(netConn, true) {
 			why = "the server is shutting down"
 			break
 		}
-		_, err := reader.Peek(1)
-		stopping := !conns.setIdle(clientConn, false)
+		err := clientConn.wait()
+		stopping := !conns.setIdle(netConn, false)
 		switch {
 		case err != nil && stopping:
 			why = "the server is shutting down"
-		case errors.Is(err, os.ErrDeadlineExceeded) && requests == 0:
-			why = fmt.Sprintf("the client sent nothing within %s", wait)
 		case errors.Is(err, os.ErrDeadlineExceeded):
-			why = fmt.Sprintf("idle for %s", wait)
+			why = fmt.Sprintf("the client sent nothing within %s", wait)
 		case errors.Is(err, io.EOF):
 			why = "the client closed it"
 		case err != nil:
 			why = "recv: " + err.Error()
 		default:
-			writer.Reset(&connWriter{clientConn: clientConn, timeout: writeTimeout})
-			why = handleRequest(clientConn, reader, writer, readTimeout, writeTimeout, delay, app, conns)
+			why = handleRequest(clientConn, readTimeout, writeTimeout, delay, app, conns)
 			requests++
 		}
 	}
 	fmt.Fprintf(console, "Closing connection from %s after %d request(s): %s\n", clientConn.RemoteAddr(), requests, why)
 }
 
+// conn is a client's connection, with the bytes that it has sent and no
+// request has used yet: the start of the next request, which a client
+// may send before the response to this one has come (pipelining).
+type conn struct {
+	net.Conn
+	pending []byte
+	buffer  [recvBufferSize]byte
+}
+
+// Read takes what is pending first, then recvs.
+func (c *conn) Read(buffer []byte) (int, error) {
+	if len(c.pending) == 0 {
+		return c.Conn.Read(buffer)
+	}
+	n := copy(buffer, c.pending)
+	c.pending = c.pending[n:]
+	return n, nil
+}
+
+// unread gives back what a request did not use: it is pending again.
+func (c *conn) unread(data []byte) {
+	c.pending = append(data[:len(data):len(data)], c.pending...)
+}
+
+// wait waits until the client has sent something, unless something is
+// pending already, or the read deadline passes; what came is pending.
+func (c *conn) wait() error {
+	if len(c.pending) > 0 {
+		return nil
+	}
+	n, err := c.Conn.Read(c.buffer[:])
+	c.pending = c.buffer[:n]
+	return err
+}
+
 // handleRequest serves one request: it reads the request's head, parses
-// it, and has the application answer it through the gateway; the
-// application reads the body, if there is one, as it arrives. It
-// returns "" when the connection stays open for the next request, and
-// otherwise why it ends.
-func handleRequest(clientConn net.Conn, reader *bufio.Reader, writer *bufio.Writer, readTimeout, writeTimeout, delay time.Duration, app http.Handler, conns *connections) string {
+// it, and has the application answer it through the gateway. It returns
+// "" when the connection stays open for the next request, and otherwise
+// why it ends.
+func handleRequest(clientConn *conn, readTimeout, writeTimeout, delay time.Duration, app http.Handler, conns *connections) string {
+
 	// A client that sends half a request and then nothing keeps its own
 	// goroutine busy, no longer every other client; but a goroutine
 	// holds a connection and its room, so the whole request must still
 	// arrive before this deadline.
-	clientConn.SetReadDeadline(time.Now().Add(readTimeout))
+	deadline := time.Now().Add(readTimeout)
 
 	// One recv of 1024 bytes, as in step 3, is not enough: TCP delivers a
 	// stream of bytes, not messages, so a request may arrive in several
 	// pieces, and a browser's request with its cookies is often longer
 	// than 1024 bytes. So recv until the empty line that ends the head.
-	request, err := recvHead(reader)
-	timedOut := errors.Is(err, os.ErrDeadlineExceeded)
+	request, err := recvHead(clientConn, deadline)
+	timedOut := errors.Is(err, errTimedOut)
 	if err != nil && !timedOut {
 		return "recv: " + err.Error()
+	}
+	// What came after the head is the body, or the next request: it stays
+	// pending on the connection.
+	if end := endOfHead(request); end >= 0 {
+		clientConn.unread(request[end:])
+		request = request[:end]
 	}
 
 	// Take the request apart (see request.go).
@@ -391,81 +416,88 @@ func handleRequest(clientConn net.Conn, reader *bufio.Reader, writer *bufio.Writ
 	if timedOut && endOfHead(request) < 0 {
 		err = &requestError{http.StatusRequestTimeout, fmt.Sprintf("the request's head did not arrive within %s", readTimeout)}
 	}
-	if err != nil {
-		// Even a head that could not be parsed may say HEAD, whose
-		// answer has no body, an error's included.
-		req.Method = requestMethod(request)
-	}
-
-	// The response goes out through the gateway's http.ResponseWriter,
-	// whoever writes it: WSGI's start_response and the body. Its write
-	// deadline starts with its first byte.
-	w := newResponseWriter(writer, req, time.Now)
-	if err != nil || conns.isStopping() {
-		// After a request that could not be read, the server cannot tell
-		// where the next one would begin; and a server shutting down takes
-		// no next request. Either way, this response is the last.
-		w.keepAlive = false
-	}
-
-	// The body, if the request has one, is not read yet: the application
-	// reads it from the *http.Request, from the connection, as it
-	// arrives; and not a byte more, which is the next request's.
+	// The answer goes out through the gateway's http.ResponseWriter (see
+	// gateway.go), whoever writes it: the application, or the server.
+	w := newResponseWriter(&connWriter{clientConn: clientConn, timeout: writeTimeout}, requestMethod(request), time.Now)
+	w.keepOpen, w.canChunk = err == nil && req.keepAlive(), req.Version == "HTTP/1.1"
+	// The application reads the body, if the request announces one, from
+	// r.Body as it arrives; the server throws away what it leaves, as step
+	// 5 throws the whole body away: closing the connection with
+	// unread bytes would make the kernel reset it, and the client could
+	// lose the response.
 	var body *requestBody
-	if err == nil {
-		var source io.Reader
-		source, err = newBodyReader(reader, req)
-		body = &requestBody{
-			source: source, w: w, continueOwed: req.expectsContinue(),
-			ended: req.ContentLength == 0 && !req.Chunked, // no body at all
-			// 100 Continue is not the response: it has a deadline of its own.
-			interim: &connWriter{clientConn: clientConn, timeout: writeTimeout},
-		}
-	}
-	// Turn what the server understood into the application's request:
-	// WSGI's environ (see gateway.go).
 	var r *http.Request
 	if err == nil {
+		body = &requestBody{clientConn: clientConn, arrived: request[endOfHead(request):], left: req.ContentLength,
+			deadline: deadline, w: w, continueOwed: req.expectsContinue()}
+		if req.Chunked {
+			// The chunks come within the request's read deadline, which
+			// recvHead has set on the connection.
+			body.chunks = newChunkedReader(bufio.NewReader(clientConn), maxBodyBytes)
+		}
 		r, err = newRequest(req, body, clientConn.RemoteAddr().String())
 	}
-	if r != nil {
-		r.Close = !w.keepAlive
-	}
-
-	if err != nil {
-		// A request that could not be read, parsed or passed on never
-		// reaches the application: the server answers it itself.
-		answerError(w, err)
-	} else if panicValue := serveApp(app, w, r); panicValue != nil {
-		// The application failed, not the server: say so, and go on.
-		fmt.Fprintf(os.Stderr, "The app panicked: %v\n", panicValue)
-		fmt.Fprintln(os.Stderr, w.panicNote())
-	} else if !answerBodyError(w, body) {
-		// What the application left of the body is read and thrown away,
-		// so that the next request is found where it begins.
-		body.discard()
-	}
-	if err != nil || !body.ended || !w.headSent && conns.isStopping() {
-		// The body could not be read to its end, so where a next request
-		// would begin is not known; or the shutdown began while the
-		// application worked. This response is the last, and says so.
-		w.keepAlive = false
-	}
-	w.finish()
-	if w.err == nil {
-		if err := writer.Flush(); err != nil {
-			w.err = fmt.Errorf("sending the response: %w", err)
+	if err == nil {
+		if err = serveApp(app, w, r); err == nil {
+			err = body.err
+		}
+		if err == nil && !body.continueOwed && body.left > 0 { // else the client may never send it
+			err = discardBody(clientConn, body.arrived, body.left, deadline)
+		}
+		if err == nil && !body.continueOwed && body.chunks != nil {
+			_, err = io.Copy(io.Discard, body)
+			// The chunks' reader reads ahead: what it holds past the last
+			// chunk is the next request's.
+			next, _ := body.chunks.r.Peek(body.chunks.r.Buffered())
+			clientConn.unread(next)
 		}
 	}
-	requestLine, _, _ := bytes.Cut(skipEmptyLine(request), []byte("\n"))
-	fmt.Fprintf(console, "%s: %s -> %s%s\n", clientConn.RemoteAddr(), bytes.TrimSuffix(requestLine, []byte("\r")), statusLine(w.status), w.framing())
+	if err != nil && !isRequestError(err) {
+		fmt.Fprintln(os.Stderr, "recv:", err)
+		return "recv: " + err.Error()
+	}
 
+	// A request that could not be read, parsed or passed on, whose body
+	// the application could not read, or whose application panicked, gets
+	// the server's own answer, unless the application's head has gone
+	// out. If it has, a panic cut short a body that ends with the
+	// connection, and a FIN would tell the client that it is whole:
+	// SO_LINGER with a time of 0 makes close send a RST instead.
+	if err != nil && !w.headSent {
+		w = newResponseWriter(&connWriter{clientConn: clientConn, timeout: writeTimeout}, requestMethod(request), time.Now)
+		answerError(w, err)
+	} else if err == errAppFailed {
+		if tcpConn, ok := clientConn.Conn.(*net.TCPConn); ok {
+			tcpConn.SetLinger(0)
+		}
+		return "the application failed after its response had begun"
+	}
+
+	// A response to HEAD is the response to GET without its body: the
+	// header fields still say how long that body would be. An error
+	// answer too has no body (RFC 9110, section 9.3.2), as soon as the
+	// request line has told the method, however bad the rest: a client
+	// that sent HEAD reads no body, and would take one for the start of
+	// the next response.
+	//
+	// The answer has a deadline too: a client that reads nothing would
+	// otherwise keep send waiting for room in the socket's buffer for
+	// ever, and every other client waiting behind it. A client that has
+	// not taken the whole answer by then loses the connection.
+	if err != nil || body != nil && body.continueOwed || !w.headSent && conns.isStopping() {
+		// After a request that was not read to its end, where the next
+		// one would begin is not known; and a server shutting down takes
+		// no next request. This response is the last, and says so.
+		w.keepOpen = false
+	}
+	w.finish()
+	if console != io.Discard {
+		requestLine, _, _ := strings.Cut(string(skipEmptyLine(request)), "\n")
+		fmt.Fprintf(console, "%s: %s -> %s\n", clientConn.RemoteAddr(), strings.TrimSuffix(requestLine, "\r"), statusLine(w.status))
+	}
 	if w.err != nil {
 		fmt.Fprintln(os.Stderr, "sendall:", w.err)
-		return w.err.Error() // the client does not read: there is no answer to save
-	}
-	if body != nil && body.err != nil && !isRequestError(body.err) {
-		fmt.Fprintln(os.Stderr, "recv:", body.err)
+		return w.err.Error()
 	}
 
 	// Hold the connection open a while, so that many are served at once
@@ -477,22 +509,57 @@ func handleRequest(clientConn net.Conn, reader *bufio.Reader, writer *bufio.Writ
 		case <-conns.terminated:
 		}
 	}
-	if w.keepAlive {
+	if w.keepOpen {
 		return ""
 	}
 
-	// A client that may still be sending gets a lingering close: one
-	// whose request was refused, whose body was not read to its end, or
-	// who sent more than one request. The net package cannot peek into
-	// the socket's receive queue, as step 7's recv with MSG_PEEK did, so
-	// every connection ends this way: a client that has sent all it had
-	// sees the FIN, closes its side too, and the drain ends at once.
-	lingeringClose(clientConn)
+	// A client that may still be sending gets a lingering close: after
+	// an error answer (a body the server refused to read, the rest of a
+	// head it stopped at), or when bytes it sent are still unread (it
+	// sent a next request already, or waits for 100 Continue to send its
+	// body). The net package cannot peek into the socket's receive queue,
+	// as step 7's recv with MSG_PEEK did, so every connection ends this
+	// way: a client that has sent all it had sees the FIN, closes its side
+	// too, and the drain ends at once.
+	lingeringClose(clientConn.Conn)
 	return "the response said Connection: close"
 }
 
+// lingeringClose prepares to close a connection on which the client
+// may still be sending: a request the server refused, or a body it did
+// not read to its end (RFC 9112, section 9.6). Closing at once would
+// make the kernel answer those bytes with a RST, and a client that gets
+// a RST may throw away the answer it had not read yet. So the server
+// shuts down its sending side, which sends a FIN: the client sees the
+// end of the answer. Then it reads and throws away what still comes, at
+// most lingerBytes for at most lingerTimeout, stopping at the client's
+// own FIN; then the caller closes.
+func lingeringClose(clientConn net.Conn) {
+	// shutdown(SHUT_WR) closes the server's sending side only: the kernel
+	// sends a FIN after the answer, so the client reads the answer to the
+	// end of the stream, and the server can still recv. (The article
+	// never needs it: its server reads one recv and closes.) net calls it
+	// CloseWrite.
+	// Python: client_connection.shutdown(socket.SHUT_WR)
+	tcpConn, ok := clientConn.(*net.TCPConn)
+	if !ok || tcpConn.CloseWrite() != nil {
+		return // the connection is gone already
+	}
+	// recv what the client still sends, and throw it away.
+	// Python: client_connection.recv(1024), again and again
+	deadline := time.Now().Add(lingerTimeout)
+	buffer := make([]byte, recvBufferSize)
+	for drained := 0; drained < lingerBytes; {
+		n, err := recvBefore(clientConn, buffer, deadline)
+		if err != nil || n == 0 {
+			return // the deadline, the client's FIN, or a reset
+		}
+		drained += n
+	}
+}
+
 // errTimedOut says that the deadline passed before the client sent all
-// that the server waited for.
+// that the server waited for, or took all that the server sent.
 var errTimedOut = errors.New("timed out")
 
 // recvHead reads from the client until the empty line that ends the
@@ -501,101 +568,48 @@ var errTimedOut = errors.New("timed out")
 // of the connection, and when more than maxHeadBytes have arrived: a
 // client must not make the server hold an endless request in memory.
 // parseRequest then tells which of these happened. At the deadline it
-// returns what it has, with os.ErrDeadlineExceeded.
-func recvHead(reader *bufio.Reader) ([]byte, error) {
+// returns what it has, with errTimedOut.
+func recvHead(clientConn *conn, deadline time.Time) ([]byte, error) {
 	received := make([]byte, 0, recvBufferSize)
+	buffer := clientConn.buffer[:]
 	for endOfHead(received) < 0 && len(received) <= maxHeadBytes {
-		// Python: client_connection.recv(1024), again and again; but a
-		// line at a time from the connection's buffer, so that what
-		// follows the head stays there: the body, and the next request.
-		line, err := reader.ReadSlice('\n')
-		received = append(received, line...)
-		if err == io.EOF {
-			break // the client closed its side: nothing more will come
-		}
-		if err != nil && err != bufio.ErrBufferFull {
+		// Python: client_connection.recv(1024), again and again
+		n, err := recvBefore(clientConn, buffer, deadline)
+		if err != nil {
 			return received, err
 		}
+		if n == 0 {
+			break // the client closed its side: nothing more will come
+		}
+		received = append(received, buffer[:n]...)
 	}
 	return received, nil
 }
 
-// newBodyReader returns a reader of the body that the request
-// announces, from the connection's buffer: Content-Length bytes, or
-// chunks until the last one (see chunked.go). It reads only when it is
-// read, and only as much as it is asked for, so that a client's
-// Content-Length sets no memory aside. A body longer than maxBodyBytes
-// is not read at all: it gets 413.
-func newBodyReader(reader *bufio.Reader, req request) (io.Reader, error) {
-	if req.ContentLength > maxBodyBytes {
-		return nil, &requestError{http.StatusRequestEntityTooLarge,
-			fmt.Sprintf("the body is %d bytes, more than the %d this server reads", req.ContentLength, maxBodyBytes)}
+// discardBody reads and throws away the body of a request that
+// announced length bytes, of which the first arrived with the head. A
+// body longer than maxBodyBytes is not read at all: it gets 413.
+func discardBody(clientConn net.Conn, arrived []byte, length int, deadline time.Time) error {
+	if length > maxBodyBytes {
+		return &requestError{http.StatusRequestEntityTooLarge,
+			fmt.Sprintf("the body is %d bytes, more than the %d this server reads", length, maxBodyBytes)}
 	}
-	if req.Chunked {
-		return &bodyReader{decoded: newChunkedReader(reader, maxBodyBytes)}, nil
+	remaining := length - len(arrived)
+	buffer := make([]byte, recvBufferSize)
+	for remaining > 0 {
+		n, err := recvBefore(clientConn, buffer[:min(remaining, len(buffer))], deadline)
+		if errors.Is(err, errTimedOut) {
+			return &requestError{http.StatusRequestTimeout, "the request's body did not arrive in time"}
+		}
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return badRequest("the request ended %d bytes before the end of its body", remaining)
+		}
+		remaining -= n
 	}
-	return &bodyReader{decoded: &lengthReader{reader, int64(req.ContentLength)}}, nil
-}
-
-// bodyReader reads a request's body in pieces of at most bodyPieceBytes,
-// and turns what goes wrong into the answer for the client.
-type bodyReader struct {
-	decoded io.Reader // the body's bytes: Content-Length bytes, or decoded chunks
-}
-
-// Read reads the next piece of the body.
-func (b *bodyReader) Read(p []byte) (int, error) {
-	n, err := b.decoded.Read(p[:min(len(p), bodyPieceBytes)])
-	switch {
-	case errors.Is(err, os.ErrDeadlineExceeded):
-		err = &requestError{http.StatusRequestTimeout, "the request's body did not arrive in time"}
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		err = badRequest("the request ended before the end of its body")
-	}
-	return n, err
-}
-
-// lengthReader reads the left bytes of a body sent with Content-Length,
-// and not a byte more: what follows is the next request.
-type lengthReader struct {
-	stream io.Reader
-	left   int64
-}
-
-// Read reads the body, until io.EOF after its last byte; a stream that
-// ends before is io.ErrUnexpectedEOF.
-func (l *lengthReader) Read(p []byte) (int, error) {
-	if l.left == 0 {
-		return 0, io.EOF
-	}
-	n, err := l.stream.Read(p[:min(int64(len(p)), l.left)])
-	l.left -= int64(n)
-	if err == io.EOF {
-		err = io.ErrUnexpectedEOF // the body is not complete
-	}
-	return n, err
-}
-
-// connWriter lets the gateway write to the client's socket: each Write
-// is a sendall. The first Write starts the clock: everything it sends
-// must be out within timeout, or the client, who does not read, loses
-// the connection, and the server goes on to the next one.
-type connWriter struct {
-	clientConn net.Conn
-	timeout    time.Duration
-	deadline   time.Time // set by the first Write
-}
-
-// Write sends all of data before the deadline.
-func (c *connWriter) Write(data []byte) (int, error) {
-	if c.deadline.IsZero() {
-		c.deadline = time.Now().Add(c.timeout)
-	}
-	// Python: client_connection.sendall(http_response)
-	if err := sendall(c.clientConn, data, c.deadline); err != nil {
-		return 0, err
-	}
-	return len(data), nil
+	return nil
 }
 
 // recvBefore is one recv that gives up at the deadline. net's Read is
@@ -617,6 +631,34 @@ func recvBefore(clientConn net.Conn, buffer []byte, deadline time.Time) (int, er
 	return n, err
 }
 
+// statusLine gives a status code with its reason phrase, as in
+// "404 Not Found". (net/http is used here only for its table of
+// reason phrases.)
+func statusLine(code int) string {
+	return strconv.Itoa(code) + " " + http.StatusText(code)
+}
+
+// connWriter is the client's socket as the gateway writes to it: each
+// Write is a sendall, and all must be done within timeout of the first,
+// or the client, who does not read, loses the connection.
+type connWriter struct {
+	clientConn net.Conn
+	timeout    time.Duration
+	deadline   time.Time // set by the first Write
+}
+
+// Write sends all of data before the deadline.
+func (c *connWriter) Write(data []byte) (int, error) {
+	if c.deadline.IsZero() {
+		c.deadline = time.Now().Add(c.timeout)
+	}
+	// Python: client_connection.sendall(http_response)
+	if err := sendall(c.clientConn, data, c.deadline); err != nil {
+		return 0, err
+	}
+	return len(data), nil
+}
+
 // sendall writes all of data to the socket before the deadline, as
 // Python's socket.sendall does with a timeout set. net's Write is a
 // sendall already: on its non-blocking socket it calls write again
@@ -634,29 +676,4 @@ func sendall(clientConn net.Conn, data []byte, deadline time.Time) error {
 		return fmt.Errorf("send: %w", err)
 	}
 	return nil
-}
-
-// lingeringClose prepares to close a connection on which the client
-// may still be sending: a request the server refused, or a body it did
-// not read to its end (RFC 9112, section 9.6). Closing at once would
-// make the kernel answer those bytes with a RST, and a client that gets
-// a RST may throw away the answer it had not read yet. So the server
-// shuts down its sending side, which sends a FIN: the client sees the
-// end of the answer. Then it reads and throws away what still comes, at
-// most lingerBytes for at most lingerTimeout, stopping at the client's
-// own FIN; then the caller closes.
-func lingeringClose(clientConn net.Conn) {
-	closer, ok := clientConn.(interface{ CloseWrite() error })
-	if !ok || closer.CloseWrite() != nil {
-		return // the connection is gone already
-	}
-	deadline := time.Now().Add(lingerTimeout)
-	buffer := make([]byte, bodyPieceBytes)
-	for drained := 0; drained < lingerBytes; {
-		n, err := recvBefore(clientConn, buffer, deadline)
-		if err != nil || n == 0 {
-			return // the deadline, the client's FIN, or a reset
-		}
-		drained += n
-	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -21,8 +22,8 @@ const (
 	maxHeadBytes = 64 << 10
 	// maxHeaderFields bounds the number of header fields: 431 too.
 	maxHeaderFields = 100
-	// maxBodyBytes bounds the body that the server reads and hands to
-	// the application, however it is sent: 413 Content Too Large.
+	// maxBodyBytes bounds the body that the server reads (and throws
+	// away): 413 Content Too Large.
 	maxBodyBytes = 1 << 20
 )
 
@@ -168,9 +169,10 @@ func parseRequest(data []byte) (request, error) {
 	if err := checkHost(req); err != nil {
 		return request{}, err
 	}
-	if req.ContentLength, req.Chunked, err = bodyLength(req); err != nil {
+	if req.ContentLength, err = bodyLength(req); err != nil {
 		return request{}, err
 	}
+	req.Chunked = len(req.values("Transfer-Encoding")) > 0
 	return req, nil
 }
 
@@ -236,13 +238,6 @@ func parseRequestLine(line string) (request, error) {
 			fmt.Sprintf("this server speaks HTTP/1.0 and HTTP/1.1, not %s", req.Version)}
 	}
 
-	// CONNECT asks the server to open a tunnel to the host and port that
-	// its target names: the work of a proxy, which this server is not.
-	// An application behind the gateway could not do it either.
-	if req.Method == http.MethodConnect {
-		return request{}, &requestError{http.StatusNotImplemented,
-			fmt.Sprintf("this server is not a proxy: it opens no tunnel to %s", excerpt(req.Target))}
-	}
 	path, err := targetPath(req.Target)
 	if err != nil {
 		return request{}, err
@@ -297,74 +292,57 @@ func validPercents(s string) bool {
 
 func isHex(c byte) bool { return isDigit(c) || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }
 
-// bodyLength returns the length of the body that the request announces,
-// or chunked true for a body that comes in chunks. A body is announced by
-// Content-Length (a number of bytes) or by Transfer-Encoding (the body
-// comes in chunks, each with its length). Both at once is an old trick
-// to make two servers disagree on where the request ends, so RFC 9112
-// makes it an error, as it does a Content-Length that is not a number
-// or that two fields disagree on.
-func bodyLength(req request) (length int, chunked bool, err error) {
+// bodyLength returns the length of the body that the request announces.
+// A body is announced by Content-Length (a number of bytes) or by
+// Transfer-Encoding (the body comes in chunks, each with its length).
+// Both at once is an old trick to make two servers disagree on where
+// the request ends, so RFC 9112 makes it an error, as it does a
+// Content-Length that is not a number or that two fields disagree on.
+func bodyLength(req request) (int, error) {
 	lengths := req.values("Content-Length")
-	if codings := req.values("Transfer-Encoding"); len(codings) > 0 {
+	if len(req.values("Transfer-Encoding")) > 0 {
 		if len(lengths) > 0 {
-			return 0, false, badRequest("the request has both Transfer-Encoding and Content-Length")
+			return 0, badRequest("the request has both Transfer-Encoding and Content-Length")
 		}
-		return 0, true, checkTransferCoding(req.Version, codings)
+		// The body comes in chunks (see chunked.go), whose length is not
+		// known in advance.
+		return 0, checkTransferCoding(req.Version, req.values("Transfer-Encoding"))
 	}
 	if len(lengths) == 0 {
-		return 0, false, nil
+		return 0, nil
 	}
 	for _, v := range lengths {
 		if v != lengths[0] {
-			return 0, false, badRequest("the Content-Length fields disagree: %s and %s", excerpt(lengths[0]), excerpt(v))
+			return 0, badRequest("the Content-Length fields disagree: %s and %s", excerpt(lengths[0]), excerpt(v))
 		}
 	}
 	v := lengths[0]
 	if v == "" || len(v) > 18 || strings.Trim(v, "0123456789") != "" {
-		return 0, false, badRequest("the Content-Length %s is not a number of bytes", excerpt(v))
+		return 0, badRequest("the Content-Length %s is not a number of bytes", excerpt(v))
 	}
-	length, err = strconv.Atoi(v)
+	n, err := strconv.Atoi(v)
 	if err != nil { // too big for an int on this machine
-		return 0, false, badRequest("the Content-Length %s is too large", excerpt(v))
+		return 0, badRequest("the Content-Length %s is too large", excerpt(v))
 	}
-	return length, false, nil
+	return n, nil
 }
 
-// checkTransferCoding enforces RFC 9112's rules on Transfer-Encoding:
-// HTTP/1.0 has none (a 1.0 request that has one is framed wrongly),
-// chunked must come last (or the end of the body cannot be found), and
-// this server decodes chunked alone, not gzip or deflate under it.
-func checkTransferCoding(version string, codings []string) error {
-	var list []string
-	for _, field := range codings {
-		for _, coding := range strings.Split(field, ",") {
-			list = append(list, strings.ToLower(strings.Trim(coding, " \t")))
-		}
-	}
+// checkTransferCoding enforces RFC 9112's rules on Transfer-Encoding
+// (section 6.1): HTTP/1.0 has none (a 1.0 request that has one is framed
+// wrongly), chunked must come last (or the end of the body cannot be
+// found), and this server decodes chunked alone, not gzip under it.
+func checkTransferCoding(version string, values []string) error {
+	codings := strings.Split(strings.ToLower(strings.Join(values, ",")), ",")
 	switch {
 	case version == "HTTP/1.0":
 		return badRequest("an HTTP/1.0 request cannot have a Transfer-Encoding")
-	case list[len(list)-1] != "chunked":
-		return badRequest("the Transfer-Encoding %s does not end in chunked", excerpt(strings.Join(codings, ", ")))
-	case len(list) > 1:
+	case strings.Trim(codings[len(codings)-1], " \t") != "chunked":
+		return badRequest("the Transfer-Encoding %s does not end in chunked", excerpt(strings.Join(values, ", ")))
+	case len(codings) > 1:
 		return &requestError{http.StatusNotImplemented,
-			fmt.Sprintf("this server decodes the chunked transfer coding only, not %s", excerpt(strings.Join(codings, ", ")))}
+			fmt.Sprintf("this server decodes the chunked transfer coding only, not %s", excerpt(strings.Join(values, ", ")))}
 	}
 	return nil
-}
-
-// expectsContinue reports whether the client waits for 100 Continue
-// before it sends its body: an HTTP/1.1 request that has a body and
-// says "Expect: 100-continue", in any case (RFC 9110, section 10.1.1).
-func (req request) expectsContinue() bool {
-	hasBody := req.ContentLength > 0 || req.Chunked
-	for _, v := range req.values("Expect") {
-		if strings.EqualFold(v, "100-continue") {
-			return hasBody && req.Version == "HTTP/1.1"
-		}
-	}
-	return false
 }
 
 // keepAlive reports whether the client wants the connection kept open
@@ -382,14 +360,9 @@ func (req request) keepAlive() bool {
 // hasToken reports whether the comma-separated lists in values, such
 // as the values of Connection, hold token, in any case.
 func hasToken(values []string, token string) bool {
-	for _, value := range values {
-		for element := range strings.SplitSeq(value, ",") {
-			if strings.EqualFold(strings.Trim(element, " \t"), token) {
-				return true
-			}
-		}
-	}
-	return false
+	return slices.ContainsFunc(strings.Split(strings.Join(values, ","), ","), func(element string) bool {
+		return strings.EqualFold(strings.Trim(element, " \t"), token)
+	})
 }
 
 // values returns the values of every header field with this name, in
@@ -513,3 +486,19 @@ func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 // isControl reports whether r is a control character other than tab,
 // which HTTP allows in field values.
 func isControl(r rune) bool { return r < 0x20 && r != '\t' || r == 0x7f }
+
+// describe writes what the server understood, one item a line, so that
+// a student can see the parse in the browser.
+func (req request) describe() string {
+	var b strings.Builder
+	b.WriteString("This is what the server understood of your request:\n")
+	fmt.Fprintf(&b, "method:  %s\n", req.Method)
+	fmt.Fprintf(&b, "path:    %s\n", req.Path)
+	fmt.Fprintf(&b, "query:   %s\n", req.Query)
+	fmt.Fprintf(&b, "version: %s\n", req.Version)
+	fmt.Fprintf(&b, "headers: %d\n", len(req.Headers))
+	for _, field := range req.Headers {
+		fmt.Fprintf(&b, "  %s: %s\n", field.Name, field.Value)
+	}
+	return b.String()
+}
