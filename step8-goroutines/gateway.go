@@ -246,11 +246,6 @@ func (w *responseWriter) sendHead(complete bool) {
 		// the last rule), as this server does after every response.
 		h.Del("Content-Length")
 	}
-	// A body with no Content-Type gets the one its first bytes suggest,
-	// as in net/http.
-	if _, set := h["Content-Type"]; !set && bodyAllowed(w.status) && len(w.buffer) > 0 {
-		h.Set("Content-Type", http.DetectContentType(w.buffer))
-	}
 	h.Set("Date", w.now().UTC().Format(http.TimeFormat))
 	h.Set("Server", serverName)
 	// This server hangs up after one response; say so.

@@ -287,11 +287,6 @@ func (w *responseWriter) sendHead(complete bool) {
 		h.Del("Content-Length")
 		w.keepOpen = false
 	}
-	// A body with no Content-Type gets the one its first bytes suggest,
-	// as in net/http.
-	if _, set := h["Content-Type"]; !set && bodyAllowed(w.status) && len(w.buffer) > 0 {
-		h.Set("Content-Type", http.DetectContentType(w.buffer))
-	}
 	h.Set("Date", w.now().UTC().Format(http.TimeFormat))
 	h.Set("Server", serverName)
 	// Say whether the connection stays open (HTTP/1.1 keeps it, 1.0 does

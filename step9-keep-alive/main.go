@@ -308,11 +308,11 @@ var console io.Writer = os.Stdout
 // it, and then closes the connection.
 func serveConnection(netConn net.Conn, readTimeout, writeTimeout, idleTimeout, delay time.Duration, app http.Handler, conns *connections) {
 	clientConn := &conn{Conn: netConn}
-	// close hangs up: the kernel sends the client a FIN, and the
-	// descriptor number is free to be used again. If bytes the client
-	// sent are still unread, the kernel sends a RST instead, a reset,
-	// and the client may lose the response: the server reads them first
-	// (see discardBody and lingeringClose below).
+	// close hangs up: the kernel sends the client a FIN (a RST instead,
+	// if bytes the client sent are still unread), and the descriptor
+	// number is free to be used again.
+	// A client that gets a RST may lose the response: the server reads
+	// those bytes first (see discardBody and lingeringClose below).
 	// Python: client_connection.close()
 	defer clientConn.Close()
 
@@ -416,8 +416,7 @@ func handleRequest(clientConn *conn, readTimeout, writeTimeout, delay time.Durat
 	if timedOut && endOfHead(request) < 0 {
 		err = &requestError{http.StatusRequestTimeout, fmt.Sprintf("the request's head did not arrive within %s", readTimeout)}
 	}
-	// The answer goes out through the gateway's http.ResponseWriter (see
-	// gateway.go), whoever writes it: the application, or the server.
+	// The answer goes out through the gateway (see gateway.go), whoever writes it.
 	w := newResponseWriter(&connWriter{clientConn: clientConn, timeout: writeTimeout}, requestMethod(request), time.Now)
 	w.keepOpen, w.canChunk = err == nil && req.keepAlive(), req.Version == "HTTP/1.1"
 	// The application reads the body, if the request announces one, from
@@ -459,10 +458,9 @@ func handleRequest(clientConn *conn, readTimeout, writeTimeout, delay time.Durat
 
 	// A request that could not be read, parsed or passed on, whose body
 	// the application could not read, or whose application panicked, gets
-	// the server's own answer, unless the application's head has gone
-	// out. If it has, a panic cut short a body that ends with the
-	// connection, and a FIN would tell the client that it is whole:
-	// SO_LINGER with a time of 0 makes close send a RST instead.
+	// the server's own answer, unless the application's head has gone out:
+	// then a panic cut short a body that ends with the connection, and a
+	// FIN would say it is whole; SO_LINGER 0 makes close send a RST.
 	if err != nil && !w.headSent {
 		w = newResponseWriter(&connWriter{clientConn: clientConn, timeout: writeTimeout}, requestMethod(request), time.Now)
 		answerError(w, err)
@@ -518,7 +516,7 @@ func handleRequest(clientConn *conn, readTimeout, writeTimeout, delay time.Durat
 	// head it stopped at), or when bytes it sent are still unread (it
 	// sent a next request already, or waits for 100 Continue to send its
 	// body). The net package cannot peek into the socket's receive queue,
-	// as step 7's recv with MSG_PEEK did, so every connection ends this
+	// as step 7's recv with MSG_PEEK did, so a response that closes ends this
 	// way: a client that has sent all it had sees the FIN, closes its side
 	// too, and the drain ends at once.
 	lingeringClose(clientConn.Conn)
@@ -565,10 +563,11 @@ var errTimedOut = errors.New("timed out")
 // recvHead reads from the client until the empty line that ends the
 // request's head (its request line and header fields) has arrived, and
 // returns all it received. It also stops when the client closes its side
-// of the connection, and when more than maxHeadBytes have arrived: a
-// client must not make the server hold an endless request in memory.
-// parseRequest then tells which of these happened. At the deadline it
-// returns what it has, with errTimedOut.
+// of the connection. parseRequest then tells which of these happened.
+//
+// Unlike step 4's loop, this one has a bound and a deadline: it stops
+// past maxHeadBytes, so that no client can make it hold an endless
+// request, and at the deadline it returns what it has, with errTimedOut.
 func recvHead(clientConn *conn, deadline time.Time) ([]byte, error) {
 	received := make([]byte, 0, recvBufferSize)
 	buffer := clientConn.buffer[:]
