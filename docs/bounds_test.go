@@ -44,11 +44,7 @@ var pendingSteps = map[string]string{
 
 // pendingChapters are the chapters that do not yet keep the bounds, each
 // with why; the test fails when one of them keeps them.
-var pendingChapters = map[string]string{
-	"docs/06-gateway.md":    "it still tells the chunked coding, which moves to chapter 9",
-	"docs/07-processes.md":  "its thread and process experiments are not on a side page yet",
-	"docs/09-keep-alive.md": "it still tells steps 8 and 9 in one chapter",
-}
+var pendingChapters = map[string]string{}
 
 var stepDirPattern = regexp.MustCompile(`^step([0-9]+)-[a-z0-9-]+$`)
 
