@@ -59,6 +59,19 @@ const checkerStages = 9
 // forks a process per connection, up to -max-children 64, serves the
 // hundred clients and the fifty half-sent requests of stage 8 (see
 // docs/checker.md, "Why a process per connection passes stage 8");
+// checkTimeout is the -timeout the grading of a step gets: 2s, but for
+// step 7, which starts a process for each of stage 8's hundred clients.
+// Under the race detector each of those processes is an instrumented
+// binary that starts slowly, and in CI a hundred of them took more than
+// 5s; 20s leaves room. None of step 7's golden files shows the timeout:
+// it passes stage 8, and fails 9.1 at once.
+func checkTimeout(step string) time.Duration {
+	if step == "step7-processes" && raceEnabled {
+		return 20 * time.Second
+	}
+	return 2 * time.Second
+}
+
 // TestCheckerGradesTheProcessesBound pins what its bound does.
 var highestStages = []struct {
 	step    string
@@ -116,7 +129,7 @@ func TestCheckerGradesTheSteps(t *testing.T) {
 				}
 				t.Parallel()
 				srv := startStep(t, h.step)
-				out, code := runChecker(t, 30*time.Second, "-addr", srv.addr, "-stage", strconv.Itoa(tt.stage), "-timeout", "2s")
+				out, code := runChecker(t, 60*time.Second, "-addr", srv.addr, "-stage", strconv.Itoa(tt.stage), "-timeout", checkTimeout(h.step).String())
 				srv.stop()
 				if code != tt.wantExit {
 					t.Errorf("exit status %d, want %d:\n%s", code, tt.wantExit, out)
@@ -133,6 +146,12 @@ func TestCheckerGradesTheSteps(t *testing.T) {
 // of its children, and the new client waits past the timeout.
 func TestCheckerGradesTheProcessesBound(t *testing.T) {
 	t.Parallel()
+	if raceEnabled {
+		// A hundred instrumented processes, sixteen at a time, do not all
+		// answer within the 5s of the golden file's 8.1 (CI saw 68), so
+		// 8.1 fails before 8.2, the check of the bound, runs.
+		t.Skip("under the race detector step 7's children start too slowly for 8.1 to pass first; run go test ./tests without -race")
+	}
 	srv := startStep(t, "step7-processes", "-max-children", "16")
 	// A longer timeout than the other tests' 2s: 8.1 starts a hundred
 	// processes, sixteen at a time, and on a loaded machine 2s can be too
