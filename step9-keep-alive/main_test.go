@@ -397,6 +397,9 @@ func TestTheServerSends100ContinueWhenTheAppReads(t *testing.T) {
 			t.Fatalf("got %q first, want %q", interim, continueResponse)
 		}
 		io.WriteString(conn, "hello")
+		// No more requests: the half-close lets the kept-alive connection
+		// end after the response, instead of at the idle timeout.
+		require.NoError(t, conn.(*net.TCPConn).CloseWrite())
 		rest, _ := io.ReadAll(reader)
 		if !strings.HasPrefix(string(rest), "HTTP/1.1 200 OK\r\n") || !strings.HasSuffix(string(rest), "read 5\n") {
 			t.Errorf("after the body got %q, want 200 and read 5", rest)
