@@ -89,23 +89,33 @@ func TestStepsSurviveMisbehavingClients(t *testing.T) {
 type hostileClient struct {
 	name       string
 	wantStatus string // "" when the client is not expected to read an answer
-	act        func(conn *net.TCPConn, stop <-chan struct{})
+	// orStatus is another answer that stops the client as well, "" if
+	// none: an upload of 2 MB that passes the 1 MiB limit gets 413, but
+	// on a loaded machine (CI's race run) its first MiB may not arrive
+	// within the tests' 300 ms read deadline, and then it gets 408.
+	orStatus string
+	act      func(conn *net.TCPConn, stop <-chan struct{})
+}
+
+// answers reports whether got is a status line that stops the client.
+func (hc hostileClient) answers(got string) bool {
+	return got == hc.wantStatus || hc.orStatus != "" && got == hc.orStatus
 }
 
 // hostileClients are the clients that issue 4 names, which every step
 // that parses requests must hold up against.
 var hostileClients = []hostileClient{
-	{"connects and closes at once", "", func(conn *net.TCPConn, stop <-chan struct{}) {}},
-	{"connects and resets", "", func(conn *net.TCPConn, stop <-chan struct{}) {
+	{"connects and closes at once", "", "", func(conn *net.TCPConn, stop <-chan struct{}) {}},
+	{"connects and resets", "", "", func(conn *net.TCPConn, stop <-chan struct{}) {
 		conn.SetLinger(0)
 	}},
-	{"sends 1 MB of garbage", "HTTP/1.1 414 Request URI Too Long", func(conn *net.TCPConn, stop <-chan struct{}) {
+	{"sends 1 MB of garbage", "HTTP/1.1 414 Request URI Too Long", "", func(conn *net.TCPConn, stop <-chan struct{}) {
 		conn.Write(bytes.Repeat([]byte("x"), 1<<20))
 	}},
-	{"sends a head that never ends", "HTTP/1.1 408 Request Timeout", func(conn *net.TCPConn, stop <-chan struct{}) {
+	{"sends a head that never ends", "HTTP/1.1 408 Request Timeout", "", func(conn *net.TCPConn, stop <-chan struct{}) {
 		conn.Write([]byte("GET / HTTP/1.1\r\nHost: localhost\r\nX-Waiting: yes\r\n"))
 	}},
-	{"sends one byte every 100 ms", "HTTP/1.1 408 Request Timeout", func(conn *net.TCPConn, stop <-chan struct{}) {
+	{"sends one byte every 100 ms", "HTTP/1.1 408 Request Timeout", "", func(conn *net.TCPConn, stop <-chan struct{}) {
 		// The first byte at once: a server that serves many clients at
 		// once answers the normal GET before the next, and a client that
 		// has sent nothing at all gets no answer.
@@ -129,13 +139,13 @@ var hostileClients = []hostileClient{
 // chunked bodies: each tries to keep it reading, or to make it hold an
 // endless body in memory.
 var hostileUploaders = []hostileClient{
-	{"sends a chunked body that never ends", "HTTP/1.1 408 Request Timeout", func(conn *net.TCPConn, stop <-chan struct{}) {
+	{"sends a chunked body that never ends", "HTTP/1.1 408 Request Timeout", "", func(conn *net.TCPConn, stop <-chan struct{}) {
 		conn.Write([]byte("POST /hello HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"))
 	}},
-	{"announces a chunk of 2 MB", "HTTP/1.1 413 Request Entity Too Large", func(conn *net.TCPConn, stop <-chan struct{}) {
+	{"announces a chunk of 2 MB", "HTTP/1.1 413 Request Entity Too Large", "", func(conn *net.TCPConn, stop <-chan struct{}) {
 		conn.Write([]byte("POST /hello HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n200000\r\n"))
 	}},
-	{"sends 1 KB chunks until the server stops it", "HTTP/1.1 413 Request Entity Too Large", func(conn *net.TCPConn, stop <-chan struct{}) {
+	{"sends 1 KB chunks until the server stops it", "HTTP/1.1 413 Request Entity Too Large", "HTTP/1.1 408 Request Timeout", func(conn *net.TCPConn, stop <-chan struct{}) {
 		conn.Write([]byte("POST /hello HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n"))
 		chunk := append(append([]byte("400\r\n"), bytes.Repeat([]byte("x"), 1024)...), "\r\n"...)
 		for range 2048 {
@@ -212,7 +222,7 @@ func holdsUp(t *testing.T, step string, clients []hostileClient) {
 			if err != nil || !bytes.HasPrefix(reply, []byte("HTTP/1.1 200 OK\r\n")) {
 				t.Errorf("the normal GET got %q (%v) within a second, want 200 OK", reply, err)
 			}
-			if got := <-answered; got != hc.wantStatus {
+			if got := <-answered; !hc.answers(got) {
 				t.Errorf("the hostile client got the status line %q, want %q", got, hc.wantStatus)
 			}
 		})

@@ -175,6 +175,9 @@ func startStep(t *testing.T, step string, flags ...string) *server {
 // status 0, and returns all it printed.
 func (s *server) stop() []byte {
 	s.t.Helper()
+	if s.keepsAlive {
+		s.waitForClosings()
+	}
 	if err := s.cmd.Process.Signal(os.Interrupt); err != nil {
 		s.t.Fatalf("interrupt: %v", err)
 	}
@@ -205,6 +208,30 @@ func (s *server) consoleText() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.console.String()
+}
+
+// closingWait bounds how long stop waits for a keep-alive server's
+// closing lines.
+const closingWait = time.Second
+
+// waitForClosings waits, for at most closingWait, until a server that
+// logs each connection's end (steps 9 and 10) has printed a "Closing
+// connection" line for every "Accepted connection" line. A client sees
+// the end of its response at the server's FIN, which the lingering
+// close sends before it drains and logs; without the wait, the Ctrl-C
+// of stop could come between the two, and "Shutting down" would print
+// before the last closing line, as a student who presses Ctrl-C a
+// moment later never sees. A test that stops the server with
+// connections still open just waits the bound.
+func (s *server) waitForClosings() {
+	deadline := time.Now().Add(closingWait)
+	for time.Now().Before(deadline) {
+		text := s.consoleText()
+		if strings.Count(text, "Closing connection") >= strings.Count(text, "Accepted connection") {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // waitForConsole waits until the server has printed text at least n
