@@ -42,10 +42,6 @@ var pendingSteps = map[string]string{
 	"step7-processes step8-goroutines": "step 8 removes step 7's whole process machinery (children, reaping, re-exec, the raw listener, the receive-queue peek) and moves from raw system calls to the net package: 436 lines go before a line of step 8 is written, and the move to net is chapter 8's lesson, not a second idea",
 }
 
-// pendingChapters are the chapters that do not yet keep the bounds, each
-// with why; the test fails when one of them keeps them.
-var pendingChapters = map[string]string{}
-
 var stepDirPattern = regexp.MustCompile(`^step([0-9]+)-[a-z0-9-]+$`)
 
 // stepDirs lists the step folders at the repository's root, in the order
@@ -156,11 +152,6 @@ func TestChaptersFitOneSitting(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for path := range pendingChapters {
-		if _, err := os.Stat(filepath.Join(repoRoot, filepath.FromSlash(path))); err != nil {
-			t.Errorf("pendingChapters names %s, which is not a chapter now: take it out", path)
-		}
-	}
 	for _, e := range entries {
 		if !chapterPattern.MatchString(e.Name()) {
 			continue
@@ -172,16 +163,9 @@ func TestChaptersFitOneSitting(t *testing.T) {
 				t.Fatal(err)
 			}
 			prose, total := chapterWords(p)
-			over := prose > maxProseWords || total > maxChapterWords
-			why, pending := pendingChapters[path]
-			switch {
-			case over && !pending:
+			if prose > maxProseWords || total > maxChapterWords {
 				t.Errorf("%d words of prose (at most %d) and %d in all (at most %d): move what a first reading can skip to a side page under \"Going further\"",
 					prose, maxProseWords, total, maxChapterWords)
-			case over:
-				t.Logf("%d words of prose, %d in all; pending: %s", prose, total, why)
-			case pending:
-				t.Errorf("%d words of prose, %d in all: the bounds hold now, so take %q out of pendingChapters", prose, total, path)
 			}
 		})
 	}
