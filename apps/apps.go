@@ -3,7 +3,7 @@
 // outside the servers, as the article's flaskapp.py, pyramidapp.py and
 // djangoapp.py live outside webserver2.py: a gateway knows nothing of
 // the application but its interface, and the same three run unchanged
-// under every server from step 6 to step 10. Each is built the way its
+// under every server from step 6 to step 11. Each is built the way its
 // framework's documentation shows, and each is, to the server, one
 // http.Handler. They serve the same pages with the same words, so that
 // their responses can be compared:

@@ -4,9 +4,9 @@
 // stage 3 answers with valid HTTP/1.1, stage 4 parses the request,
 // stage 5 refuses what it will not take (limits, RFC 9112's verdicts),
 // stage 6 runs an application through a gateway, stage 7 serves several
-// clients at once, stage 8 many, stage 9 keeps connections open for the
+// clients at once, stage 8 many, stage 10 keeps connections open for the
 // next request (keep-alive). A step after the last stage
-// (step10-event-loop) is graded at stage 9.
+// (step11-event-loop) is graded at stage 10.
 //
 // Grade a server that is already running:
 //

@@ -32,7 +32,7 @@ const firefoxRequest = "GET /hello HTTP/1.1\r\n" +
 	"\r\n"
 
 // maxStages is the highest stage the checker knows: stage N checks what
-// step N adds, and the steps after the last stage (step10-event-loop)
+// step N adds, and the steps after the last stage (step11-event-loop)
 // are graded at it.
 const maxStages = 9
 
@@ -45,8 +45,8 @@ var stageNames = [maxStages + 1]string{
 	5: "refuses what it will not take (step5-limits)",
 	6: "runs an application through a gateway (step6-gateway)",
 	7: "serves several clients at once (step7-processes)",
-	8: "serves many clients at once (step8-goroutines)",
-	9: "keeps connections open (step9-keep-alive)",
+	8: "serves many clients at once (step9-goroutines)",
+	9: "keeps connections open (step10-keep-alive)",
 }
 
 // readLoop is the section of chapter 4 that explains reading a request
@@ -63,8 +63,8 @@ var chapters = [maxStages + 1]string{
 	5: "docs/05-limits.md#what-this-step-adds",
 	6: "docs/06-gateway.md#what-this-step-adds",
 	7: "docs/07-processes.md#what-this-step-adds",
-	8: "docs/08-goroutines.md#what-this-step-adds",
-	9: "docs/09-keep-alive.md#what-this-step-adds",
+	8: "docs/09-goroutines.md#what-this-step-adds",
+	9: "docs/10-keep-alive.md#what-this-step-adds",
 }
 
 // result is the outcome of one check.
@@ -914,7 +914,7 @@ func (g *grader) smuggled() *failure {
 	return &failure{want: want, got: got, why: why}
 }
 
-// countTo is how far the application of stages 6 and 9 counts at
+// countTo is how far the application of stages 6 and 10 counts at
 // /count, one number a line: a body too long for any one buffer of a
 // server.
 const countTo = 2000
@@ -934,7 +934,7 @@ func countBody() string {
 // whose failure does not end the server. The application is the one
 // that docs/checker.md describes (step6-gateway's, in any framework).
 // Every request says Connection: close, so a body may end with the
-// connection: the chunked coding waits for stage 9.
+// connection: the chunked coding waits for stage 10.
 func (g *grader) stage6() []check {
 	head := func(line string, fields ...string) string {
 		return line + "\r\nHost: " + g.addr + "\r\nUser-Agent: lsbaws-checker\r\n" + strings.Join(fields, "") + "Connection: close\r\n\r\n"

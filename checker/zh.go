@@ -29,8 +29,8 @@ var zhCN = map[string]string{
 	"refuses what it will not take (step5-limits)":          "拒绝它不接受的请求（step5-limits）",
 	"runs an application through a gateway (step6-gateway)": "通过网关运行应用（step6-gateway）",
 	"serves several clients at once (step7-processes)":      "同时服务多个客户端（step7-processes）",
-	"serves many clients at once (step8-goroutines)":        "同时服务许多客户端（step8-goroutines）",
-	"keeps connections open (step9-keep-alive)":             "保持连接打开（step9-keep-alive）",
+	"serves many clients at once (step9-goroutines)":        "同时服务许多客户端（step9-goroutines）",
+	"keeps connections open (step10-keep-alive)":             "保持连接打开（step10-keep-alive）",
 
 	// checks
 	"accepts a TCP connection": "接受一个 TCP 连接",

@@ -39,7 +39,7 @@ var notSaid = map[string]string{
 	"Hello, again!":                      "what a server's body must contain",
 	"Hello, ":                            "the start of what a server's body must contain",
 	"Received a body of %d bytes.":       "what the application of stage 6 must answer",
-	"Received a body of 12 bytes.":       "what the application of stage 9 must answer",
+	"Received a body of 12 bytes.":       "what the application of stage 10 must answer",
 	"checker: -lang must be one of %s\n": "said when the language is not one the checker speaks",
 	"Cookie: ":                           "the start of a header field the checker sends",
 	"Connection: close":                  "a header field, quoted as the server sent it",

@@ -48,9 +48,9 @@
 // and how many the server kept open to the end. It is there to count
 // what idle connections cost a server, in threads and memory:
 //
-//	go run ./step9-keep-alive -read-timeout 5m
+//	go run ./step10-keep-alive -read-timeout 5m
 //	go run ./client -addr 127.0.0.1:8888 -clients 1000 -idle -hold 30s
-//	grep -E 'Threads|VmRSS' /proc/$(pgrep step9-keep-alive)/status
+//	grep -E 'Threads|VmRSS' /proc/$(pgrep step10-keep-alive)/status
 //
 // The client is bounded: at most 10000 connections, each given up after
 // -timeout, and it only ever connects to a loopback address (127.0.0.0/8

@@ -125,9 +125,9 @@ func asBlock(text string) string {
 var servingAnyAddress = regexp.MustCompile(`(?m)^Serving HTTP on 127\.0\.0\.1:PORT \.\.\.$`)
 
 // defaultAddress is where a step listens by default, as it says at its
-// start: steps 1 to 7 make an IPv4 socket for every interface, 0.0.0.0;
-// step 8's net.Listen("tcp", ":8888") makes one for IPv6 and IPv4 alike,
-// which Go writes [::], and so does step 9's; so does step 10's socket
+// start: steps 1 to 8 make an IPv4 socket for every interface, 0.0.0.0;
+// step 9's net.Listen("tcp", ":8888") makes one for IPv6 and IPv4 alike,
+// which Go writes [::], and so does step 10's; so does step 11's socket
 // on [::] (its number is compared as a number: "step10" < "step8" as
 // strings).
 func defaultAddress(step string) string {

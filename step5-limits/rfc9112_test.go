@@ -206,7 +206,7 @@ func TestParseRequestAgreesWithNetHTTP(t *testing.T) {
 			disagreement: "http.ReadRequest leaves the Host value to the server (net/http's Server answers 400); step 5 is parser and server in one"},
 		{name: "a Host with a port", input: "GET / HTTP/1.1\r\nHost: localhost:8888\r\n\r\n"},
 		{name: "a chunked body", input: "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
-			disagreement: "http.ReadRequest decodes chunked bodies; step 5 answers 501 and leaves them to step 9"},
+			disagreement: "http.ReadRequest decodes chunked bodies; step 5 answers 501 and leaves them to step 10"},
 	}
 	for _, tt := range tests {
 		verb := "agrees with"

@@ -81,7 +81,7 @@ func summarize(t *testing.T, resp *http.Response, body string) response {
 		t.Errorf("the response has no Date field")
 	}
 	// Where net/http sends chunks, the gateway, which has no chunked
-	// coding (step 9 has), ends the body with the connection instead.
+	// coding (step 10 has), ends the body with the connection instead.
 	how := framing(resp)
 	if how == "chunked" {
 		how = "until the close"

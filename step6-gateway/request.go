@@ -303,7 +303,7 @@ func bodyLength(req request) (int, error) {
 		}
 		// A deliberate limit of this teaching step, not HTTP's rule: RFC
 		// 9112 (section 6.1) says a recipient MUST be able to parse the
-		// chunked transfer coding. Step 9 does; this step answers 501 Not
+		// chunked transfer coding. Step 10 does; this step answers 501 Not
 		// Implemented, and closes (see lingeringClose).
 		return 0, &requestError{http.StatusNotImplemented, "this step does not read a body sent with Transfer-Encoding"}
 	}

@@ -17,7 +17,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 // TestParseRequestReadsHowTheBodyIsFramed checks the parser that the
 // gateway shares with step 5 on what matters to it: a body comes with
 // Content-Length only, and Transfer-Encoding gets step 5's 501 (the
-// chunked coding is step 9's).
+// chunked coding is step 10's).
 func TestParseRequestReadsHowTheBodyIsFramed(t *testing.T) {
 	const ok = 0
 	tests := []struct {

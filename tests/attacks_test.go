@@ -42,7 +42,7 @@ func TestAStalledReaderOfAnErrorKeepsNoOneWaiting(t *testing.T) {
 		t.Run(step+" answers the next client while one does not read its 400", func(t *testing.T) {
 			t.Parallel()
 			var flags []string
-			if step == "step9-keep-alive" {
+			if step == "step10-keep-alive" {
 				// A write that waits on the stalled client ends within 1 s.
 				flags = []string{"-write-timeout", "1s"}
 			}
@@ -105,7 +105,7 @@ func dialSmallWindow(t *testing.T, addr string) *net.TCPConn {
 func TestChunkExtensionsCostTheClient(t *testing.T) {
 	t.Parallel()
 	chunk := []byte("1;ext=" + strings.Repeat("x", 4000) + "\r\nx\r\n")
-	for _, step := range []string{"step9-keep-alive"} { // steps 5 to 8 read no chunks
+	for _, step := range []string{"step10-keep-alive"} { // steps 5 to 9 read no chunks
 		t.Run(step+" stops a client that streams chunk extensions before 1 MiB", func(t *testing.T) {
 			t.Parallel()
 			skipUnlessProc(t)
@@ -210,7 +210,7 @@ func TestCurlGets100Continue(t *testing.T) {
 	if err := os.WriteFile(file, bytes.Repeat([]byte("x"), 200<<10), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for _, step := range []string{"step6-gateway", "step7-processes", "step8-goroutines", "step9-keep-alive"} {
+	for _, step := range []string{"step6-gateway", "step7-processes", "step9-goroutines", "step10-keep-alive"} {
 		t.Run(step+" answers curl's Expect: 100-continue with 100 Continue, then 200", func(t *testing.T) {
 			t.Parallel()
 			srv := startStep(t, step)
@@ -233,15 +233,15 @@ func TestCurlGets100Continue(t *testing.T) {
 // rounds below). The server's resident memory must grow by less than
 // 40 MiB.
 //
-// Step 9 only: steps 5 and 6 serve one connection at a time, so that
+// Step 10 only: steps 5 and 6 serve one connection at a time, so that
 // one announced body is in memory at once; step 7's children each hold
-// their own; and step 8 reads a body by Content-Length as step 9 does,
+// their own; and step 9 reads a body by Content-Length as step 10 does,
 // with the same code.
 func TestAnnouncedLengthsCostNoMemory(t *testing.T) {
 	skipUnlessProc(t)
 	t.Parallel()
 	const clients, bound = 200, 40 << 20
-	srv := startStep(t, "step9-keep-alive", "-quiet")
+	srv := startStep(t, "step10-keep-alive", "-quiet")
 	pid := srv.cmd.Process.Pid
 	// One request first, so that what every connection needs is counted
 	// before.
@@ -470,7 +470,7 @@ func cut(reply []byte) []byte {
 func TestStep9AnswersSlowHeadsWith408(t *testing.T) {
 	t.Parallel()
 	const clients = 10
-	srv := startStep(t, "step9-keep-alive", "-read-timeout", "300ms", "-write-timeout", "300ms")
+	srv := startStep(t, "step10-keep-alive", "-read-timeout", "300ms", "-write-timeout", "300ms")
 	statuses := make(chan string, clients)
 	for range clients {
 		conn := dial(t, srv.addr)
@@ -508,7 +508,7 @@ func TestStep9AnswersSlowHeadsWith408(t *testing.T) {
 func TestStep9EndsAConnectionWhoseWriteFailed(t *testing.T) {
 	t.Parallel()
 	const requests = 2000
-	srv := startStep(t, "step9-keep-alive", "-write-timeout", "300ms")
+	srv := startStep(t, "step10-keep-alive", "-write-timeout", "300ms")
 	conn := dialSmallWindow(t, srv.addr)
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(attackDeadline))

@@ -54,7 +54,7 @@ const checkerStages = 9
 
 // highestStages are the steps, in order, each with the highest stage of
 // the checker it passes: stage N checks what step N adds, so a step
-// passes its own stage, fails the next, and step10-event-loop, past the
+// passes its own stage, fails the next, and step11-event-loop, past the
 // last stage, passes them all. Step 7 passes stage 8 too: a server that
 // forks a process per connection, up to -max-children 64, serves the
 // hundred clients and the fifty half-sent requests of stage 8 (see
@@ -84,9 +84,9 @@ var highestStages = []struct {
 	{"step5-limits", 5},
 	{"step6-gateway", 6},
 	{"step7-processes", 8},
-	{"step8-goroutines", 8},
-	{"step9-keep-alive", 9},
-	{"step10-event-loop", 9},
+	{"step9-goroutines", 8},
+	{"step10-keep-alive", 9},
+	{"step11-event-loop", 9},
 }
 
 // TestCheckerGradesTheSteps runs the checker against every step: each
@@ -348,7 +348,7 @@ var accepted = []struct {
 // connections wrongly: each is a net/http server of the application
 // (checkerApp, within stage 5's limits: see withLimits) with one
 // change, spoil; the checker must fail each at the right check of
-// stage 9.
+// stage 10.
 var keepAliveMistakes = []struct {
 	name  string
 	spoil func(*http.Server)
@@ -388,7 +388,7 @@ func answerOnlyTheFirst(s *http.Server) {
 }
 
 // checkerApp is the application that docs/checker.md describes, which
-// stages 6 to 9 ask for their pages.
+// stages 6 to 10 ask for their pages.
 func checkerApp() http.Handler {
 	greet := func(w http.ResponseWriter, r *http.Request, name string) {
 		if name == "" {
@@ -637,7 +637,7 @@ func TestCheckerGradesAPythonServer(t *testing.T) {
 }
 
 // TestCheckerSpeaksChinese runs the checker with -lang zh-CN against
-// the mistake servers, step 3 asked for stage 9 and step 5 for stage 6,
+// the mistake servers, step 3 asked for stage 10 and step 5 for stage 6,
 // the Python example (the transcripts of docs/checker.md), a server
 // that crashes, one that never listens, and an address where nothing
 // listens: each
@@ -744,7 +744,7 @@ var englishTokens = strings.Fields(`
 	recv sendall close panic goroutine r.Body WSGI wsgi.input curl nc Firefox
 	ECONNREFUSED ECONNRESET EPIPE
 	step1-socket step2-request-print step3-response step4-parse step5-limits step6-gateway step7-processes
-	step8-goroutines step9-keep-alive
+	step9-goroutines step10-keep-alive
 	CMD ARGS PORT
 	Hello World checker NAME`)
 
@@ -860,7 +860,7 @@ var classStudents = []struct {
 	highest int
 	say     string // what the student's line must say
 }{
-	{"ana", 9, "passed stages 1–9"},                                     // step 9
+	{"ana", 9, "passed stages 1–10"},                                     // step 10
 	{"bob", 3, "passed stages 1–3, failed 4.1"},                         // step 3, its port from $PORT
 	{"cem", 1, "passed stage 1, failed 2.1"},                            // step 1, from a script beside the roster
 	{"dan", 2, "passed stages 1–2, failed 3.2"},                         // the study note's response
@@ -878,7 +878,7 @@ var classStudents = []struct {
 // report's three files, and that no server is left running.
 func TestCheckerGradesAClass(t *testing.T) {
 	t.Parallel()
-	bin := classBin(t, "step1-socket", "step3-response", "step9-keep-alive", "classroom")
+	bin := classBin(t, "step1-socket", "step3-response", "step10-keep-alive", "classroom")
 	report := t.TempDir()
 	start := time.Now()
 	stdout, stderr, code := runCheckerWith(t, 30*time.Second, []string{"BIN=" + bin},
@@ -985,7 +985,7 @@ func TestCheckerGradesAClass(t *testing.T) {
 // englishIn) but the servers' words.
 func TestCheckerGradesAClassInChinese(t *testing.T) {
 	t.Parallel()
-	bin := classBin(t, "step1-socket", "step3-response", "step9-keep-alive", "classroom")
+	bin := classBin(t, "step1-socket", "step3-response", "step10-keep-alive", "classroom")
 	report := t.TempDir()
 	stdout, stderr, code := runCheckerWith(t, 30*time.Second, []string{"BIN=" + bin}, "-lang", "zh-CN",
 		"-class", filepath.Join("testdata", "checker", "class", "roster.txt"), "-report", report,

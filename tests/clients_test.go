@@ -40,7 +40,7 @@ func TestCurlAcceptsTheResponses(t *testing.T) {
 		{"step6-gateway", []string{"-app", "gin"}, nil, "/hello/curl", "Hello, curl!"},
 		{"step6-gateway", []string{"-app", "chi"}, []string{"--head"}, "/hello", ""},
 		{"step6-gateway", []string{"-app", "stdlib"}, []string{"--data-binary", "name=curl"}, "/hello", "Received a body of 9 bytes."},
-		{"step9-keep-alive", []string{"-app", "gin"}, []string{"-H", "Transfer-Encoding: chunked", "--data-binary", "name=curl"}, "/hello", "Received a body of 9 bytes."},
+		{"step10-keep-alive", []string{"-app", "gin"}, []string{"-H", "Transfer-Encoding: chunked", "--data-binary", "name=curl"}, "/hello", "Received a body of 9 bytes."},
 		{"step6-gateway", []string{"-app", "chi"}, nil, "/count", "\n1999\n2000\n"},
 	}
 	for _, tt := range tests {
@@ -137,7 +137,7 @@ func TestBrowserShowsThePage(t *testing.T) {
 		{"step4-parse", nil, "/hello?name=chromium", []string{"Hello, World!", "path:    /hello", "query:   name=chromium", "User-Agent: Mozilla/5.0"}},
 		{"step5-limits", nil, "/hello?name=chromium", []string{"Hello, World!", "path:    /hello", "query:   name=chromium", "User-Agent: Mozilla/5.0"}},
 		{"step6-gateway", []string{"-app", "gin"}, "/hello/chromium", []string{"Hello, chromium!", "The app received: GET /hello/chromium HTTP/1.1"}},
-		{"step9-keep-alive", nil, "/hello/chromium", []string{"Hello, chromium!", "The app received: GET /hello/chromium HTTP/1.1"}},
+		{"step10-keep-alive", nil, "/hello/chromium", []string{"Hello, chromium!", "The app received: GET /hello/chromium HTTP/1.1"}},
 	}
 	for _, tt := range tests {
 		step := strings.Join(append([]string{tt.step}, tt.flags...), " ")

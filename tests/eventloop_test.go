@@ -15,20 +15,20 @@ import (
 	"time"
 )
 
-// The event-loop step, step10-event-loop, as a process: what its
+// The event-loop step, step11-event-loop, as a process: what its
 // chapter claims, each in a bounded test. (The golden, hostile-client,
 // checker and curl tests run against it too, from the steps list.)
 
 // TestEventLoopHoldsUpAgainstHostileClients runs the hostile clients of
-// steps 5 and 9 against the event loop, on one loop: a normal GET still
+// steps 5 and 10 against the event loop, on one loop: a normal GET still
 // gets its 200 within a second while each does its worst, since no
 // client can make the loop wait; and each hostile client gets the
-// status that steps 5 and 9 give it. (holdsUp's normal GET reads until
+// status that steps 5 and 10 give it. (holdsUp's normal GET reads until
 // the server closes; a keep-alive step is asked to, with Connection:
 // close.)
 func TestEventLoopHoldsUpAgainstHostileClients(t *testing.T) {
 	t.Parallel()
-	srv := startStep(t, "step10-event-loop", "-read-timeout", "300ms", "-loops", "1", "-quiet")
+	srv := startStep(t, "step11-event-loop", "-read-timeout", "300ms", "-loops", "1", "-quiet")
 	normal := []byte("GET /hello HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
 	for _, hc := range append(append(hostileClients[:0:0], hostileClients...), hostileUploaders...) {
 		t.Run("a normal GET gets 200 from one loop while a client "+hc.name, func(t *testing.T) {
@@ -71,7 +71,7 @@ func TestEventLoopHoldsUpAgainstHostileClients(t *testing.T) {
 	srv.stop()
 }
 
-// TestEventLoopRunsTheAppsAsStep9Does sends every gateway case to step 9
+// TestEventLoopRunsTheAppsAsStep9Does sends every gateway case to step 10
 // and to the event loop, with each application, and compares what the
 // application said: the status line, the header fields and the body,
 // decoded. The gateway and the applications are the same code, run
@@ -81,10 +81,10 @@ func TestEventLoopHoldsUpAgainstHostileClients(t *testing.T) {
 func TestEventLoopRunsTheAppsAsStep9Does(t *testing.T) {
 	t.Parallel()
 	for _, app := range []string{"stdlib", "chi", "gin"} {
-		t.Run("with -app "+app+" the event loop answers every gateway case as step 9 does", func(t *testing.T) {
+		t.Run("with -app "+app+" the event loop answers every gateway case as step 10 does", func(t *testing.T) {
 			t.Parallel()
-			step9 := startStep(t, "step9-keep-alive", "-app", app, "-quiet")
-			loop := startStep(t, "step10-event-loop", "-app", app, "-quiet")
+			step9 := startStep(t, "step10-keep-alive", "-app", app, "-quiet")
+			loop := startStep(t, "step11-event-loop", "-app", app, "-quiet")
 			for _, gc := range gatewayCases {
 				request := readFixture(t, gc.request)
 				want := appAnswer(t, step9.exchange(0, request), request)
@@ -140,13 +140,13 @@ func appAnswer(t *testing.T, raw, request []byte) string {
 // client sees.
 func TestEventLoopEdgeTriggeredAnswersAlike(t *testing.T) {
 	t.Parallel()
-	srv := startStep(t, "step10-event-loop", "-edge", "-quiet")
+	srv := startStep(t, "step11-event-loop", "-edge", "-quiet")
 	for _, gc := range goldenCases {
 		if gc.request == "" {
 			continue
 		}
 		t.Run("with -edge the "+gc.name+" request gets its golden response", func(t *testing.T) {
-			want, err := readGolden("step10-event-loop", gc.name+".response")
+			want, err := readGolden("step11-event-loop", gc.name+".response")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -167,7 +167,7 @@ func TestEventLoopThreadsDoNotGrowWithConnections(t *testing.T) {
 	skipUnlessProc(t)
 	t.Parallel()
 	const loops = 2
-	srv := startStep(t, "step10-event-loop", "-loops", "2", "-quiet", "-idle-timeout", "30s", "-read-timeout", "30s")
+	srv := startStep(t, "step11-event-loop", "-loops", "2", "-quiet", "-idle-timeout", "30s", "-read-timeout", "30s")
 	pid := srv.cmd.Process.Pid
 	fdsBefore := countFDs(t, pid)
 	var threads []int
@@ -199,7 +199,7 @@ func TestEventLoopThreadsDoNotGrowWithConnections(t *testing.T) {
 func TestEventLoopSlowHandlerFreezesItsLoop(t *testing.T) {
 	t.Parallel()
 	const delay = 300 * time.Millisecond
-	srv := startStep(t, "step10-event-loop", "-loops", "1", "-delay", delay.String(), "-quiet")
+	srv := startStep(t, "step11-event-loop", "-loops", "1", "-delay", delay.String(), "-quiet")
 	first, second := dial(t, srv.addr), dial(t, srv.addr)
 	defer first.Close()
 	defer second.Close()
@@ -230,7 +230,7 @@ func TestEventLoopSlowHandlerFreezesItsLoop(t *testing.T) {
 // the server exits with status 0.
 func TestEventLoopFinishesTheRequestInFlightOnSIGTERM(t *testing.T) {
 	t.Parallel()
-	srv := startStep(t, "step10-event-loop")
+	srv := startStep(t, "step11-event-loop")
 	idle := dial(t, srv.addr)
 	defer idle.Close()
 	idle.SetDeadline(time.Now().Add(10 * time.Second))
@@ -279,7 +279,7 @@ func TestEventLoopFinishesTheRequestInFlightOnSIGTERM(t *testing.T) {
 func TestEventLoopLeaksNoDescriptors(t *testing.T) {
 	skipUnlessProc(t)
 	t.Parallel()
-	srv := startStep(t, "step10-event-loop", "-quiet")
+	srv := startStep(t, "step11-event-loop", "-quiet")
 	pid := srv.cmd.Process.Pid
 	fdsBefore := countFDs(t, pid)
 	for round := 1; round <= 2; round++ {
@@ -299,7 +299,7 @@ func TestEventLoopLeaksNoDescriptors(t *testing.T) {
 // client reads the answer whole before the connection ends.
 func TestEventLoopSays408ToASlowClient(t *testing.T) {
 	t.Parallel()
-	srv := startStep(t, "step10-event-loop", "-read-timeout", "200ms", "-quiet")
+	srv := startStep(t, "step11-event-loop", "-read-timeout", "200ms", "-quiet")
 	reply := exchange(t, srv.addr, 0, []byte("GET /hello HTTP/1.1\r\nHost: localhost\r\n"))
 	if !bytes.HasPrefix(reply, []byte("HTTP/1.1 408 Request Timeout\r\n")) || !bytes.HasSuffix(reply, []byte("did not arrive within 200ms\n")) {
 		t.Errorf("got %q, want a whole 408", reply)
@@ -320,7 +320,7 @@ func TestEventLoopAnswersWhileItsStdoutIsStalled(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer reader.Close()
-	cmd := exec.Command(filepath.Join(binDir, "step10-event-loop"), "-addr", "127.0.0.1:0", "-loops", "1")
+	cmd := exec.Command(filepath.Join(binDir, "step11-event-loop"), "-addr", "127.0.0.1:0", "-loops", "1")
 	cmd.Stdout, cmd.Stderr = writer, io.Discard
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

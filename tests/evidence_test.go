@@ -17,7 +17,7 @@ import (
 )
 
 // The evidence in docs/evidence/ shows, with strace, which system calls
-// step 1, Go's net package and step 8 make. These tests keep it honest:
+// step 1, Go's net package and step 9 make. These tests keep it honest:
 // they run the programs under strace again and check the calls that the
 // transcripts show, and they check that the checked-in transcripts
 // still hold those calls, in order.
@@ -56,7 +56,7 @@ var netListenCalls = []wantCall{
 	{"accept4(…, SOCK_CLOEXEC|SOCK_NONBLOCK) of a client on 127.0.0.1", `^accept4\(FD, \{sa_family=AF_INET, sin_port=htons\(\w+\), sin_addr=inet_addr\("127\.0\.0\.1"\)\}, \[\d+ => 16\], SOCK_CLOEXEC\|SOCK_NONBLOCK\) += \d+$`},
 }
 
-// step8Calls are the calls of step8-goroutines, serving one request: the
+// step8Calls are the calls of step9-goroutines, serving one request: the
 // calls of net.Listen, on a non-blocking socket, which is registered with
 // the runtime's poller (epoll_ctl ADD); an accept4 that finds no client
 // and fails with EAGAIN instead of waiting (the goroutine parks on the
@@ -107,7 +107,7 @@ func TestEvidenceNetListenMakesTheSameSystemCalls(t *testing.T) {
 	checkCallsInOrder(t, "listen-with-net under strace", readTrace(t, trace), netListenCalls)
 }
 
-// TestEvidenceStep8ParksOnThePoller runs step8-goroutines under
+// TestEvidenceStep8ParksOnThePoller runs step9-goroutines under
 // strace, with the poller's calls and read and write traced too, has it
 // serve one request, stops it with Ctrl-C, and checks that its
 // goroutines waited on the poller, not in the kernel: every socket
@@ -117,20 +117,20 @@ func TestEvidenceStep8ParksOnThePoller(t *testing.T) {
 	t.Parallel()
 	strace := straceOrSkip(t)
 	trace := filepath.Join(t.TempDir(), "step8.strace")
-	addr, straced := startTraced(t, strace, trace, "%network,/^epoll_,read,write", filepath.Join(binDir, "step8-goroutines"), servingLine)
-	// Step 8 says where it listens just before its accept loop starts:
+	addr, straced := startTraced(t, strace, trace, "%network,/^epoll_,read,write", filepath.Join(binDir, "step9-goroutines"), servingLine)
+	// Step 9 says where it listens just before its accept loop starts:
 	// connect once the first accept4 has found nobody, so that the
 	// trace shows it.
 	waitForLines(t, trace, `accept4.* = -1 EAGAIN`, 1)
-	// One request; step 8 answers it with Connection: close, shuts down
+	// One request; step 9 answers it with Connection: close, shuts down
 	// its sending side, and closes the connection once the client,
 	// having hung up its own, is gone.
 	reply := talk(t, addr, 0, true, [][]byte{[]byte("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")})
 	if !bytes.HasPrefix(reply, []byte("HTTP/1.1 200 OK\r\n")) {
-		t.Errorf("step 8 answered %q, want HTTP/1.1 200 OK", reply)
+		t.Errorf("step 9 answered %q, want HTTP/1.1 200 OK", reply)
 	}
 	interruptTraced(t, trace, straced)
-	checkCallsInOrder(t, "step8-goroutines under strace", readTrace(t, trace), step8Calls)
+	checkCallsInOrder(t, "step9-goroutines under strace", readTrace(t, trace), step8Calls)
 }
 
 // TestEvidenceTranscriptsShowTheCallsInOrder checks the transcripts that
@@ -143,7 +143,7 @@ func TestEvidenceTranscriptsShowTheCallsInOrder(t *testing.T) {
 	}{
 		{"strace-step1.txt", step1Calls},
 		{"strace-net-listen.txt", netListenCalls},
-		{"strace-step8.txt", step8Calls},
+		{"strace-step9.txt", step8Calls},
 	} {
 		t.Run(tt.file+" shows the calls in order", func(t *testing.T) {
 			checkCallsInOrder(t, tt.file, readTrace(t, filepath.Join("..", "docs", "evidence", tt.file)), tt.calls)

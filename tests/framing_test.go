@@ -21,12 +21,12 @@ import (
 // it: the status codes that come back, in order, then how the
 // connection ends (see framingVerdict).
 //
-// want is step 9's verdict, "ours": the SPEC's rules D and E on a server
-// that keeps connections alive. Steps 5 to 8 answer one request per
+// want is step 10's verdict, "ours": the SPEC's rules D and E on a server
+// that keeps connections alive. Steps 5 to 9 answer one request per
 // connection, so theirs is want's first status, then "close", unless
-// step5to8 says otherwise; step 5's is the same as steps 6 to 8's unless
+// step5to8 says otherwise; step 5's is the same as steps 6 to 9's unless
 // step5 says otherwise (step 5 answers POST, and any Transfer-Encoding,
-// with 501), and steps 6 to 8, which read a body by Content-Length only,
+// with 501), and steps 6 to 9, which read a body by Content-Length only,
 // give a request with Transfer-Encoding step 5's verdict. nethttp is
 // what net/http's own server says, with a handler that reads the body
 // (see startNetHTTP); where want differs from it, why says why ours is
@@ -132,7 +132,7 @@ var framingCases = []framingCase{
 		want: "413 close", nethttp: "400 close",
 		why: "ours refuses a body over maxBodyBytes (1 MiB) before reading it; net/http has no limit unless the handler sets one, and waits for the body until its read timeout"},
 
-	// Transfer-Encoding (RFC 9112 §6.1). Steps 5 to 8 decode none: 501.
+	// Transfer-Encoding (RFC 9112 §6.1). Steps 5 to 9 decode none: 501.
 	{name: "a chunked body", request: postHead + chunkedTE + "\r\n" + helloChunk,
 		want: "200 open", step5: "501 close", nethttp: "200 open"},
 	{name: "Transfer-Encoding: Chunked in capitals", request: postHead + "Transfer-Encoding: Chunked\r\n\r\n" + helloChunk,
@@ -154,7 +154,7 @@ var framingCases = []framingCase{
 		want: "400 close", step5: "501 close", nethttp: "200 close",
 		why: "HTTP/1.0 has no Transfer-Encoding, so the request's framing is wrong (RFC 9112 §6.1); net/http decodes it anyway"},
 
-	// Chunk lines (SPEC D2, RFC 9112 §7.1.1). Steps 5 to 8 decode none: 501.
+	// Chunk lines (SPEC D2, RFC 9112 §7.1.1). Steps 5 to 9 decode none: 501.
 	{name: "a chunk size followed by a space", request: postHead + chunkedTE + "\r\n5 \r\nhello\r\n0\r\n\r\n",
 		want: "400 close", step5: "501 close", nethttp: "200 open",
 		why: "whitespace after the size is allowed only before a ';' (SPEC D2)"},
@@ -225,18 +225,18 @@ var framingCases = []framingCase{
 
 // framingSteps are the steps that parse requests, and so meet the
 // framing table.
-var framingSteps = []string{"step5-limits", "step6-gateway", "step7-processes", "step8-goroutines", "step9-keep-alive"}
+var framingSteps = []string{"step5-limits", "step6-gateway", "step7-processes", "step9-goroutines", "step10-keep-alive"}
 
 // wantFor is the verdict that step must give c.
 func (c framingCase) wantFor(step string) string {
 	switch step {
-	case "step9-keep-alive":
+	case "step10-keep-alive":
 		return c.want
 	case "step5-limits":
 		if c.step5 != "" {
 			return c.step5
 		}
-	case "step6-gateway", "step7-processes", "step8-goroutines":
+	case "step6-gateway", "step7-processes", "step9-goroutines":
 		// They read a body by Content-Length only: a request with
 		// Transfer-Encoding gets step 5's verdict.
 		if strings.Contains(c.request, "Transfer-Encoding") {

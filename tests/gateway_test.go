@@ -12,14 +12,14 @@ var gatewayApps = []string{"stdlib", "chi", "gin"}
 
 // gatewaySteps are the steps whose gateway answers are kept in golden
 // files, each with the applications it is run with: step 6 with every
-// one, and step 9, whose gateway adds the chunked coding, with gin, the
+// one, and step 10, whose gateway adds the chunked coding, with gin, the
 // application its chapter shows.
 var gatewaySteps = []struct {
 	step string
 	apps []string
 }{
 	{"step6-gateway", gatewayApps},
-	{"step9-keep-alive", []string{"gin"}},
+	{"step10-keep-alive", []string{"gin"}},
 }
 
 // gatewayCases are the conversations that show what the gateway does

@@ -12,30 +12,30 @@ import (
 )
 
 // TestLoadClientSeesStep8ServeManyAtOnce runs the load client against
-// step8-goroutines, which holds each connection open for 200 ms after
+// step9-goroutines, which holds each connection open for 200 ms after
 // its response: like step 7, and unlike step 6, it serves many clients
 // at once, each in a goroutine.
 func TestLoadClientSeesStep8ServeManyAtOnce(t *testing.T) {
 	t.Parallel()
-	srv := startStep(t, "step8-goroutines", "-delay", "200ms")
+	srv := startStep(t, "step9-goroutines", "-delay", "200ms")
 	rep := runLoadClient(t, srv.addr, "-clients", "50", "-path", "/hello", "-timeout", "10s")
 	srv.stop()
 	if rep.Succeeded != 50 {
 		t.Errorf("succeeded %d of 50, errors %v", rep.Succeeded, rep.Errors)
 	}
 	if rep.MaxInFlight < 2 {
-		t.Errorf("the client saw at most %d response served at once, want more than 1: step 8 serves each connection in its own goroutine", rep.MaxInFlight)
+		t.Errorf("the client saw at most %d response served at once, want more than 1: step 9 serves each connection in its own goroutine", rep.MaxInFlight)
 	}
 }
 
-// TestGoroutineStepsLeakNoDescriptors runs step8-goroutines and
-// step9-keep-alive under load, twice, and reads /proc: once the load is
+// TestGoroutineStepsLeakNoDescriptors runs step9-goroutines and
+// step10-keep-alive under load, twice, and reads /proc: once the load is
 // over and the connections closed, the server holds as many descriptors
 // as before.
 func TestGoroutineStepsLeakNoDescriptors(t *testing.T) {
 	skipUnlessProc(t)
 	t.Parallel()
-	for _, step := range []string{"step8-goroutines", "step9-keep-alive"} {
+	for _, step := range []string{"step9-goroutines", "step10-keep-alive"} {
 		t.Run(step+" holds as many descriptors after two loads as before", func(t *testing.T) {
 			t.Parallel()
 			srv := startStep(t, step, "-max-conns", "200")
@@ -59,13 +59,13 @@ func TestGoroutineStepsLeakNoDescriptors(t *testing.T) {
 	}
 }
 
-// TestStep8FinishesTheRequestInFlightOnSIGTERM sends SIGTERM to step 8
+// TestStep8FinishesTheRequestInFlightOnSIGTERM sends SIGTERM to step 9
 // while a client is in the middle of sending a request: new connections
 // are refused, the request in flight is answered, and the server exits
 // with status 0.
 func TestStep8FinishesTheRequestInFlightOnSIGTERM(t *testing.T) {
 	t.Parallel()
-	srv := startStep(t, "step8-goroutines")
+	srv := startStep(t, "step9-goroutines")
 
 	// The head, and half of a body: the request is in flight.
 	busy := dial(t, srv.addr)
@@ -100,7 +100,7 @@ func TestStep8FinishesTheRequestInFlightOnSIGTERM(t *testing.T) {
 	}
 }
 
-// TestStep9FinishesTheRequestInFlightOnSIGTERM sends SIGTERM to step 9
+// TestStep9FinishesTheRequestInFlightOnSIGTERM sends SIGTERM to step 10
 // while a client is in the middle of sending a request, and while
 // another connection waits idle after its response: the idle one is
 // closed at once, the new connections are refused, the request in
@@ -108,7 +108,7 @@ func TestStep8FinishesTheRequestInFlightOnSIGTERM(t *testing.T) {
 // with status 0.
 func TestStep9FinishesTheRequestInFlightOnSIGTERM(t *testing.T) {
 	t.Parallel()
-	srv := startStep(t, "step9-keep-alive")
+	srv := startStep(t, "step10-keep-alive")
 
 	idle := dial(t, srv.addr)
 	defer idle.Close()
@@ -159,11 +159,11 @@ func TestStep9FinishesTheRequestInFlightOnSIGTERM(t *testing.T) {
 }
 
 // TestCurlReusesStep9sConnection runs curl with two URLs: it sends both
-// requests on one connection, since step 9 keeps it open.
+// requests on one connection, since step 10 keeps it open.
 func TestCurlReusesStep9sConnection(t *testing.T) {
 	t.Parallel()
 	curl := findCurl(t)
-	srv := startStep(t, "step9-keep-alive")
+	srv := startStep(t, "step10-keep-alive")
 	stdout, stderr := runCurl(t, curl, "-sS", "-v", "http://"+srv.addr+"/hello/one", "http://"+srv.addr+"/hello/two")
 	console := string(srv.stop())
 

@@ -135,7 +135,7 @@ var hostileClients = []hostileClient{
 	}},
 }
 
-// hostileUploaders are the clients that step 9 meets once it reads
+// hostileUploaders are the clients that step 10 meets once it reads
 // chunked bodies: each tries to keep it reading, or to make it hold an
 // endless body in memory.
 var hostileUploaders = []hostileClient{
@@ -159,12 +159,12 @@ var hostileUploaders = []hostileClient{
 // TestParsingStepsHoldUpAgainstHostileClients runs every step that
 // parses requests with a short read deadline and, while each hostile
 // client does its worst, sends a normal request: it must get 200 within
-// a second, and the server must still be running at the end. From step 9
+// a second, and the server must still be running at the end. From step 10
 // on, the hostile uploaders join in.
 func TestParsingStepsHoldUpAgainstHostileClients(t *testing.T) {
 	t.Parallel()
 	clientsOf := func(step string) []hostileClient {
-		if !keepAliveSteps[step] { // steps 5 to 8 read no chunked body: 501
+		if !keepAliveSteps[step] { // steps 5 to 9 read no chunked body: 501
 			return hostileClients
 		}
 		return append(append(hostileClients[:0:0], hostileClients...), hostileUploaders...)
@@ -172,14 +172,14 @@ func TestParsingStepsHoldUpAgainstHostileClients(t *testing.T) {
 	// Steps 5 and 6 one after the other: each serves one client at a
 	// time, each normal GET has a second to get its answer, and two such
 	// servers under attack at once on a busy machine would eat into it.
-	// Steps 7 to 9 serve many at once, and run beside them.
+	// Steps 7 to 10 serve many at once, and run beside them.
 	t.Run("the iterative steps 5 and 6", func(t *testing.T) {
 		t.Parallel()
 		for _, step := range []string{"step5-limits", "step6-gateway"} {
 			t.Run(step, func(t *testing.T) { holdsUp(t, step, clientsOf(step)) })
 		}
 	})
-	for _, step := range []string{"step7-processes", "step8-goroutines", "step9-keep-alive"} {
+	for _, step := range []string{"step7-processes", "step9-goroutines", "step10-keep-alive"} {
 		t.Run(step, func(t *testing.T) {
 			t.Parallel()
 			holdsUp(t, step, clientsOf(step))
@@ -191,7 +191,7 @@ func TestParsingStepsHoldUpAgainstHostileClients(t *testing.T) {
 // does its worst.
 func holdsUp(t *testing.T, step string, clients []hostileClient) {
 	srv := startStep(t, step, "-read-timeout", "300ms")
-	// Connection: close, so that step 9 too ends the connection after
+	// Connection: close, so that step 10 too ends the connection after
 	// its answer.
 	normal := []byte("GET /hello HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
 	for _, hc := range clients {

@@ -32,14 +32,14 @@ var steps = []string{
 	"step5-limits",
 	"step6-gateway",
 	"step7-processes",
-	"step8-goroutines",
-	"step9-keep-alive",
-	"step10-event-loop",
+	"step9-goroutines",
+	"step10-keep-alive",
+	"step11-event-loop",
 }
 
 // keepAliveSteps are the steps that keep a connection open after a
 // response, for the client's next request (HTTP/1.1's keep-alive).
-var keepAliveSteps = map[string]bool{"step9-keep-alive": true, "step10-event-loop": true}
+var keepAliveSteps = map[string]bool{"step10-keep-alive": true, "step11-event-loop": true}
 
 // tools are the programs beside the steps that the tests run too, by
 // their directory; each binary is named after the directory's last
@@ -215,7 +215,7 @@ func (s *server) consoleText() string {
 const closingWait = time.Second
 
 // waitForClosings waits, for at most closingWait, until a server that
-// logs each connection's end (steps 9 and 10) has printed a "Closing
+// logs each connection's end (steps 10 and 11) has printed a "Closing
 // connection" line for every "Accepted connection" line. A client sees
 // the end of its response at the server's FIN, which the lingering
 // close sends before it drains and logs; without the wait, the Ctrl-C

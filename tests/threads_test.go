@@ -11,10 +11,10 @@ import (
 	"time"
 )
 
-// TestIdleConnectionsHoldThreadsOnlyOnBlockingSockets keeps chapter 8's
+// TestIdleConnectionsHoldThreadsOnlyOnBlockingSockets keeps chapter 9's
 // claim honest: a goroutine blocked in a raw read holds an operating-
 // system thread, while net parks it on the runtime's poller. It opens
-// the same number of idle connections, which send nothing, to step 8 and
+// the same number of idle connections, which send nothing, to step 9 and
 // to docs/evidence/raw-goroutines (the same design on raw blocking
 // system calls), and counts each server's threads in /proc. See
 // docs/evidence/threads.sh for the measure at 100, 1000 and 10000.
@@ -31,8 +31,8 @@ func TestIdleConnectionsHoldThreadsOnlyOnBlockingSockets(t *testing.T) {
 		atLeast, below int
 	}{
 		{
-			name:   "step 8 parks every idle connection on the poller, and a few threads serve them all",
-			server: "step8-goroutines",
+			name:   "step 9 parks every idle connection on the poller, and a few threads serve them all",
+			server: "step9-goroutines",
 			flags:  []string{"-read-timeout", "1m", "-max-conns", "300"},
 			below:  30,
 		},

@@ -2,7 +2,7 @@
 # bench-event-loop.sh records bench-event-loop.txt: BenchmarkStateMachine
 # (one GET /hello through the state machine, the gateway and the
 # application, no system call) before and after the lean HTTP layer of
-# step 10: step10-event-loop at commit BEFORE (386d349, with step 9's
+# step 11: step11-event-loop at commit BEFORE (386d349, with step 10's
 # parser and gateway) and as it is in the working tree, the two taking
 # turns, ROUNDS runs each, then the median of each.
 #
@@ -15,10 +15,10 @@ work=$(mktemp -d)
 old=_bench-before-$$ # inside the module, for its imports; go ./... skips names that start with _
 trap 'rm -rf "$work" "$old"' EXIT
 mkdir "$old"
-git archive "$BEFORE" step10-event-loop | tar -x -C "$old" --strip-components=1
+git archive "$BEFORE" step11-event-loop | tar -x -C "$old" --strip-components=1
 go test -c -o "$work/before.test" "./$old"
-go test -c -o "$work/after.test" ./step10-event-loop
-echo "# BenchmarkStateMachine, step10-event-loop at $BEFORE (before) and now (after), taking turns (docs/evidence/bench-event-loop.sh)"
+go test -c -o "$work/after.test" ./step11-event-loop
+echo "# BenchmarkStateMachine, step11-event-loop at $BEFORE (before) and now (after), taking turns (docs/evidence/bench-event-loop.sh)"
 echo "# $(nproc) cores ($(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)), $(go version | awk '{print $3}')"
 for _ in $(seq "$ROUNDS"); do
   for which in before after; do

@@ -5,7 +5,7 @@
 #   strace-step1.txt      step1-socket under strace, one curl connects
 #   strace-net-listen.txt listen-with-net (Go's net package) under strace,
 #                         one curl connects
-#   strace-step8.txt      step8-goroutines under strace, one curl request,
+#   strace-step9.txt      step9-goroutines under strace, one curl request,
 #                         then SIGINT: the calls on the listening socket
 #                         and the connection only
 #   tcpdump-step3.txt     one curl request to step3-response, as tcpdump
@@ -51,8 +51,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "building step1-socket, step3-response, step8-goroutines and listen-with-net"
-go build -o "$work/" ./step1-socket ./step3-response ./step8-goroutines ./docs/evidence/listen-with-net
+echo "building step1-socket, step3-response, step9-goroutines and listen-with-net"
+go build -o "$work/" ./step1-socket ./step3-response ./step9-goroutines ./docs/evidence/listen-with-net
 
 # free_port prints a free port from 8888 on (the steps' default port; the
 # number of digits stays the same, and so do the lengths in the capture).
@@ -179,7 +179,7 @@ keep_socket_calls() {
 # reader to know what the first argument of epoll_ctl is, the poller's
 # epoll_create1. What net does before the listening socket (its probes,
 # the backlog from somaxconn) is shown in strace-net-listen.txt already.
-# It drops the waits in epoll_pwait: a server with timers (step 8's
+# It drops the waits in epoll_pwait: a server with timers (step 9's
 # deadlines) has several threads look at the poller, which one waits,
 # for how long and what it finds first changes from run to run. The
 # results are aligned again, as normalise made some calls shorter.
@@ -250,7 +250,7 @@ trace() {
   # accept does when no client is waiting.
   wait_for "$work/$name.strace" '^[0-9]* *accept'
   # step1-socket and listen-with-net hang up without reading the request:
-  # curl reports a reset or an empty reply, which is what they do. Step 8
+  # curl reports a reset or an empty reply, which is what they do. Step 9
   # answers with Connection: close, and curl closes its side once it has
   # read the response.
   curl -sS --max-time 5 -o /dev/null "http://127.0.0.1:$port/" 2>>"$work/curl.err" || true
@@ -270,7 +270,7 @@ trace() {
 
 trace step1 step1-socket "$evidence/strace-step1.txt"
 trace net listen-with-net "$evidence/strace-net-listen.txt"
-trace step8 step8-goroutines "$evidence/strace-step8.txt" '^Answered' keep_listener_calls
+trace step9 step9-goroutines "$evidence/strace-step9.txt" '^Answered' keep_listener_calls
 
 # payload_as_text turns the hex dump that tcpdump -x prints under each
 # packet into the TCP payload, written as text: the IP and TCP headers

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# wrk-event-loop.sh measures step10-event-loop against net/http's own
+# wrk-event-loop.sh measures step11-event-loop against net/http's own
 # server, and against Debian's nginx when it is installed, side by side
 # in one run, on the loopback interface only.
 #
-# The first two are the same program, step10-event-loop, running the
+# The first two are the same program, step11-event-loop, running the
 # same application (the stdlib app, GET /hello): once with -server ours
 # (the event loop), once with -server net/http. nginx serves the same 52
 # bytes from docs/evidence/nginx-event-loop.conf (pid, log and temporary
@@ -57,7 +57,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-go build -o "$work/step10" ./step10-event-loop
+go build -o "$work/step11" ./step11-event-loop
 go build -o "$work/client" ./client
 NGINX=$(command -v nginx || true)
 [ -z "$NGINX" ] && [ -x /usr/sbin/nginx ] && NGINX=/usr/sbin/nginx
@@ -76,7 +76,7 @@ start() {
   ours | nethttp)
     local kind=ours
     [ "$name" = nethttp ] && kind=net/http
-    "$work/step10" -addr 127.0.0.1:0 -quiet -server "$kind" -read-timeout 120s -idle-timeout 120s -max-conns $((IDLE + 1000)) >"$work/$name.log" 2>&1 &
+    "$work/step11" -addr 127.0.0.1:0 -quiet -server "$kind" -read-timeout 120s -idle-timeout 120s -max-conns $((IDLE + 1000)) >"$work/$name.log" 2>&1 &
     PID=$!
     pids+=("$PID")
     for _ in $(seq 100); do
@@ -150,9 +150,9 @@ median() {
 
 servers=(ours nethttp)
 [ -n "$NGINX" ] && servers+=(nginx)
-declare -A label=([ours]="step10-event-loop" [nethttp]="net/http" [nginx]="nginx $("$NGINX" -v 2>&1 | sed 's|.*nginx/||')")
+declare -A label=([ours]="step11-event-loop" [nethttp]="net/http" [nginx]="nginx $("$NGINX" -v 2>&1 | sed 's|.*nginx/||')")
 
-echo "step10-event-loop vs net/http (same app) vs nginx, GET /hello, wrk $DURATION per run, median of $ROUNDS"
+echo "step11-event-loop vs net/http (same app) vs nginx, GET /hello, wrk $DURATION per run, median of $ROUNDS"
 echo "machine: $(nproc) cores ($(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)), $(awk '/^MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), $(uname -r), $(go version | awk '{print $3}'), $(wrk -v 2>&1 | head -1 | awk '{print $1, $2}')"
 echo
 

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# wrk.sh measures step9-keep-alive against net/http's own server with wrk,
+# wrk.sh measures step10-keep-alive against net/http's own server with wrk,
 # side by side in one run, on the loopback interface only.
 #
 # Both servers run the same application (the stdlib app, GET /hello),
-# with the same timeouts: step9-keep-alive, through its own server and
+# with the same timeouts: step10-keep-alive, through its own server and
 # gateway, and docs/evidence/nethttp-server, through net/http's. So the
 # run compares the servers alone. For each
 # number of connections (1, 16, 64), with keep-alive (wrk's default: each
@@ -19,7 +19,7 @@
 #   DURATION=2s ROUNDS=1 bash docs/evidence/wrk.sh
 #
 # It needs go and wrk (Debian: apt-get install -y wrk). It exits 1 if any
-# run had an error; with CHECK_RATIO set, also if step 9 reaches less
+# run had an error; with CHECK_RATIO set, also if step 10 reaches less
 # than that ratio of net/http's requests per second at 64 keep-alive
 # connections (CHECK_RATIO=0.85 is the bound of a teaching step: speed is
 # the event-loop step's lesson; CHECK_RATIO=1 means 0.85 too).
@@ -47,7 +47,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-go build -o "$work/" ./step9-keep-alive ./docs/evidence/nethttp-server
+go build -o "$work/" ./step10-keep-alive ./docs/evidence/nethttp-server
 
 # start NAME PROGRAM: starts PROGRAM quietly on a free port; sets ADDR.
 start() {
@@ -64,7 +64,7 @@ start() {
   cat "$work/$name.log" >&2
   exit 1
 }
-start ours step9-keep-alive
+start ours step10-keep-alive
 ours=$ADDR
 start nethttp nethttp-server
 nethttp=$ADDR
@@ -91,7 +91,7 @@ median() {
   printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'
 }
 
-echo "step9-keep-alive (ours) vs net/http, same app, GET /hello; wrk $DURATION per run, median of $ROUNDS"
+echo "step10-keep-alive (ours) vs net/http, same app, GET /hello; wrk $DURATION per run, median of $ROUNDS"
 echo "machine: $(nproc) cores, $(awk '/^MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo 2>/dev/null || echo '? GiB'), $(go env GOOS)/$(go env GOARCH), $(go version | awk '{print $3}'), $(wrk -v 2>&1 | head -1 | awk '{print $1, $2}')"
 echo
 printf '| %-10s | %5s | %12s | %12s | %5s | %6s |\n' mode conns "ours req/s" "net/http" ratio errors
@@ -113,7 +113,7 @@ for mode in keep-alive close; do
     [ "$errors" -eq 0 ] || failed=1
     if [ "$CHECK_RATIO" != 0 ] && [ "$mode" = keep-alive ] && [ "$conns" = 64 ] &&
       awk -v r="$ratio" -v want="$CHECK_RATIO" 'BEGIN {exit !(r < want)}'; then
-      echo "wrk.sh: at 64 keep-alive connections step 9 reached $ratio of net/http's requests per second, below $CHECK_RATIO" >&2
+      echo "wrk.sh: at 64 keep-alive connections step 10 reached $ratio of net/http's requests per second, below $CHECK_RATIO" >&2
       failed=1
     fi
   done

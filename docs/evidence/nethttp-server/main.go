@@ -1,11 +1,11 @@
 // Nethttp-server is evidence, not a step: the applications of steps 6 to
 // 10 (the apps package) served by the standard library's own server,
-// net/http's http.Server, with step 9's timeouts and its line "Serving
-// HTTP on ADDRESS ...". It exists to be measured against step 9, which
+// net/http's http.Server, with step 10's timeouts and its line "Serving
+// HTTP on ADDRESS ...". It exists to be measured against step 10, which
 // runs the same application through its own server and gateway
 // (docs/evidence/wrk.sh): the two, under the same load, compare the
 // servers alone. On Ctrl-C or SIGTERM it shuts down gracefully, as
-// step 9 does.
+// step 10 does.
 //
 //	go run ./docs/evidence/nethttp-server -addr 127.0.0.1:8889
 //	wrk -c 64 http://127.0.0.1:8889/hello
@@ -33,7 +33,7 @@ func main() {
 	writeTimeout := flag.Duration("write-timeout", 10*time.Second, "how long a client may take to receive a whole response")
 	idleTimeout := flag.Duration("idle-timeout", 5*time.Second, "how long a connection is kept open, waiting for the client's next request")
 	shutdownTimeout := flag.Duration("shutdown-timeout", 5*time.Second, "how long the requests in flight have to finish after SIGTERM or Ctrl-C")
-	flag.Bool("quiet", true, "accepted for step 9's command line: net/http prints nothing for each request anyway")
+	flag.Bool("quiet", true, "accepted for step 10's command line: net/http prints nothing for each request anyway")
 	flag.Parse()
 
 	app, err := apps.New(*appName)

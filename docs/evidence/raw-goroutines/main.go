@@ -1,19 +1,19 @@
 //go:build linux
 
-// Raw-goroutines is evidence, not a step: step 8's design, a goroutine
+// Raw-goroutines is evidence, not a step: step 9's design, a goroutine
 // for each connection, built on the raw blocking system calls of steps 1
 // to 7 instead of Go's net package. It answers every request with the
 // same "Hello, World!" and keeps the connection open for the next one,
-// as step 9 does, waiting for it in a plain blocking read.
+// as step 10 does, waiting for it in a plain blocking read.
 //
-// It exists to be measured against step 8 (docs/evidence/threads.sh,
+// It exists to be measured against step 9 (docs/evidence/threads.sh,
 // tests/threads_test.go). A goroutine blocked in a raw read waits in the
 // kernel, and so does the operating-system thread that runs it: the Go
 // runtime cannot use that thread for anything else until the read
 // returns, so it starts another one for the other goroutines. Each idle
 // connection holds a thread, and ten thousand of them are more threads
 // than the runtime allows: it stops the program with "program exceeds
-// 10000-thread limit". Step 8 makes the same calls on non-blocking
+// 10000-thread limit". Step 9 makes the same calls on non-blocking
 // sockets, and when one would wait it parks the goroutine on the
 // runtime's poller instead: a few threads serve all the connections.
 //
@@ -86,7 +86,7 @@ func serve(addr string) error {
 	fmt.Printf("Serving HTTP on %s ...\n", addr)
 
 	for {
-		// A blocking accept, as in steps 1 to 7: this goroutine, and the
+		// A blocking accept, as in steps 1 to 8: this goroutine, and the
 		// thread that runs it, sleep in the kernel until a client comes.
 		conn, _, err := syscall.Accept(listenSocket)
 		switch {
@@ -109,7 +109,7 @@ func serve(addr string) error {
 
 // listen makes a blocking listening socket on addr, an IPv4 address and
 // port: socket, setsockopt SO_REUSEADDR, bind and listen, the calls of
-// steps 1 to 7.
+// steps 1 to 8.
 func listen(addr string) (int, error) {
 	addrPort, err := netip.ParseAddrPort(addr)
 	if err != nil {
