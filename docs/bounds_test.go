@@ -33,14 +33,7 @@ const (
 // its own: it is a new architecture, not an idea added to step 10, and
 // its chapter reads it file by file instead of as a diff (docs/README.md
 // says so).
-const lastLessonStep = 9
-
-// pendingSteps are the neighbouring steps that do not yet keep the
-// bound, each with why. The test fails when one of them keeps it, so
-// that the list only ever shrinks.
-var pendingSteps = map[string]string{
-	"step7-processes step9-goroutines": "step 9 removes step 7's whole process machinery (children, reaping, re-exec, the raw listener, the receive-queue peek) and moves from raw system calls to the net package: 436 lines go before a line of step 9 is written, and the move to net is chapter 9's lesson, not a second idea",
-}
+const lastLessonStep = 10
 
 var stepDirPattern = regexp.MustCompile(`^step([0-9]+)-[a-z0-9-]+$`)
 
@@ -93,13 +86,9 @@ func TestNeighbouringStepsDifferByOneLesson(t *testing.T) {
 		t.Skip("diff is not installed (Debian: apt-get install diffutils); .ci/run installs it")
 	}
 	dirs := stepDirs(t)
-	pairs := map[string]bool{}
-	for i := 1; i < len(dirs); i++ {
-		pairs[dirs[i-1]+" "+dirs[i]] = true
-	}
-	for pair := range pendingSteps {
-		if !pairs[pair] {
-			t.Errorf("pendingSteps names %q, which are not neighbouring steps now: take it out", pair)
+	for i, dir := range dirs {
+		if stepNumber(dir) != i+1 {
+			t.Fatalf("the steps are numbered %v: step %d is missing, and a diff would span two lessons", dirs, i+1)
 		}
 	}
 	for i := 1; i < len(dirs); i++ {
@@ -107,20 +96,13 @@ func TestNeighbouringStepsDifferByOneLesson(t *testing.T) {
 		if stepNumber(b) > lastLessonStep {
 			continue
 		}
-		pair := a + " " + b
 		t.Run(fmt.Sprintf("%s differs from %s by at most %d lines", b, a, maxChangedLines), func(t *testing.T) {
 			n, err := changedLines(a, b)
 			if err != nil {
 				t.Fatal(err)
 			}
-			why, pending := pendingSteps[pair]
-			switch {
-			case n > maxChangedLines && !pending:
+			if n > maxChangedLines {
 				t.Errorf("%d changed lines of non-test Go: split the step, or keep the code it shares with %s textually the same", n, a)
-			case n > maxChangedLines:
-				t.Logf("%d changed lines; pending: %s", n, why)
-			case pending:
-				t.Errorf("%d changed lines: the bound holds now, so take %q out of pendingSteps", n, pair)
 			}
 		})
 	}
