@@ -1160,7 +1160,7 @@ const waiting = 500
 
 // queued says why a server with a thread or a process per connection,
 // up to a bound, fails stage 9, after what its clients do.
-const queued = "a server with a thread or a process for each connection, up to a bound of 64 or so, has given all of them away: the kernel holds the next connections in the listen queue, the new client's among them, and its turn comes only after the clients ahead of it in the queue have each had their read timeout; a goroutine that waits on the net package's poller costs a few KiB and no thread, so a server on net can afford a bound of thousands. A server out of file descriptors (ulimit -n) makes the new client wait too: each connection holds one"
+const queued = "a server with a thread or a process for each connection, up to a bound of 64 or so, has given every one of them to a waiting client: the kernel holds the next connections in the listen queue, the new client's among them, and its turn comes only after the clients ahead of it in the queue have each had their read timeout; a goroutine that waits on the net package's poller costs a few KiB and no thread, so a server on net can afford a bound of thousands. A server out of file descriptors (ulimit -n) makes the new client wait too: each connection holds one"
 
 // stage9: the server serves a new client while hundreds of
 // connections wait, silent or with half a request: what it keeps for a

@@ -667,12 +667,12 @@ func TestCheckerGradesAPythonServer(t *testing.T) {
 }
 
 // TestCheckerSpeaksChinese runs the checker with -lang zh-CN against
-// the mistake servers, step 3 asked for stage 10 and step 5 for stage 6,
-// the Python example (the transcripts of docs/checker.md), a server
-// that crashes, one that never listens, and an address where nothing
-// listens: each
-// verdict is compared with a golden file, and nothing the checker says
-// may be English (see englishIn).
+// the mistake servers, step 3 asked for stage 10, step 5 for stage 6,
+// step 9 with -max-conns 64 for stage 9, the Python example (the
+// transcripts of docs/checker.md), a server that crashes, one that
+// never listens, and an address where nothing listens: each verdict is
+// compared with a golden file, and nothing the checker says may be
+// English (see englishIn).
 func TestCheckerSpeaksChinese(t *testing.T) {
 	t.Parallel()
 	// speaks runs the checker in Chinese and checks what it printed on
@@ -727,6 +727,12 @@ func TestCheckerSpeaksChinese(t *testing.T) {
 		srv := startStep(t, "step3-response")
 		defer srv.stop()
 		speaks(t, "step3-response-stage10", 1, "-addr", srv.addr, "-stage", "10", "-timeout", "2s")
+	})
+	t.Run("the checker explains step 9's bound of 64 in Chinese", func(t *testing.T) {
+		t.Parallel()
+		srv := startStep(t, "step9-goroutines", "-max-conns", "64")
+		defer srv.stop()
+		speaks(t, "step9-goroutines-max-conns-64-stage9", 1, "-addr", srv.addr, "-stage", "9", "-timeout", "2s")
 	})
 	t.Run("the checker grades the Python example in Chinese", func(t *testing.T) {
 		t.Parallel()
