@@ -4,7 +4,8 @@
 // stage 3 answers with valid HTTP/1.1, stage 4 parses the request,
 // stage 5 refuses what it will not take (limits, RFC 9112's verdicts),
 // stage 6 runs an application through a gateway, stage 7 serves several
-// clients at once, stage 8 many, stage 10 keeps connections open for the
+// clients at once, stage 8 many, stage 9 serves new clients while
+// hundreds of connections wait, stage 10 keeps connections open for the
 // next request (keep-alive). A step after the last stage
 // (step11-event-loop) is graded at stage 10.
 //
@@ -96,7 +97,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	flags := flag.NewFlagSet("checker", flag.ContinueOnError)
 	flags.SetOutput(stderr)
 	addr := flags.String("addr", "127.0.0.1:8888", "`host:port` where the server listens")
-	stages := flags.Int("stage", maxStages, "grade stages 1 to `N` (at most 9)") // a test checks the 9: maxStages
+	stages := flags.Int("stage", maxStages, "grade stages 1 to `N` (at most 10)") // a test checks the 10: maxStages
 	asJSON := flags.Bool("json", false, "print the results as one JSON document")
 	timeout := flags.Duration("timeout", 5*time.Second, "bound on each check")
 	startup := flags.Duration("startup", 60*time.Second, "with -- CMD or -class: how long a server may take to start listening")

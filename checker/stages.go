@@ -34,19 +34,20 @@ const firefoxRequest = "GET /hello HTTP/1.1\r\n" +
 // maxStages is the highest stage the checker knows: stage N checks what
 // step N adds, and the steps after the last stage (step11-event-loop)
 // are graded at it.
-const maxStages = 9
+const maxStages = 10
 
 // stageNames say what each stage grades, after the step that teaches it.
 var stageNames = [maxStages + 1]string{
-	1: "accepts connections (step1-socket)",
-	2: "reads the request (step2-request-print)",
-	3: "answers with valid HTTP/1.1 (step3-response)",
-	4: "parses the request (step4-parse)",
-	5: "refuses what it will not take (step5-limits)",
-	6: "runs an application through a gateway (step6-gateway)",
-	7: "serves several clients at once (step7-processes)",
-	8: "serves many clients at once (step9-goroutines)",
-	9: "keeps connections open (step10-keep-alive)",
+	1:  "accepts connections (step1-socket)",
+	2:  "reads the request (step2-request-print)",
+	3:  "answers with valid HTTP/1.1 (step3-response)",
+	4:  "parses the request (step4-parse)",
+	5:  "refuses what it will not take (step5-limits)",
+	6:  "runs an application through a gateway (step6-gateway)",
+	7:  "serves several clients at once (step7-processes)",
+	8:  "serves many clients at once (step8-threads)",
+	9:  "serves new clients while hundreds of connections wait (step9-goroutines)",
+	10: "keeps connections open (step10-keep-alive)",
 }
 
 // readLoop is the section of chapter 4 that explains reading a request
@@ -56,15 +57,16 @@ const readLoop = "docs/04-parse.md#reading-the-whole-head-before-a-deadline"
 
 // chapters are the sections that explain each stage's rules.
 var chapters = [maxStages + 1]string{
-	1: "docs/01-socket.md#what-this-step-adds",
-	2: "docs/02-request-print.md#what-this-step-adds",
-	3: "docs/03-response.md#what-this-step-adds",
-	4: "docs/04-parse.md#what-this-step-adds",
-	5: "docs/05-limits.md#what-this-step-adds",
-	6: "docs/06-gateway.md#what-this-step-adds",
-	7: "docs/07-processes.md#what-this-step-adds",
-	8: "docs/09-goroutines.md#what-this-step-adds",
-	9: "docs/10-keep-alive.md#what-this-step-adds",
+	1:  "docs/01-socket.md#what-this-step-adds",
+	2:  "docs/02-request-print.md#what-this-step-adds",
+	3:  "docs/03-response.md#what-this-step-adds",
+	4:  "docs/04-parse.md#what-this-step-adds",
+	5:  "docs/05-limits.md#what-this-step-adds",
+	6:  "docs/06-gateway.md#what-this-step-adds",
+	7:  "docs/07-processes.md#what-this-step-adds",
+	8:  "docs/08-threads.md#what-this-step-adds",
+	9:  "docs/09-goroutines.md#what-this-step-adds",
+	10: "docs/10-keep-alive.md#what-this-step-adds",
 }
 
 // result is the outcome of one check.
@@ -130,6 +132,8 @@ func (g *grader) stage(n int) []check {
 		return g.stage8()
 	case 9:
 		return g.stage9()
+	case 10:
+		return g.stage10()
 	}
 	return nil
 }
@@ -1077,35 +1081,6 @@ const (
 // does. Every client is on loopback, and the whole stage takes at most
 // a few times the timeout.
 func (g *grader) stage8() []check {
-	// whileHalfSent holds n connections that have sent half a request,
-	// then asks for a page on one more, and closes the n at the end.
-	whileHalfSent := func(n int, why string) func() *failure {
-		return func() *failure {
-			var held []*net.TCPConn
-			defer func() {
-				for _, conn := range held {
-					conn.Close()
-				}
-			}()
-			half := "GET /hello/slow HTTP/1.1\r\nHost: " + g.addr + "\r\nUser-"
-			// All n connect within the timeout: a server whose listen
-			// queue is full leaves a connection attempt waiting.
-			deadline := time.Now().Add(g.timeout)
-			for i := range n {
-				conn, err := (&net.Dialer{Deadline: deadline}).Dial("tcp", g.addr)
-				if err != nil {
-					return &failure{want: g.say("%d connections open at once within %s", n, g.timeout),
-						got: g.say("%d connected, then: %v", i, err), why: why}
-				}
-				held = append(held, conn.(*net.TCPConn))
-				conn.SetWriteDeadline(deadline)
-				if _, err := io.WriteString(conn, half); err != nil {
-					return &failure{want: "to send the request", got: g.say("%v", err), why: "the server must let the client send its request"}
-				}
-			}
-			return g.answersNewClient(why)
-		}
-	}
 	return []check{
 		{"answers a hundred clients that connect at once, each with a request", func() *failure {
 			deadline := time.Now().Add(g.timeout)
@@ -1122,14 +1097,84 @@ func (g *grader) stage8() []check {
 			if n < burst {
 				return &failure{want: g.say("an answer to each of %d clients within %s", burst, g.timeout),
 					got: g.say("%d of them answered", n),
-					why: "clients come in crowds: a server that serves one connection each with a goroutine (or a thread or a process), and whose listen queue is deep enough for the rest, answers them all at once; a queue too short makes the kernel drop connection attempts, which a client sends again only a second later (RFC 6298's first retransmission timeout)"}
+					why: "clients come in crowds: a server that serves each connection with a thread (or a process, or a goroutine), and whose listen queue is deep enough for the rest, answers them all at once; a queue too short makes the kernel drop connection attempts, which a client sends again only a second later (RFC 6298's first retransmission timeout)"}
 			}
 			return nil
 		}},
-		{"answers a new client while fifty others hold half-sent requests", whileHalfSent(halfSent,
-			g.say("while %d clients hold their connections with half a request, as clients on slow networks do and as an attack does on purpose (slowloris), each holds what serves it until its read deadline: a server needs room for many more connections than it has requests to answer, and a goroutine each, up to a bound of thousands, costs little", halfSent))},
-		{"still answers after the half-sent clients have gone", whileHalfSent(0,
+		{"answers a new client while fifty others hold half-sent requests", g.whileHeld(halfSent, g.halfRequest(),
+			g.say("while %d clients hold their connections with half a request, as clients on slow networks do and as an attack does on purpose (slowloris), each holds what serves it, a thread or a process, until its read deadline: a server needs room for many more connections than it has requests to answer", halfSent))},
+		{"still answers after the half-sent clients have gone", g.whileHeld(0, "",
 			"when clients leave, what served them must be freed: a server whose bound still counts connections that have gone soon serves no one")},
+	}
+}
+
+// whileHeld holds n connections, on each of which it has sent sent
+// (nothing, when it is ""), then asks for a page on one more, and
+// closes the n at the end, whatever happened: why says what no answer
+// means. All n connect and send within the timeout, and the new client
+// gets the timeout for its answer.
+func (g *grader) whileHeld(n int, sent, why string) func() *failure {
+	return func() *failure {
+		var held []*net.TCPConn
+		defer func() {
+			for _, conn := range held {
+				conn.Close()
+			}
+		}()
+		// A server whose listen queue is full leaves a connection
+		// attempt waiting.
+		deadline := time.Now().Add(g.timeout)
+		for i := range n {
+			conn, err := (&net.Dialer{Deadline: deadline}).Dial("tcp", g.addr)
+			if err != nil {
+				return &failure{want: g.say("%d connections open at once within %s", n, g.timeout),
+					got: g.say("%d connected, then: %v", i, err), why: why}
+			}
+			held = append(held, conn.(*net.TCPConn))
+			if sent == "" {
+				continue
+			}
+			conn.SetWriteDeadline(deadline)
+			if _, err := io.WriteString(conn, sent); err != nil {
+				return &failure{want: "to send the request", got: g.say("%v", err), why: "the server must let the client send its request"}
+			}
+		}
+		return g.answersNewClient(why)
+	}
+}
+
+// halfRequest is the first half of a request, which a slow client has
+// sent and a server waits for the rest of.
+func (g *grader) halfRequest() string {
+	return "GET /hello/slow HTTP/1.1\r\nHost: " + g.addr + "\r\nUser-"
+}
+
+// waiting is how many connections stage 9 holds while a new client
+// asks for a page: far more than the 64 that a server with a thread or
+// a process per connection serves at once (step 7's -max-children 64,
+// step 8's -max-conns 64), and half the 1024 file descriptors that a
+// process gets by default on Linux (ulimit -n), so that a student's
+// server, which holds one for each connection, has room for them and
+// for the next client.
+const waiting = 500
+
+// queued says why a server with a thread or a process per connection,
+// up to a bound, fails stage 9, after what its clients do.
+const queued = "a server with a thread or a process for each connection, up to a bound of 64 or so, has given every one of them to a waiting client: the kernel holds the next connections in the listen queue, the new client's among them, and its turn comes only after the clients ahead of it in the queue have each had their read timeout; a goroutine that waits on the net package's poller costs a few KiB and no thread, so a server on net can afford a bound of thousands. A server out of file descriptors (ulimit -n) makes the new client wait too: each connection holds one"
+
+// stage9: the server serves a new client while hundreds of
+// connections wait, silent or with half a request: what it keeps for a
+// waiting connection costs so little that its bound on them can be in
+// the thousands. Every client is on loopback; each check takes at most
+// twice the timeout, and closes its connections at the end.
+func (g *grader) stage9() []check {
+	return []check{
+		{"answers a new client while five hundred others say nothing", g.whileHeld(waiting, "",
+			g.say("while %d clients say nothing, as idle clients and clients on slow networks do, %s", waiting, translate(g.lang, queued)))},
+		{"answers a new client while five hundred others hold half-sent requests", g.whileHeld(waiting, g.halfRequest(),
+			g.say("while %d clients hold half a request each, as slow clients do and as an attack does on purpose (slowloris), %s", waiting, translate(g.lang, queued)))},
+		{"still answers after the five hundred have gone", g.whileHeld(0, "",
+			"when clients leave, what served them must be freed, and their file descriptors closed: a server that keeps them soon serves no one")},
 	}
 }
 
@@ -1278,12 +1323,12 @@ func (g *grader) answeredOnce() (keptConn, *failure) {
 	return c, nil
 }
 
-// stage9: the server keeps a connection open after its response, for
+// stage10: the server keeps a connection open after its response, for
 // the client's next request (HTTP/1.1's keep-alive): it answers the
 // requests that come on it one after another or all at once, closes it
 // when the client asks, and serves new clients while kept connections
 // wait idle.
-func (g *grader) stage9() []check {
+func (g *grader) stage10() []check {
 	get := g.getRequest
 	const inOrder = "responses come back in the order of the requests: nothing else tells the client which response answers which request"
 	return []check{

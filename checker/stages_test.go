@@ -244,3 +244,78 @@ func TestStage8NeedsRoomForFifty(t *testing.T) {
 		})
 	}
 }
+
+// serveBounded runs a loopback server that serves at most room
+// connections at once, as a server with a thread or a process per
+// connection does: past room it accepts no more until one ends, and
+// the kernel queues the rest. Each connection has readTimeout to send
+// its head, then gets Hello, checker!.
+func serveBounded(t *testing.T, room int, readTimeout time.Duration) string {
+	t.Helper()
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	slots := make(chan struct{}, room)
+	go func() {
+		for {
+			slots <- struct{}{}
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer func() { <-slots }()
+				defer conn.Close()
+				conn.SetDeadline(time.Now().Add(readTimeout))
+				var request []byte
+				buffer := make([]byte, 4096)
+				for !bytes.Contains(request, []byte("\r\n\r\n")) {
+					n, err := conn.Read(buffer)
+					if err != nil {
+						return
+					}
+					request = append(request, buffer[:n]...)
+				}
+				io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Length: 15\r\nConnection: close\r\n\r\nHello, checker!")
+			}()
+		}
+	}()
+	return l.Addr().String()
+}
+
+// TestStage9NeedsRoomForFiveHundred runs stage 9's checks against
+// servers that serve at most room connections at once: room for the
+// five hundred and one passes; room for 64, step 7's and step 8's
+// bound, fails, even with a read timeout of 200 ms, shorter than the
+// checker's: the new client waits in the listen queue behind the
+// silent clients, each of which has its read timeout once accepted.
+// The cases run one after another: each holds a thousand descriptors.
+func TestStage9NeedsRoomForFiveHundred(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		room        int
+		readTimeout time.Duration
+		pass        bool
+	}{{600, 5 * time.Second, true}, {64, 5 * time.Second, false}, {64, 200 * time.Millisecond, false}} {
+		for _, prefix := range []string{"answers a new client while five hundred others say nothing", "answers a new client while five hundred others hold half-sent"} {
+			t.Run(fmt.Sprintf("a server with room for %d connections and a read timeout of %s: %s", tt.room, tt.readTimeout, prefix), func(t *testing.T) {
+				g := &grader{addr: serveBounded(t, tt.room, tt.readTimeout), timeout: time.Second}
+				start := time.Now()
+				f := checkNamed(t, g, 9, prefix).run()
+				switch {
+				case tt.pass && f != nil:
+					t.Errorf("failed: want %s, got %s, why %q; want a pass", f.want, f.got, f.why)
+				case !tt.pass && f == nil:
+					t.Errorf("passed, want a failure")
+				}
+				// Whatever the verdict: the dials and the new client's
+				// timeout, no more.
+				if took := time.Since(start); took > 3*g.timeout {
+					t.Errorf("the check took %s, more than 3 times its timeout %s", took, g.timeout)
+				}
+			})
+		}
+	}
+}
