@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # threads.sh measures what idle connections cost a server, in threads and
-# memory, on the loopback interface only. It compares two servers of the
+# memory, on the loopback interface only. It compares two steps of the
 # same design, a goroutine for each connection:
 #
+#   step8-threads     raw blocking system calls, as steps 1 to 7; a
+#                     goroutine that waits for its request is blocked in
+#                     recv, in the kernel, with its thread
 #   step9-goroutines  Go's net package: non-blocking sockets; a goroutine
-#                     that waits for its request is parked on the
-#                     runtime's poller (epoll), and no thread waits for it
-#   raw-goroutines    docs/evidence/raw-goroutines: raw blocking system
-#                     calls, as steps 1 to 8; a goroutine that waits is
-#                     blocked in read, in the kernel, with its thread
+#                     that waits is parked on the runtime's poller (epoll),
+#                     and no thread waits for it
+#
+# Both run with -read-timeout 5m, so that they keep the silent
+# connections open, and -max-conns N+100, so that they accept them all.
 #
 # For each N (100, 1000 and 10000 by default) and each server, it starts
 # the server, has the load client open N connections that send nothing
@@ -60,7 +63,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-go build -o "$work/" ./step9-goroutines ./docs/evidence/raw-goroutines ./client
+go build -o "$work/" ./step8-threads ./step9-goroutines ./client
 
 # status_field PID FIELD prints a number from /proc/PID/status, or
 # nothing if the process is gone.
@@ -151,6 +154,6 @@ echo
 echo "| server | idle connections | held | threads | RSS MiB | KiB more per connection | note |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | --- |"
 for n in $COUNTS; do
+  measure step8-threads "$n" "$work/step8-threads" -read-timeout 5m -max-conns $((n + 100))
   measure step9-goroutines "$n" "$work/step9-goroutines" -read-timeout 5m -max-conns $((n + 100))
-  measure raw-goroutines "$n" "$work/raw-goroutines"
 done
