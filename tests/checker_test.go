@@ -74,10 +74,10 @@ func checkTimeout(step string) time.Duration {
 // connection, up to 64 of them, serves the hundred clients and the
 // fifty half-sent requests of stage 8, and fails stage 9's five hundred
 // waiting clients (see docs/checker.md, "Why a thread or a process per
-// connection passes stage 8 and fails stage 9"). Steps 9 and 10 run
-// with -max-conns 10000 said outright: the split of step 8 makes it
-// their default, and where it is still 64 the flag gives them the bound
-// that stage 9 wants. TestCheckerGradesTheProcessesBound pins what step 7's
+// connection passes stage 8 and fails stage 9"); steps 9 and 10 pass
+// it with their default -max-conns of 10000, since a waiting connection
+// costs them no thread. Every step runs as a student runs it, with its
+// own defaults. TestCheckerGradesTheProcessesBound pins what step 7's
 // bound does, TestCheckerGradesTheGoroutinesBound step 9's.
 var highestStages = []struct {
 	step    string
@@ -92,8 +92,8 @@ var highestStages = []struct {
 	{"step6-gateway", 6, nil},
 	{"step7-processes", 8, nil},
 	{"step8-threads", 8, nil},
-	{"step9-goroutines", 9, []string{"-max-conns", "10000"}},
-	{"step10-keep-alive", 10, []string{"-max-conns", "10000"}},
+	{"step9-goroutines", 9, nil},
+	{"step10-keep-alive", 10, nil},
 	{"step11-event-loop", 10, nil},
 }
 
