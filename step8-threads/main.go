@@ -206,7 +206,7 @@ func (c *connections) leaveRoom() { <-c.room }
 
 // start starts a goroutine that serves clientConn, in the room that
 // waitForRoom took, and records it. When serve returns, the goroutine
-// forgets the connection, gives back its room, and ends.
+// forgets the connection, closes it, gives back its room, and ends.
 func (c *connections) start(clientConn int, clientAddr syscall.Sockaddr, serve func(int, syscall.Sockaddr)) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -220,6 +220,16 @@ func (c *connections) start(clientConn int, clientAddr syscall.Sockaddr, serve f
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		delete(c.open, clientConn)
+		// close hangs up: the kernel sends the client a FIN (a RST instead,
+		// if bytes the client sent are still unread), and the descriptor
+		// number is free to be used again. accept may give that number to
+		// the next client at once, so the record forgets it first, under
+		// its lock: else this goroutine could forget the next client's
+		// connection, and a shutdown not wait for it.
+		// A client that gets a RST may lose the response: the server reads
+		// those bytes first (see discardBody and lingeringClose).
+		// Python: client_connection.close()
+		syscall.Close(clientConn)
 		c.leaveRoom()
 	}()
 	return nil
@@ -354,14 +364,6 @@ func createListenSocket(addr string) (int, error) {
 // handleRequest serves one client: it reads the request's head, prints
 // it, parses it, and has the application answer it through the gateway.
 func handleRequest(clientConn int, clientAddr syscall.Sockaddr, readTimeout, writeTimeout, delay time.Duration, app http.Handler, terminated <-chan struct{}) {
-	// close hangs up: the kernel sends the client a FIN (a RST instead,
-	// if bytes the client sent are still unread), and the descriptor
-	// number is free to be used again.
-	// A client that gets a RST may lose the response: the server reads
-	// those bytes first (see discardBody and lingeringClose below).
-	// Python: client_connection.close()
-	defer syscall.Close(clientConn)
-
 	// A client that sends half a request and then nothing keeps its own
 	// goroutine busy, no longer every other client; but a goroutine
 	// holds a connection, its room and, while it waits, a thread, so the

@@ -576,7 +576,8 @@ func exchange(t *testing.T, app http.Handler, raw string) string {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		handleRequest(fds[0], &syscall.SockaddrInet4{Port: 40000, Addr: [4]byte{127, 0, 0, 1}}, time.Second, time.Second, 0, app, make(chan struct{})) // it closes fds[0]
+		defer syscall.Close(fds[0]) // as connections.start closes it after handleRequest
+		handleRequest(fds[0], &syscall.SockaddrInet4{Port: 40000, Addr: [4]byte{127, 0, 0, 1}}, time.Second, time.Second, 0, app, make(chan struct{}))
 	}()
 	got, _ := io.ReadAll(client)
 	<-done
