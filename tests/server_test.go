@@ -3,6 +3,7 @@ package tests
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"flag"
 	"fmt"
@@ -68,7 +69,7 @@ func TestMain(m *testing.M) {
 			flag.Set("test.parallel", "32")
 		}
 	}
-	dir, err := os.MkdirTemp("", "lsbaws-steps-")
+	dir, temporary, err := stepsDir()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "tests:", err)
 		os.Exit(1)
@@ -80,8 +81,31 @@ func TestMain(m *testing.M) {
 	} else {
 		code = m.Run()
 	}
-	os.RemoveAll(dir)
+	if temporary {
+		os.RemoveAll(dir)
+	}
 	os.Exit(code)
+}
+
+// stepsDir returns the folder the steps are built into, and whether it
+// is a temporary one, to be removed at the end. It is a folder of this
+// checkout's own in the user's cache (os.UserCacheDir), kept from one
+// run to the next: go build links again only a binary whose sources
+// changed, and linking the steps afresh would take most of a warm run's
+// seconds. Without a cache folder it is a temporary one.
+func stepsDir() (dir string, temporary bool, err error) {
+	root, err := filepath.Abs("..")
+	cache, cacheErr := os.UserCacheDir()
+	if err != nil || cacheErr != nil {
+		dir, err := os.MkdirTemp("", "lsbaws-steps-")
+		return dir, true, err
+	}
+	name := fmt.Sprintf("steps-%x", sha256.Sum256([]byte(root)))[:18]
+	if raceEnabled {
+		name += "-race"
+	}
+	dir = filepath.Join(cache, "lsbaws-go", name)
+	return dir, false, os.MkdirAll(dir, 0o755)
 }
 
 func buildSteps(dir string) error {
