@@ -10,7 +10,7 @@
 //
 //	-delay 10s                each goroutine holds the connection open after its response, as the
 //	                          article's time.sleep, so that many are served at once
-//	-max-conns 64             past this many connections, the server stops accepting until one
+//	-max-conns 10000          past this many connections, the server stops accepting until one
 //	                          ends: clients wait in the listen queue
 //	-shutdown-timeout 5s      on SIGTERM or Ctrl-C the server stops accepting new clients,
 //	                          waits this long for the requests in flight, then closes the rest
@@ -70,7 +70,7 @@ func main() {
 	appName := flag.String("app", "stdlib", "the application to run: `stdlib`, chi or gin")
 	delay := flag.Duration("delay", 0, "how long each goroutine holds the connection open after its response, as the article's time.sleep")
 	idleTimeout := flag.Duration("idle-timeout", 5*time.Second, "how long a connection is kept open, waiting for the client's next request")
-	maxConns := flag.Int("max-conns", 64, "the most connections served at once; past it, the server accepts no more until one ends")
+	maxConns := flag.Int("max-conns", 10000, "the most connections served at once; past it, the server accepts no more until one ends")
 	shutdownTimeout := flag.Duration("shutdown-timeout", 5*time.Second, "how long the requests in flight have to finish after SIGTERM or Ctrl-C, before their connections are closed")
 	quiet := flag.Bool("quiet", false, "print nothing for each connection and request, only errors (for benchmarks)")
 	flag.Parse()

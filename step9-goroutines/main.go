@@ -1,21 +1,18 @@
-// Step 9 of "Let's Build A Web Server": step 7, with a goroutine per
-// connection instead of a process, on Go's net package instead of raw
-// system calls. (The series ends Part 3 with a process per connection.)
+// Step 9 of "Let's Build A Web Server": step 8 on Go's net package, so
+// that a waiting connection costs a parked goroutine, not a thread.
 //
-// The server still accepts connections one at a time, but it no longer
-// serves them itself: for each one it starts a goroutine that serves
-// that connection and ends, and it goes back to accept at once. A
-// goroutine costs a few kilobytes, not a process, and nothing is left to
-// reap. The net package makes the system calls of step 7 on non-blocking
-// sockets and, when one would wait, parks the goroutine on the runtime's
-// poller (epoll on Linux, kqueue on macOS): a thousand idle connections
-// cost a thousand small stacks, not a thousand threads.
+// A goroutine still serves each connection, as in step 8. But net makes
+// step 8's system calls on non-blocking sockets and, when one would
+// wait, parks the goroutine on the runtime's poller (epoll on Linux,
+// kqueue on macOS), and its thread runs other goroutines: a thousand
+// idle connections cost a thousand small stacks, not a thousand
+// threads, and the bound rises from step 8's 64 connections to 10000.
 //
-// Step 7's defences stay, in goroutine form:
+// Step 8's flags stay:
 //
 //	-delay 10s                each goroutine holds the connection open after its response, as the
 //	                          article's time.sleep, so that many are served at once
-//	-max-conns 64             past this many connections, the server stops accepting until one
+//	-max-conns 10000          past this many connections, the server stops accepting until one
 //	                          ends: clients wait in the listen queue
 //	-shutdown-timeout 5s      on SIGTERM or Ctrl-C the server stops accepting new clients,
 //	                          waits this long for the requests in flight, then closes the rest
@@ -26,8 +23,9 @@
 //	go run ./client -clients 50
 //	ps -o nlwp= -p $(pgrep -f -n step9-goroutines)
 //
-// Each connection still carries one request (Connection: close). It runs
-// on Windows too: the net package speaks to each system in its own terms.
+// It has a few threads, not one for each of the 50 connections. Each
+// still carries one request (Connection: close). It runs on Windows
+// too: the net package speaks to each system in its own terms.
 package main
 
 import (
@@ -65,7 +63,7 @@ func main() {
 	writeTimeout := flag.Duration("write-timeout", 10*time.Second, "how long a client may take to receive a whole response")
 	appName := flag.String("app", "stdlib", "the application to run: `stdlib`, chi or gin")
 	delay := flag.Duration("delay", 0, "how long each goroutine holds the connection open after its response, as the article's time.sleep")
-	maxConns := flag.Int("max-conns", 64, "the most connections served at once; past it, the server accepts no more until one ends")
+	maxConns := flag.Int("max-conns", 10000, "the most connections served at once; past it, the server accepts no more until one ends")
 	shutdownTimeout := flag.Duration("shutdown-timeout", 5*time.Second, "how long the requests in flight have to finish after SIGTERM or Ctrl-C, before their connections are closed")
 	flag.Parse()
 
