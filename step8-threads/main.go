@@ -11,29 +11,34 @@
 // goroutine makes step 7's blocking system calls: while one waits in
 // recv for its client, the kernel holds the operating-system thread
 // that runs it, and Go's runtime starts another thread for the other
-// goroutines. A waiting connection costs a thread, and the runtime stops
-// a program that has 10000 of them.
+// goroutines. A waiting connection costs a thread (some 24 KiB of the
+// server's memory, docs/evidence/threads.sh measures, and a kernel
+// stack), and the runtime stops a program that has 10000 of them.
 //
 // Step 7's defences stay, in goroutine form:
 //
 //	-delay 10s                each goroutine holds the connection open after its response, as the
 //	                          article's time.sleep, so that many are served at once
 //	-max-conns 64             past this many connections, the server stops accepting until one
-//	                          ends: clients wait in the listen queue, and the threads stay few
+//	                          ends: clients wait in the listen queue, and hold no thread
 //	-shutdown-timeout 5s      on SIGTERM or Ctrl-C the server stops accepting new clients,
 //	                          waits this long for the requests in flight, then shuts down the rest
 //
-// Run it, then the load client, and count the threads:
+// Run it, then the load client with clients that send nothing, and
+// count the threads:
 //
-//	go run ./step8-threads -delay 10s
-//	go run ./client -clients 50
+//	go run ./step8-threads
+//	go run ./client -clients 50 -idle -hold 10s
 //	ps -o nlwp= -p $(pgrep -f -n step8-threads)
 //
 // or, on Linux, grep Threads /proc/$(pgrep -f -n step8-threads)/status.
-// While the 50 connections wait, the server has a thread for each, and a
-// few more. It runs on Linux and macOS, as step 7 does; on Windows it
-// says so and exits. Every call below is the system call that Python's
-// socket module makes for the line of the article named in its comment.
+// While the 50 goroutines wait in recv, the server has a thread for
+// each, and a few more. (A goroutine that -delay holds waits in the
+// runtime, not in the kernel, and holds no thread.)
+//
+// It runs on Linux and macOS, as step 7 does; on Windows it says so and
+// exits. Every call below is the system call that Python's socket
+// module makes for the line of the article named in its comment.
 package main
 
 import (

@@ -19,8 +19,8 @@
 //
 // Run it, then the load client, and count the threads:
 //
-//	go run ./step9-goroutines -delay 10s
-//	go run ./client -clients 50
+//	go run ./step9-goroutines
+//	go run ./client -clients 50 -idle -hold 10s
 //	ps -o nlwp= -p $(pgrep -f -n step9-goroutines)
 //
 // It has a few threads, not one for each of the 50 connections. Each

@@ -210,7 +210,7 @@ func TestCurlGets100Continue(t *testing.T) {
 	if err := os.WriteFile(file, bytes.Repeat([]byte("x"), 200<<10), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for _, step := range []string{"step6-gateway", "step7-processes", "step9-goroutines", "step10-keep-alive"} {
+	for _, step := range []string{"step6-gateway", "step7-processes", "step8-threads", "step9-goroutines", "step10-keep-alive"} {
 		t.Run(step+" answers curl's Expect: 100-continue with 100 Continue, then 200", func(t *testing.T) {
 			t.Parallel()
 			srv := startStep(t, step)
@@ -235,8 +235,8 @@ func TestCurlGets100Continue(t *testing.T) {
 //
 // Step 10 only: steps 5 and 6 serve one connection at a time, so that
 // one announced body is in memory at once; step 7's children each hold
-// their own; and step 9 reads a body by Content-Length as step 10 does,
-// with the same code.
+// their own; and steps 8 and 9 read a body by Content-Length as step 10
+// does, with the same code.
 func TestAnnouncedLengthsCostNoMemory(t *testing.T) {
 	skipUnlessProc(t)
 	t.Parallel()
@@ -463,11 +463,11 @@ func cut(reply []byte) []byte {
 	return reply
 }
 
-// TestStep9AnswersSlowHeadsWith408 is issue 12, item 5: the write
+// TestStep10AnswersSlowHeadsWith408 is issue 12, item 5: the write
 // deadline is armed when the response starts, not with the read
 // deadline; with equal read and write timeouts, a client that sends half
 // a head still receives its 408. Ten such clients at once, each must.
-func TestStep9AnswersSlowHeadsWith408(t *testing.T) {
+func TestStep10AnswersSlowHeadsWith408(t *testing.T) {
 	t.Parallel()
 	const clients = 10
 	srv := startStep(t, "step10-keep-alive", "-read-timeout", "300ms", "-write-timeout", "300ms")
@@ -499,13 +499,13 @@ func TestStep9AnswersSlowHeadsWith408(t *testing.T) {
 	}
 }
 
-// TestStep9EndsAConnectionWhoseWriteFailed is issue 12, item 4: a client
+// TestStep10EndsAConnectionWhoseWriteFailed is issue 12, item 4: a client
 // sends 2000 pipelined requests for /count (9 KB each to answer) and
 // reads nothing. Once a write has timed out, the connection must end: the
 // server must not go on "answering" the rest into a dead writer, logging
 // 200 OK for each. Some hundreds fit in the socket buffers before the
 // first write blocks; all 2000 answered means the failure was ignored.
-func TestStep9EndsAConnectionWhoseWriteFailed(t *testing.T) {
+func TestStep10EndsAConnectionWhoseWriteFailed(t *testing.T) {
 	t.Parallel()
 	const requests = 2000
 	srv := startStep(t, "step10-keep-alive", "-write-timeout", "300ms")

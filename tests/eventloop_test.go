@@ -71,29 +71,29 @@ func TestEventLoopHoldsUpAgainstHostileClients(t *testing.T) {
 	srv.stop()
 }
 
-// TestEventLoopRunsTheAppsAsStep9Does sends every gateway case to step 10
+// TestEventLoopRunsTheAppsAsStep10Does sends every gateway case to step 10
 // and to the event loop, with each application, and compares what the
 // application said: the status line, the header fields and the body,
 // decoded. The gateway and the applications are the same code, run
 // inline on the loop; how the body is framed (chunk sizes follow each
 // gateway's buffer), whether the connection stays open after a panic,
 // and the Server field are each server's own, and are not compared.
-func TestEventLoopRunsTheAppsAsStep9Does(t *testing.T) {
+func TestEventLoopRunsTheAppsAsStep10Does(t *testing.T) {
 	t.Parallel()
 	for _, app := range []string{"stdlib", "chi", "gin"} {
 		t.Run("with -app "+app+" the event loop answers every gateway case as step 10 does", func(t *testing.T) {
 			t.Parallel()
-			step9 := startStep(t, "step10-keep-alive", "-app", app, "-quiet")
+			step10 := startStep(t, "step10-keep-alive", "-app", app, "-quiet")
 			loop := startStep(t, "step11-event-loop", "-app", app, "-quiet")
 			for _, gc := range gatewayCases {
 				request := readFixture(t, gc.request)
-				want := appAnswer(t, step9.exchange(0, request), request)
+				want := appAnswer(t, step10.exchange(0, request), request)
 				got := appAnswer(t, loop.exchange(0, request), request)
 				if got != want {
-					t.Errorf("%s: the event loop sent\n%s\nstep 9 sent\n%s", gc.name, got, want)
+					t.Errorf("%s: the event loop sent\n%s\nstep 10 sent\n%s", gc.name, got, want)
 				}
 			}
-			step9.stop()
+			step10.stop()
 			loop.stop()
 		})
 	}

@@ -17,7 +17,7 @@ import (
 )
 
 // The evidence in docs/evidence/ shows, with strace, which system calls
-// step 1, Go's net package and step 9 make. These tests keep it honest:
+// step 1, Go's net package, step 8 and step 9 make. These tests keep it honest:
 // they run the programs under strace again and check the calls that the
 // transcripts show, and they check that the checked-in transcripts
 // still hold those calls, in order.
@@ -56,14 +56,32 @@ var netListenCalls = []wantCall{
 	{"accept4(…, SOCK_CLOEXEC|SOCK_NONBLOCK) of a client on 127.0.0.1", `^accept4\(FD, \{sa_family=AF_INET, sin_port=htons\(\w+\), sin_addr=inet_addr\("127\.0\.0\.1"\)\}, \[\d+ => 16\], SOCK_CLOEXEC\|SOCK_NONBLOCK\) += \d+$`},
 }
 
-// step8Calls are the calls of step9-goroutines, serving one request: the
+// step8Calls are the calls of step8-threads, serving one request: step
+// 1's blocking socket, with step 7's backlog of 1024; an accept4 without
+// flags, so that the connection is blocking too; then the request read
+// from it, and the response written to it, each after the setsockopt
+// that bounds how long the call may block (SO_RCVTIMEO, SO_SNDTIMEO;
+// recent strace prints them as SO_RCVTIMEO_OLD and SO_SNDTIMEO_OLD, the
+// options' original numbers, which take the struct timeval that Go's
+// syscall package passes).
+var step8Calls = []wantCall{
+	step1Calls[0], step1Calls[1], step1Calls[2],
+	{"listen(…, 1024)", `^listen\(FD, 1024\) += 0$`},
+	{"accept4(…, 0) that returns a blocking connection", `^accept4\(FD, \{sa_family=AF_INET, sin_port=htons\(\w+\), sin_addr=inet_addr\("127\.0\.0\.1"\)\}, \[(\d+ => )?16\], 0\) += (?P<conn>\d+)$`},
+	{"setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, …)", `^setsockopt\(CONN, SOL_SOCKET, SO_RCVTIMEO(_OLD)?, .*\) += 0$`},
+	{"read(connection, the request …)", `^read\(CONN, "GET / HTTP/1\.1\\r\\n.*, \d+\) += [1-9]\d*$`},
+	{"setsockopt(connection, SOL_SOCKET, SO_SNDTIMEO, …)", `^setsockopt\(CONN, SOL_SOCKET, SO_SNDTIMEO(_OLD)?, .*\) += 0$`},
+	{"write(connection, the response …)", `^write\(CONN, "HTTP/1\.1 200 OK\\r\\n.*, \d+\) += [1-9]\d*$`},
+}
+
+// step9Calls are the calls of step9-goroutines, serving one request: the
 // calls of net.Listen, on a non-blocking socket, which is registered with
 // the runtime's poller (epoll_ctl ADD); an accept4 that finds no client
 // and fails with EAGAIN instead of waiting (the goroutine parks on the
 // poller); later, woken by the poller, the accept4 that returns the
 // connection, non-blocking too; then the request read from it and the
 // response written to it.
-var step8Calls = []wantCall{
+var step9Calls = []wantCall{
 	netListenCalls[0], netListenCalls[1], netListenCalls[2], netListenCalls[3], // socket, setsockopt, bind, listen
 	{"epoll_ctl(…, EPOLL_CTL_ADD, the listening socket, …)", `^epoll_ctl\(\d+, EPOLL_CTL_ADD, FD, \{events=EPOLLIN\|EPOLLOUT\|EPOLLRDHUP\|EPOLLET, data=\{[^}]*\}\}\) += 0$`},
 	{"accept4(…) = -1 EAGAIN: no client yet, and the goroutine parks", `^accept4\(FD, 0x\w+, \[\d+\], SOCK_CLOEXEC\|SOCK_NONBLOCK\) += -1 EAGAIN \(Resource temporarily unavailable\)$`},
@@ -107,16 +125,42 @@ func TestEvidenceNetListenMakesTheSameSystemCalls(t *testing.T) {
 	checkCallsInOrder(t, "listen-with-net under strace", readTrace(t, trace), netListenCalls)
 }
 
-// TestEvidenceStep8ParksOnThePoller runs step9-goroutines under
+// TestEvidenceStep8BlocksInTheKernel runs step8-threads under strace,
+// with the poller's calls and read and write traced too, has it serve
+// one request, stops it with Ctrl-C, and checks that it made step 7's
+// blocking calls, and that none of its sockets went to the runtime's
+// poller: no epoll_ctl names them.
+func TestEvidenceStep8BlocksInTheKernel(t *testing.T) {
+	t.Parallel()
+	strace := straceOrSkip(t)
+	trace := filepath.Join(t.TempDir(), "step8.strace")
+	addr, straced := startTraced(t, strace, trace, "%network,/^epoll_,read,write", filepath.Join(binDir, "step8-threads"), servingLine)
+	reply := talk(t, addr, 0, true, [][]byte{[]byte("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")})
+	if !bytes.HasPrefix(reply, []byte("HTTP/1.1 200 OK\r\n")) {
+		t.Errorf("step 8 answered %q, want HTTP/1.1 200 OK", reply)
+	}
+	interruptTraced(t, trace, straced)
+	calls := readTrace(t, trace)
+	checkCallsInOrder(t, "step8-threads under strace", calls, step8Calls)
+	// The runtime registers descriptors of its own with epoll (and tries
+	// files it opens before the socket, whose numbers the socket may take
+	// again): look from the listening socket on.
+	socket := indexOfMatch(calls, regexp.MustCompile(step1Calls[0].pattern), 0)
+	if i := indexOfMatch(calls, regexp.MustCompile(`^epoll_ctl\(\d+, EPOLL_CTL_ADD, `), max(socket, 0)); socket >= 0 && i >= 0 {
+		t.Errorf("step8-threads registered a descriptor with the poller after its socket call, want none: %s", calls[i])
+	}
+}
+
+// TestEvidenceStep9ParksOnThePoller runs step9-goroutines under
 // strace, with the poller's calls and read and write traced too, has it
 // serve one request, stops it with Ctrl-C, and checks that its
 // goroutines waited on the poller, not in the kernel: every socket
 // non-blocking and registered with epoll, an accept4 that fails with
 // EAGAIN before the one that returns the connection.
-func TestEvidenceStep8ParksOnThePoller(t *testing.T) {
+func TestEvidenceStep9ParksOnThePoller(t *testing.T) {
 	t.Parallel()
 	strace := straceOrSkip(t)
-	trace := filepath.Join(t.TempDir(), "step8.strace")
+	trace := filepath.Join(t.TempDir(), "step9.strace")
 	addr, straced := startTraced(t, strace, trace, "%network,/^epoll_,read,write", filepath.Join(binDir, "step9-goroutines"), servingLine)
 	// Step 9 says where it listens just before its accept loop starts:
 	// connect once the first accept4 has found nobody, so that the
@@ -130,7 +174,7 @@ func TestEvidenceStep8ParksOnThePoller(t *testing.T) {
 		t.Errorf("step 9 answered %q, want HTTP/1.1 200 OK", reply)
 	}
 	interruptTraced(t, trace, straced)
-	checkCallsInOrder(t, "step9-goroutines under strace", readTrace(t, trace), step8Calls)
+	checkCallsInOrder(t, "step9-goroutines under strace", readTrace(t, trace), step9Calls)
 }
 
 // TestEvidenceTranscriptsShowTheCallsInOrder checks the transcripts that
@@ -143,7 +187,7 @@ func TestEvidenceTranscriptsShowTheCallsInOrder(t *testing.T) {
 	}{
 		{"strace-step1.txt", step1Calls},
 		{"strace-net-listen.txt", netListenCalls},
-		{"strace-step9.txt", step8Calls},
+		{"strace-step9.txt", step9Calls},
 	} {
 		t.Run(tt.file+" shows the calls in order", func(t *testing.T) {
 			checkCallsInOrder(t, tt.file, readTrace(t, filepath.Join("..", "docs", "evidence", tt.file)), tt.calls)

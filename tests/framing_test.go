@@ -24,7 +24,7 @@ import (
 // want is step 10's verdict, "ours": the SPEC's rules D and E on a server
 // that keeps connections alive. Steps 5 to 9 answer one request per
 // connection, so theirs is want's first status, then "close", unless
-// step5to8 says otherwise; step 5's is the same as steps 6 to 9's unless
+// step5to9 says otherwise; step 5's is the same as steps 6 to 9's unless
 // step5 says otherwise (step 5 answers POST, and any Transfer-Encoding,
 // with 501), and steps 6 to 9, which read a body by Content-Length only,
 // give a request with Transfer-Encoding step 5's verdict. nethttp is
@@ -37,7 +37,7 @@ type framingCase struct {
 	head     bool // the first request is a HEAD: its answer has no body
 	requests int  // how many requests the bytes hold; 0 means 1
 	want     string
-	step5to8 string
+	step5to9 string
 	step5    string
 	nethttp  string
 	why      string
@@ -225,7 +225,7 @@ var framingCases = []framingCase{
 
 // framingSteps are the steps that parse requests, and so meet the
 // framing table.
-var framingSteps = []string{"step5-limits", "step6-gateway", "step7-processes", "step9-goroutines", "step10-keep-alive"}
+var framingSteps = []string{"step5-limits", "step6-gateway", "step7-processes", "step8-threads", "step9-goroutines", "step10-keep-alive"}
 
 // wantFor is the verdict that step must give c.
 func (c framingCase) wantFor(step string) string {
@@ -236,15 +236,15 @@ func (c framingCase) wantFor(step string) string {
 		if c.step5 != "" {
 			return c.step5
 		}
-	case "step6-gateway", "step7-processes", "step9-goroutines":
+	case "step6-gateway", "step7-processes", "step8-threads", "step9-goroutines":
 		// They read a body by Content-Length only: a request with
 		// Transfer-Encoding gets step 5's verdict.
 		if strings.Contains(c.request, "Transfer-Encoding") {
 			return c.step5
 		}
 	}
-	if c.step5to8 != "" {
-		return c.step5to8
+	if c.step5to9 != "" {
+		return c.step5to9
 	}
 	// One response per connection: the first answer, then the end.
 	first, _, _ := strings.Cut(c.want, " ")

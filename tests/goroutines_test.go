@@ -11,31 +11,36 @@ import (
 	"time"
 )
 
-// TestLoadClientSeesStep8ServeManyAtOnce runs the load client against
-// step9-goroutines, which holds each connection open for 200 ms after
-// its response: like step 7, and unlike step 6, it serves many clients
-// at once, each in a goroutine.
-func TestLoadClientSeesStep8ServeManyAtOnce(t *testing.T) {
+// TestLoadClientSeesTheGoroutineStepsServeManyAtOnce runs the load
+// client against step8-threads and step9-goroutines, which hold each
+// connection open for 200 ms after its response: like step 7, and
+// unlike step 6, they serve many clients at once, each in a goroutine.
+func TestLoadClientSeesTheGoroutineStepsServeManyAtOnce(t *testing.T) {
 	t.Parallel()
-	srv := startStep(t, "step9-goroutines", "-delay", "200ms")
-	rep := runLoadClient(t, srv.addr, "-clients", "50", "-path", "/hello", "-timeout", "10s")
-	srv.stop()
-	if rep.Succeeded != 50 {
-		t.Errorf("succeeded %d of 50, errors %v", rep.Succeeded, rep.Errors)
-	}
-	if rep.MaxInFlight < 2 {
-		t.Errorf("the client saw at most %d response served at once, want more than 1: step 9 serves each connection in its own goroutine", rep.MaxInFlight)
+	for _, step := range []string{"step8-threads", "step9-goroutines"} {
+		t.Run(step+" serves 50 clients at once", func(t *testing.T) {
+			t.Parallel()
+			srv := startStep(t, step, "-delay", "200ms")
+			rep := runLoadClient(t, srv.addr, "-clients", "50", "-path", "/hello", "-timeout", "10s")
+			srv.stop()
+			if rep.Succeeded != 50 {
+				t.Errorf("succeeded %d of 50, errors %v", rep.Succeeded, rep.Errors)
+			}
+			if rep.MaxInFlight < 2 {
+				t.Errorf("the client saw at most %d response served at once, want more than 1: %s serves each connection in its own goroutine", rep.MaxInFlight, step)
+			}
+		})
 	}
 }
 
-// TestGoroutineStepsLeakNoDescriptors runs step9-goroutines and
-// step10-keep-alive under load, twice, and reads /proc: once the load is
+// TestGoroutineStepsLeakNoDescriptors runs step8-threads,
+// step9-goroutines and step10-keep-alive under load, twice, and reads /proc: once the load is
 // over and the connections closed, the server holds as many descriptors
 // as before.
 func TestGoroutineStepsLeakNoDescriptors(t *testing.T) {
 	skipUnlessProc(t)
 	t.Parallel()
-	for _, step := range []string{"step9-goroutines", "step10-keep-alive"} {
+	for _, step := range []string{"step8-threads", "step9-goroutines", "step10-keep-alive"} {
 		t.Run(step+" holds as many descriptors after two loads as before", func(t *testing.T) {
 			t.Parallel()
 			srv := startStep(t, step, "-max-conns", "200")
@@ -59,54 +64,59 @@ func TestGoroutineStepsLeakNoDescriptors(t *testing.T) {
 	}
 }
 
-// TestStep8FinishesTheRequestInFlightOnSIGTERM sends SIGTERM to step 9
-// while a client is in the middle of sending a request: new connections
-// are refused, the request in flight is answered, and the server exits
-// with status 0.
-func TestStep8FinishesTheRequestInFlightOnSIGTERM(t *testing.T) {
+// TestSteps8And9FinishTheRequestInFlightOnSIGTERM sends SIGTERM to
+// steps 8 and 9 while a client is in the middle of sending a request:
+// new connections are refused, the request in flight is answered, and
+// the server exits with status 0.
+func TestSteps8And9FinishTheRequestInFlightOnSIGTERM(t *testing.T) {
 	t.Parallel()
-	srv := startStep(t, "step9-goroutines")
+	for _, step := range []string{"step8-threads", "step9-goroutines"} {
+		t.Run(step+" answers the request in flight, refuses new clients and exits with 0", func(t *testing.T) {
+			t.Parallel()
+			srv := startStep(t, step)
 
-	// The head, and half of a body: the request is in flight.
-	busy := dial(t, srv.addr)
-	defer busy.Close()
-	busy.SetDeadline(time.Now().Add(10 * time.Second))
-	io.WriteString(busy, "POST /hello HTTP/1.1\r\nHost: localhost\r\nContent-Length: 10\r\n\r\nhello")
-	srv.waitForConsole("Accepted connection", 1)
+			// The head, and half of a body: the request is in flight.
+			busy := dial(t, srv.addr)
+			defer busy.Close()
+			busy.SetDeadline(time.Now().Add(10 * time.Second))
+			io.WriteString(busy, "POST /hello HTTP/1.1\r\nHost: localhost\r\nContent-Length: 10\r\n\r\nhello")
+			srv.waitForConsole("Accepted connection", 1)
 
-	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	srv.waitForConsole("Shutting down.", 1)
-	if conn, err := net.DialTimeout("tcp", srv.addr, time.Second); err == nil {
-		conn.Close()
-		t.Errorf("a new connection was accepted after SIGTERM")
-	}
+			if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			srv.waitForConsole("Shutting down.", 1)
+			if conn, err := net.DialTimeout("tcp", srv.addr, time.Second); err == nil {
+				conn.Close()
+				t.Errorf("a new connection was accepted after SIGTERM")
+			}
 
-	io.WriteString(busy, "world")
-	resp, err := http.ReadResponse(bufio.NewReader(busy), nil)
-	if err != nil {
-		t.Fatalf("the request in flight got no response: %v", err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(string(body), "Received a body of 10 bytes.") || !resp.Close {
-		t.Errorf("the request in flight got %d %q, Close %v; want 200, its body's length, and Connection: close", resp.StatusCode, body, resp.Close)
-	}
-	busy.Close()
+			io.WriteString(busy, "world")
+			resp, err := http.ReadResponse(bufio.NewReader(busy), nil)
+			if err != nil {
+				t.Fatalf("the request in flight got no response: %v", err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != http.StatusOK || !strings.HasPrefix(string(body), "Received a body of 10 bytes.") || !resp.Close {
+				t.Errorf("the request in flight got %d %q, Close %v; want 200, its body's length, and Connection: close", resp.StatusCode, body, resp.Close)
+			}
+			busy.Close()
 
-	console := string(srv.waitForExit("SIGTERM"))
-	if strings.Contains(console, "did not finish") {
-		t.Errorf("the server closed connections that had not finished:\n%s", console)
+			console := string(srv.waitForExit("SIGTERM"))
+			if strings.Contains(console, "did not finish") {
+				t.Errorf("the server closed connections that had not finished:\n%s", console)
+			}
+		})
 	}
 }
 
-// TestStep9FinishesTheRequestInFlightOnSIGTERM sends SIGTERM to step 10
+// TestStep10FinishesTheRequestInFlightOnSIGTERM sends SIGTERM to step 10
 // while a client is in the middle of sending a request, and while
 // another connection waits idle after its response: the idle one is
 // closed at once, the new connections are refused, the request in
 // flight is answered (with Connection: close), and the server exits
 // with status 0.
-func TestStep9FinishesTheRequestInFlightOnSIGTERM(t *testing.T) {
+func TestStep10FinishesTheRequestInFlightOnSIGTERM(t *testing.T) {
 	t.Parallel()
 	srv := startStep(t, "step10-keep-alive")
 
@@ -158,9 +168,9 @@ func TestStep9FinishesTheRequestInFlightOnSIGTERM(t *testing.T) {
 	}
 }
 
-// TestCurlReusesStep9sConnection runs curl with two URLs: it sends both
+// TestCurlReusesStep10sConnection runs curl with two URLs: it sends both
 // requests on one connection, since step 10 keeps it open.
-func TestCurlReusesStep9sConnection(t *testing.T) {
+func TestCurlReusesStep10sConnection(t *testing.T) {
 	t.Parallel()
 	curl := findCurl(t)
 	srv := startStep(t, "step10-keep-alive")

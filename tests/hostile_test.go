@@ -179,7 +179,7 @@ func TestParsingStepsHoldUpAgainstHostileClients(t *testing.T) {
 			t.Run(step, func(t *testing.T) { holdsUp(t, step, clientsOf(step)) })
 		}
 	})
-	for _, step := range []string{"step7-processes", "step9-goroutines", "step10-keep-alive"} {
+	for _, step := range []string{"step7-processes", "step8-threads", "step9-goroutines", "step10-keep-alive"} {
 		t.Run(step, func(t *testing.T) {
 			t.Parallel()
 			holdsUp(t, step, clientsOf(step))

@@ -32,6 +32,7 @@ var steps = []string{
 	"step5-limits",
 	"step6-gateway",
 	"step7-processes",
+	"step8-threads",
 	"step9-goroutines",
 	"step10-keep-alive",
 	"step11-event-loop",
@@ -44,7 +45,7 @@ var keepAliveSteps = map[string]bool{"step10-keep-alive": true, "step11-event-lo
 // tools are the programs beside the steps that the tests run too, by
 // their directory; each binary is named after the directory's last
 // element.
-var tools = []string{"checker", "client", "docs/evidence/raw-goroutines"}
+var tools = []string{"checker", "client"}
 
 // binDir holds the step and tool binaries that TestMain builds.
 var binDir string

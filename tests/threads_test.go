@@ -11,12 +11,12 @@ import (
 	"time"
 )
 
-// TestIdleConnectionsHoldThreadsOnlyOnBlockingSockets keeps chapter 9's
-// claim honest: a goroutine blocked in a raw read holds an operating-
+// TestIdleConnectionsHoldThreadsOnlyOnBlockingSockets keeps chapters 8
+// and 9 honest: a goroutine blocked in a raw recv holds an operating-
 // system thread, while net parks it on the runtime's poller. It opens
-// the same number of idle connections, which send nothing, to step 9 and
-// to docs/evidence/raw-goroutines (the same design on raw blocking
-// system calls), and counts each server's threads in /proc. See
+// the same number of idle connections, which send nothing, to step 8
+// (a goroutine per connection on raw blocking system calls) and to step
+// 9 (the same on net), and counts each server's threads in /proc. See
 // docs/evidence/threads.sh for the measure at 100, 1000 and 10000.
 func TestIdleConnectionsHoldThreadsOnlyOnBlockingSockets(t *testing.T) {
 	skipUnlessProc(t)
@@ -37,8 +37,9 @@ func TestIdleConnectionsHoldThreadsOnlyOnBlockingSockets(t *testing.T) {
 			below:  30,
 		},
 		{
-			name:    "raw-goroutines holds a thread for each idle connection, blocked in read",
-			server:  "raw-goroutines",
+			name:    "step 8 holds a thread for each idle connection, blocked in recv",
+			server:  "step8-threads",
+			flags:   []string{"-read-timeout", "1m", "-max-conns", "300"},
 			atLeast: idle,
 			below:   idle + 50,
 		},

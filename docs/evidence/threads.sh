@@ -1,25 +1,32 @@
 #!/usr/bin/env bash
 # threads.sh measures what idle connections cost a server, in threads and
-# memory, on the loopback interface only. It compares two servers of the
+# memory, on the loopback interface only. It compares two steps of the
 # same design, a goroutine for each connection:
 #
+#   step8-threads     raw blocking system calls, as steps 1 to 7; a
+#                     goroutine that waits for its request is blocked in
+#                     recv, in the kernel, with its thread
 #   step9-goroutines  Go's net package: non-blocking sockets; a goroutine
-#                     that waits for its request is parked on the
-#                     runtime's poller (epoll), and no thread waits for it
-#   raw-goroutines    docs/evidence/raw-goroutines: raw blocking system
-#                     calls, as steps 1 to 8; a goroutine that waits is
-#                     blocked in read, in the kernel, with its thread
+#                     that waits is parked on the runtime's poller (epoll),
+#                     and no thread waits for it
+#
+# Both run with -read-timeout 5m, so that they keep the silent
+# connections open, and -max-conns N+100, so that they accept them all.
 #
 # For each N (100, 1000 and 10000 by default) and each server, it starts
-# the server, has the load client open N connections that send nothing
-# (client -idle), waits until the server holds them all (one descriptor
-# each, in /proc/PID/fd) and its number of threads has stopped changing,
-# and reads Threads and VmRSS from /proc/PID/status. It prints a markdown
-# table: the threads, the resident memory, and how much more memory each
-# connection costs than the server had before the first (VmRSS's growth
-# divided by N). The Go runtime stops a program that has more than 10000 threads
-# ("program exceeds 10000-thread limit"); a server that dies is shown as
-# such, with the most threads it was seen with and its last words.
+# the server and has the load client open N connections that send
+# nothing (client -idle), in batches of at most BATCH (1000), each once
+# the server holds the ones before: step 8's listen backlog is 1024, and
+# a burst of 10000 overflows it (the kernel drops the clients that do not
+# fit, and they are never accepted). It waits until the server holds
+# them all (one descriptor each, in /proc/PID/fd) and its number of
+# threads has stopped changing, and reads Threads and VmRSS from
+# /proc/PID/status. It prints a markdown table: the threads, the
+# resident memory, and how much more memory each connection costs than
+# the server had before the first (VmRSS's growth divided by N). The Go
+# runtime stops a program that has more than 10000 threads ("program
+# exceeds 10000-thread limit"); a server that dies is shown as such,
+# with the most threads it was seen with and its last words.
 #
 # Run it from the repository's root, on Linux:
 #
@@ -33,6 +40,7 @@ cd "$(dirname "$0")/../.."
 
 COUNTS=${COUNTS:-100 1000 10000}
 SETTLE_LIMIT=${SETTLE_LIMIT:-60} # seconds to wait for a server to hold its connections
+BATCH=${BATCH:-1000}             # connections the load client opens at once
 
 if ! command -v go >/dev/null; then
   echo "threads.sh: go is not installed" >&2
@@ -60,7 +68,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-go build -o "$work/" ./step9-goroutines ./docs/evidence/raw-goroutines ./client
+go build -o "$work/" ./step8-threads ./step9-goroutines ./client
 
 # status_field PID FIELD prints a number from /proc/PID/status, or
 # nothing if the process is gone.
@@ -87,7 +95,7 @@ died() {
 measure() {
   local name=$1 n=$2
   shift 2
-  local log="$work/$name-$n.log" addr="" pid client threads rss rss0 held seen=0 base i last stable words
+  local log="$work/$name-$n.log" addr="" pid clients=() threads rss rss0 held seen=0 base i last stable words opened size
   "$@" -addr 127.0.0.1:0 >"$log" 2>&1 &
   pid=$!
   pids+=("$pid")
@@ -104,11 +112,24 @@ measure() {
   base=$(fds "$pid")
   rss0=$(status_field "$pid" VmRSS)
 
-  # The client holds its connections far longer than the measure takes,
-  # and is stopped once the server has been measured.
-  "$work/client" -addr "$addr" -clients "$n" -idle -hold 5m -timeout 30s >"$work/client.out" 2>&1 &
-  client=$!
-  pids+=("$client")
+  # The clients hold their connections far longer than the measure
+  # takes, and are stopped once the server has been measured. Each batch
+  # starts once the server holds the connections opened before it.
+  opened=0
+  while [ "$opened" -lt "$n" ]; do
+    size=$((n - opened < BATCH ? n - opened : BATCH))
+    "$work/client" -addr "$addr" -clients "$size" -idle -hold 5m -timeout 30s >"$work/client-$opened.out" 2>&1 &
+    clients+=($!)
+    pids+=($!)
+    opened=$((opened + size))
+    for i in $(seq $((SETTLE_LIMIT * 10))); do
+      if [ -z "$(status_field "$pid" Threads)" ] || died "$log"; then break 2; fi
+      threads=$(status_field "$pid" Threads)
+      if [ "${threads:-0}" -gt "$seen" ]; then seen=$threads; fi
+      if [ $(($(fds "$pid") - base)) -ge "$opened" ]; then break; fi
+      sleep 0.1
+    done
+  done
 
   # Wait until the server holds every connection, then until its number
   # of threads stays the same for a second (a blocked goroutine's thread
@@ -129,8 +150,8 @@ measure() {
   threads=$(status_field "$pid" Threads)
   rss=$(status_field "$pid" VmRSS)
   held=$(($(fds "$pid") - base))
-  kill "$client" "$pid" 2>/dev/null || true
-  wait "$client" "$pid" 2>/dev/null || true
+  kill "${clients[@]}" "$pid" 2>/dev/null || true
+  wait "${clients[@]}" "$pid" 2>/dev/null || true
   pids=()
   # A server that dies has said why before it exits: what /proc showed of
   # it while it was exiting is not a measure.
@@ -151,6 +172,6 @@ echo
 echo "| server | idle connections | held | threads | RSS MiB | KiB more per connection | note |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | --- |"
 for n in $COUNTS; do
+  measure step8-threads "$n" "$work/step8-threads" -read-timeout 5m -max-conns $((n + 100))
   measure step9-goroutines "$n" "$work/step9-goroutines" -read-timeout 5m -max-conns $((n + 100))
-  measure raw-goroutines "$n" "$work/raw-goroutines"
 done
