@@ -128,12 +128,12 @@ var servingAnyAddress = regexp.MustCompile(`(?m)^Serving HTTP on 127\.0\.0\.1:PO
 // start: steps 1 to 8 make an IPv4 socket for every interface, 0.0.0.0;
 // step 9's net.Listen("tcp", ":8888") makes one for IPv6 and IPv4 alike,
 // which Go writes [::], and so does step 10's; so does step 11's socket
-// on [::] (its number is compared as a number: "step10" < "step8" as
+// on [::] (its number is compared as a number: "step10" < "step9" as
 // strings).
 func defaultAddress(step string) string {
 	var n int
 	fmt.Sscanf(step, "step%d", &n)
-	if n >= 8 {
+	if n >= 9 {
 		return "[::]:8888"
 	}
 	return "0.0.0.0:8888"

@@ -220,14 +220,8 @@ func (c *connections) start(clientConn int, clientAddr syscall.Sockaddr, serve f
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		delete(c.open, clientConn)
-		// close hangs up: the kernel sends the client a FIN (a RST instead,
-		// if bytes the client sent are still unread), and the descriptor
-		// number is free to be used again. accept may give that number to
-		// the next client at once, so the record forgets it first, under
-		// its lock: else this goroutine could forget the next client's
-		// connection, and a shutdown not wait for it.
-		// A client that gets a RST may lose the response: the server reads
-		// those bytes first (see discardBody and lingeringClose).
+		// close frees the number for accept to give the next client:
+		// forgotten first, under the lock, it cannot be that client's.
 		// Python: client_connection.close()
 		syscall.Close(clientConn)
 		c.leaveRoom()
@@ -363,6 +357,7 @@ func createListenSocket(addr string) (int, error) {
 
 // handleRequest serves one client: it reads the request's head, prints
 // it, parses it, and has the application answer it through the gateway.
+// The goroutine that calls it closes the connection (connections.start).
 func handleRequest(clientConn int, clientAddr syscall.Sockaddr, readTimeout, writeTimeout, delay time.Duration, app http.Handler, terminated <-chan struct{}) {
 	// A client that sends half a request and then nothing keeps its own
 	// goroutine busy, no longer every other client; but a goroutine
