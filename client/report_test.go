@@ -52,11 +52,11 @@ func TestMaxOverlap(t *testing.T) {
 		{"is 1 for one interval", []interval{{at(0), at(10)}}, 1},
 		{"is 1 for intervals one after another", []interval{{at(0), at(10)}, {at(20), at(30)}, {at(40), at(50)}}, 1},
 		{"is 1 when one ends as the next starts", []interval{{at(0), at(10)}, {at(10), at(20)}}, 1},
-		{"is 1 when the end of one seems to come a little after the next starts", []interval{{at(0), at(10.2)}, {at(10), at(20)}}, 1},
+		{"is 1 when the end of one seems to come a little after the next starts", []interval{{at(0), at(19)}, {at(10), at(30)}}, 1},
 		{"is 1 for short intervals that touch", []interval{{at(0), at(0.1)}, {at(0.1), at(0.2)}, {at(0.2), at(0.3)}}, 1},
-		{"is 2 for two intervals that overlap by more than the slack", []interval{{at(0), at(10)}, {at(5), at(20)}}, 2},
+		{"is 2 for two intervals that overlap by more than the slack", []interval{{at(0), at(30)}, {at(15), at(40)}}, 2},
 		{"is 3 for three intervals of 200 ms started together", []interval{{at(0), at(200)}, {at(1), at(201)}, {at(2), at(202)}}, 3},
-		{"counts the most at one moment, not the total", []interval{{at(0), at(10)}, {at(5), at(15)}, {at(20), at(30)}, {at(25), at(35)}}, 2},
+		{"counts the most at one moment, not the total", []interval{{at(0), at(30)}, {at(15), at(45)}, {at(60), at(90)}, {at(75), at(105)}}, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
