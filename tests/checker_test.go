@@ -97,10 +97,11 @@ var highestStages = []struct {
 	{"step11-event-loop", 10, nil},
 }
 
-// TestCheckerGradesTheSteps runs the checker against every step: each
-// passes the stages up to its highest (see highestStages), and fails
-// the next one with the message its golden file shows. A step of the
-// table that tests/server_test.go's steps do not list yet is skipped.
+// TestCheckerGradesTheSteps runs the checker's every stage against
+// every step, once: each passes the stages up to its highest (see
+// highestStages), and fails the next one with the message its golden
+// file shows. A step of the table that tests/server_test.go's steps do
+// not list yet is skipped.
 func TestCheckerGradesTheSteps(t *testing.T) {
 	t.Parallel()
 	t.Run("every step has its highest stage", func(t *testing.T) {
@@ -117,39 +118,32 @@ func TestCheckerGradesTheSteps(t *testing.T) {
 		}
 	})
 	for _, h := range highestStages {
-		tests := []struct {
-			stage    int
-			wantExit int
-		}{{h.highest, 0}}
+		// One run of every stage shows both halves: the checker grades
+		// the stages in order and stops at the first that fails, so a
+		// step passes its own stage and the ones before, and fails the
+		// next.
+		wantExit, wantSummary, verb := 0, fmt.Sprintf("Passed: stages 1 to %d of %d.", checkerStages, checkerStages), "passes every stage"
 		if h.highest < checkerStages {
-			tests = append(tests, struct {
-				stage    int
-				wantExit int
-			}{checkerStages, 1})
+			wantExit, verb = 1, fmt.Sprintf("passes stages 1 to %d and fails stage %d", h.highest, h.highest+1)
+			wantSummary = fmt.Sprintf("Failed at stage %d: stages 1 to %d passed.", h.highest+1, h.highest)
 		}
-		for _, tt := range tests {
-			verb := "passes"
-			if tt.wantExit != 0 {
-				verb = "fails"
+		t.Run(h.step+" "+verb+" of the checker", func(t *testing.T) {
+			if !slices.Contains(steps, h.step) {
+				t.Skipf("%s is not in the steps of tests/server_test.go yet: it comes from another branch, and runs here once it is listed there", h.step)
 			}
-			t.Run(h.step+" "+verb+" the checker's stages 1 to "+strconv.Itoa(tt.stage), func(t *testing.T) {
-				if !slices.Contains(steps, h.step) {
-					t.Skipf("%s is not in the steps of tests/server_test.go yet: it comes from another branch, and runs here once it is listed there", h.step)
-				}
-				t.Parallel()
-				srv := startStep(t, h.step, h.flags...)
-				timeout := checkTimeout(h.step)
-				out, code := runChecker(t, 60*time.Second+2*timeout, "-addr", srv.addr, "-stage", strconv.Itoa(tt.stage), "-timeout", timeout.String())
-				srv.stop()
-				if code != tt.wantExit {
-					t.Errorf("exit status %d, want %d:\n%s", code, tt.wantExit, out)
-				}
-				// The timeout that a failure waited out, as the golden
-				// file has it (see checkTimeout).
-				out = strings.ReplaceAll(out, "within "+timeout.String(), "within 2s")
-				checkGolden(t, filepath.Join("checker", h.step+"-stage"+strconv.Itoa(tt.stage)+".txt"), normalize([]byte(out)))
-			})
-		}
+			t.Parallel()
+			srv := startStep(t, h.step, h.flags...)
+			timeout := checkTimeout(h.step)
+			out, code := runChecker(t, 60*time.Second+2*timeout, "-addr", srv.addr, "-stage", strconv.Itoa(checkerStages), "-timeout", timeout.String())
+			srv.stop()
+			if code != wantExit || !strings.Contains(out, "\n"+wantSummary+"\n") {
+				t.Errorf("exit status %d, want %d, and the summary %q:\n%s", code, wantExit, wantSummary, out)
+			}
+			// The timeout that a failure waited out, as the golden
+			// file has it (see checkTimeout).
+			out = strings.ReplaceAll(out, "within "+timeout.String(), "within 2s")
+			checkGolden(t, filepath.Join("checker", h.step+"-stage"+strconv.Itoa(checkerStages)+".txt"), normalize([]byte(out)))
+		})
 	}
 }
 
