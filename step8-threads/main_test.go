@@ -194,6 +194,23 @@ func serveOn(t *testing.T, app http.Handler, maxConns ...int) string {
 	bound, err := syscall.Getsockname(listenSocket)
 	require.NoError(t, err)
 	conns := newConnections(append(maxConns, 64)[0])
+	done := acceptClients(listenSocket, conns, app, 5*time.Second, 0)
+	t.Cleanup(func() {
+		if !shutdown(listenSocket, conns, 5*time.Second) {
+			t.Error("the requests in flight did not finish within 5s of the shutdown")
+		}
+		<-done
+		syscall.Close(listenSocket)
+	})
+	return formatAddr(bound)
+}
+
+// acceptClients runs the server's accept loop, as serveForever does, in
+// a goroutine of its own: each client is served by handleRequest, with
+// readTimeout and delay, in a goroutine that conns starts, until a
+// shutdown shuts the listening socket down. The channel it returns is
+// closed when the loop has ended.
+func acceptClients(listenSocket int, conns *connections, app http.Handler, readTimeout, delay time.Duration) <-chan struct{} {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -208,18 +225,11 @@ func serveOn(t *testing.T, app http.Handler, maxConns ...int) string {
 				continue // EINTR or a client that left before accept
 			}
 			conns.start(clientConn, clientAddr, func(clientConn int, clientAddr syscall.Sockaddr) {
-				handleRequest(clientConn, clientAddr, 5*time.Second, 5*time.Second, 0, app, conns.terminated)
+				handleRequest(clientConn, clientAddr, readTimeout, 5*time.Second, delay, app, conns.terminated)
 			})
 		}
 	}()
-	t.Cleanup(func() {
-		if !shutdown(listenSocket, conns, 5*time.Second) {
-			t.Error("the requests in flight did not finish within 5s of the shutdown")
-		}
-		<-done
-		syscall.Close(listenSocket)
-	})
-	return formatAddr(bound)
+	return done
 }
 
 // roundTrip sends raw to addr and reads the response with net/http's

@@ -97,8 +97,8 @@ func TestTheBoundMakesClientsWaitInTheListenQueue(t *testing.T) {
 	}
 }
 
-// listenAndServe runs the accept loop of serveOn, with delay and
-// readTimeout, and returns the listening socket, its address, and the
+// listenAndServe runs the accept loop of serveOn (acceptClients), with
+// delay and readTimeout, and returns the listening socket, its address, and the
 // record that shutdown takes.
 func listenAndServe(t *testing.T, app http.Handler, delay, readTimeout time.Duration) (int, string, *connections) {
 	t.Helper()
@@ -107,22 +107,7 @@ func listenAndServe(t *testing.T, app http.Handler, delay, readTimeout time.Dura
 	bound, err := syscall.Getsockname(listenSocket)
 	require.NoError(t, err)
 	conns := newConnections(128)
-	go func() {
-		for {
-			conns.waitForRoom()
-			clientConn, clientAddr, err := syscall.Accept(listenSocket)
-			if err != nil {
-				conns.leaveRoom()
-				if conns.isStopping() {
-					return
-				}
-				continue
-			}
-			conns.start(clientConn, clientAddr, func(clientConn int, clientAddr syscall.Sockaddr) {
-				handleRequest(clientConn, clientAddr, readTimeout, 5*time.Second, delay, app, conns.terminated)
-			})
-		}
-	}()
+	acceptClients(listenSocket, conns, app, readTimeout, delay)
 	t.Cleanup(func() {
 		if !conns.isStopping() {
 			shutdown(listenSocket, conns, 0)

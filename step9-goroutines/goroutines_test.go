@@ -93,26 +93,14 @@ func TestTheBoundMakesClientsWaitInTheListenQueue(t *testing.T) {
 	}
 }
 
-// listenAndServe runs the accept loop of serveOn, with delay, and
-// returns the listener and the record that shutdown takes.
+// listenAndServe runs the accept loop of serveOn (acceptClients), with
+// delay, and returns the listener and the record that shutdown takes.
 func listenAndServe(t *testing.T, app http.Handler, delay time.Duration) (net.Listener, *connections) {
 	t.Helper()
 	listener, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	conns := newConnections(8)
-	go func() {
-		for {
-			conns.waitForRoom()
-			clientConn, err := listener.Accept()
-			if err != nil {
-				conns.leaveRoom()
-				return
-			}
-			conns.start(clientConn, func(clientConn net.Conn) {
-				handleRequest(clientConn, 5*time.Second, 5*time.Second, delay, app, conns.terminated)
-			})
-		}
-	}()
+	acceptClients(listener, conns, app, delay)
 	t.Cleanup(func() { listener.Close(); conns.closeAll() })
 	return listener, conns
 }

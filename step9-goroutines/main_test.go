@@ -183,6 +183,21 @@ func serveOn(t *testing.T, app http.Handler, maxConns ...int) string {
 	listener, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	conns := newConnections(append(maxConns, 64)[0])
+	done := acceptClients(listener, conns, app, 0)
+	t.Cleanup(func() {
+		if !shutdown(listener, conns, 5*time.Second) {
+			t.Error("the requests in flight did not finish within 5s of the shutdown")
+		}
+		<-done
+	})
+	return listener.Addr().String()
+}
+
+// acceptClients runs the server's accept loop, as serveForever does, in
+// a goroutine of its own: each client is served by handleRequest, with
+// delay, in a goroutine that conns starts, until the listener is
+// closed. The channel it returns is closed when the loop has ended.
+func acceptClients(listener net.Listener, conns *connections, app http.Handler, delay time.Duration) <-chan struct{} {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -194,17 +209,11 @@ func serveOn(t *testing.T, app http.Handler, maxConns ...int) string {
 				return // the shutdown closed the listener
 			}
 			conns.start(clientConn, func(clientConn net.Conn) {
-				handleRequest(clientConn, 5*time.Second, 5*time.Second, 0, app, conns.terminated)
+				handleRequest(clientConn, 5*time.Second, 5*time.Second, delay, app, conns.terminated)
 			})
 		}
 	}()
-	t.Cleanup(func() {
-		if !shutdown(listener, conns, 5*time.Second) {
-			t.Error("the requests in flight did not finish within 5s of the shutdown")
-		}
-		<-done
-	})
-	return listener.Addr().String()
+	return done
 }
 
 // roundTrip sends raw to addr and reads the response with net/http's
